@@ -5,7 +5,6 @@ import PackageDescription
 /// the upcoming features we want to hold ourselves to already.
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
-    .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
 let package = Package(

@@ -1,0 +1,54 @@
+import ArgumentParser
+import GreyoakKit
+
+extension DBCommand {
+    struct Revision: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a new migration file on top of the head.")
+        @OptionGroup var options: GlobalOptions
+        @Option(name: .shortAndLong, help: "The message.") var message: String
+        @Option(help: "The revision to build on (default: the single head; 'base' starts a new branch).") var head: String?
+        @Option(name: .customLong("rev-id"), help: "Use this id instead of a fresh one.") var revID: String?
+        @Flag(name: .customLong("non-transactional"), help: "Mark the file to run outside a transaction.") var nonTransactional = false
+
+        func run() throws {
+            _ = options.logger("greyoak.migration")
+            let graph = try options.graph()
+            let parents: [String]
+            if let head {
+                parents = try graph.resolve(head, current: [])
+            } else if graph.heads.count > 1 {
+                throw GreyoakError(.multipleHeads,
+                                   "Multiple heads are present; please specify the head revision on which the new revision should be based, or perform a merge.",
+                                   hint: "heads: \(graph.heads.joined(separator: ", "))")
+            } else {
+                parents = graph.heads
+            }
+            let path = try MigrationScriptWriter(directory: options.migrationsDirectory)
+                .write(message: message, revision: revID, parents: parents, transactional: !nonTransactional, graph: graph)
+            print("Generating \(path) ...  done")
+        }
+    }
+
+    struct Merge: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a migration that merges several revisions (usually 'heads').")
+        @OptionGroup var options: GlobalOptions
+        @Option(name: .shortAndLong, help: "The message.") var message: String
+        @Option(name: .customLong("rev-id"), help: "Use this id instead of a fresh one.") var revID: String?
+        @Argument(help: "The revisions to merge, or 'heads'.") var revisions: [String]
+
+        func run() throws {
+            _ = options.logger("greyoak.migration")
+            let graph = try options.graph()
+            var parents: [String] = []
+            for spec in revisions {
+                for id in try graph.resolve(spec, current: []) where !parents.contains(id) { parents.append(id) }
+            }
+            guard parents.count > 1 else {
+                throw GreyoakError(.usage, "merge needs at least two distinct revisions, got \(parents.joined(separator: ", "))")
+            }
+            let path = try MigrationScriptWriter(directory: options.migrationsDirectory)
+                .write(message: message, revision: revID, parents: parents, graph: graph)
+            print("Generating \(path) ...  done")
+        }
+    }
+}

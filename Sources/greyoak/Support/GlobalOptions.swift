@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import GreyoakKit
+import Logging
+
+/// Options every command takes: where the database and the migrations are, and how chatty to be.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .customLong("database-url"),
+            help: "PostgreSQL URL; overrides DATABASE_URL, which overrides the PG* variables.")
+    var databaseURL: String?
+
+    @Option(help: "Directory of migration files (default: $GREYOAK_MIGRATIONS, else ./migrations).")
+    var migrations: String?
+
+    @Flag(name: .shortAndLong, help: "Only print warnings and errors on stderr.")
+    var quiet = false
+
+    var settings: ConnectionSettings { ConnectionSettings(url: databaseURL) }
+
+    var migrationsDirectory: String {
+        migrations ?? ProcessInfo.processInfo.environment["GREYOAK_MIGRATIONS"] ?? "migrations"
+    }
+
+    func logger(_ label: String) -> Logger {
+        Logging.bootstrapOnce(level: quiet ? .warning : .info)
+        return Logger(label: label)
+    }
+
+    func graph() throws -> RevisionGraph { try RevisionGraph(directory: migrationsDirectory) }
+
+    func connect(_ logger: Logger) throws -> Connection { try Connection(settings, logger: logger) }
+}
+
+enum Logging {
+    nonisolated(unsafe) private static var bootstrapped = false
+    /// The CLI is single-threaded while it parses and sets up, so a plain flag suffices.
+    static func bootstrapOnce(level: Logger.Level) {
+        guard !bootstrapped else { return }
+        bootstrapped = true
+        LoggingSystem.bootstrap { StderrLogHandler(label: $0, logLevel: level) }
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import GreyoakKit
+
+/// `greyoak`: only maps flags onto GreyoakKit calls and errors onto exit statuses.
+struct GreyoakCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "greyoak",
+        abstract: "Load GreyOak scores into PostgreSQL and keep its schema right.",
+        version: Greyoak.version,
+        subcommands: [DBCommand.self]
+    )
+}
+
+@main
+enum Main {
+    static func main() {
+        do {
+            var command = try GreyoakCommand.parseAsRoot()
+            try command.run()
+        } catch let error as ExitCode {
+            exit(error.rawValue)
+        } catch {
+            exit(report(error))
+        }
+    }
+
+    /// Prints an error the way Alembic does (`FAILED: ...` on stderr) and picks the exit status.
+    static func report(_ error: any Error) -> Int32 {
+        let status: Int32
+        let text: String
+        switch error {
+        case let error as MigrationFailure:
+            (status, text) = (GreyoakError.Code.failure.exitStatus, error.description)
+        case let error as MigrationFileError:
+            (status, text) = (GreyoakError.Code.failure.exitStatus, error.description)
+        case is GreyoakError, is PostgresError:
+            let wrapped = GreyoakError.from(error)
+            (status, text) = (wrapped.code.exitStatus, wrapped.description)
+        default:
+            // Everything else comes from argument parsing: help and version exit 0,
+            // usage errors exit 2 with the message and the usage line.
+            let code = GreyoakCommand.exitCode(for: error)
+            if code == .success { GreyoakCommand.exit(withError: error) }
+            FileHandle.standardError.write(Data((GreyoakCommand.fullMessage(for: error) + "\n").utf8))
+            return code == .validationFailure ? GreyoakError.Code.usage.exitStatus : code.rawValue
+        }
+        FileHandle.standardError.write(Data("FAILED: \(text)\n".utf8))
+        return status
+    }
+}
