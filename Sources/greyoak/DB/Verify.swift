@@ -1,13 +1,24 @@
 import ArgumentParser
+import Foundation
 import GreyoakKit
 
 extension DBCommand {
     struct Verify: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check that the database is safe to load into: at head, unedited migrations, no drift.")
+        static let configuration = CommandConfiguration(
+            abstract: "Check that the database is safe to load into: at head, unedited migrations, no drift.")
         @OptionGroup var options: GlobalOptions
 
         func run() throws {
-            throw GreyoakError(.failure, "not yet")
+            let logger = options.logger("greyoak.verify")
+            let graph = try options.graph()
+            let report = try SchemaVerifier(graph: graph, connection: try options.connect(logger), logger: logger).verify()
+            for note in report.notes { print("note: \(note)") }
+            for problem in report.problems { print("problem: \(problem)") }
+            guard let code = report.code else {
+                print("OK: \(options.settings) is at head \(graph.heads.joined(separator: ", ")), migration files unedited, \(report.summary)")
+                return
+            }
+            throw GreyoakError(code, "\(report.problems.count) problem(s) found in \(options.settings); it is not safe to load into")
         }
     }
 }
