@@ -54,7 +54,7 @@ public enum SchemaLock {
     }
 
     /// Who holds the lock, as `pid 123 (greyoak, ExclusiveLock)`.
-    static func holders(_ connection: Connection) throws -> String {
+    static func holders(_ connection: Connection, key: Int64 = SchemaLock.key) throws -> String {
         let rows = try connection.execute("""
             SELECT l.pid, coalesce(a.application_name, ''), l.mode
             FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid

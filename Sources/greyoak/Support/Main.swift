@@ -8,7 +8,7 @@ struct GreyoakCommand: ParsableCommand {
         commandName: "greyoak",
         abstract: "Load GreyOak scores into PostgreSQL and keep its schema right.",
         version: Greyoak.version,
-        subcommands: [DBCommand.self]
+        subcommands: [DBCommand.self, IngestCommand.self]
     )
 }
 

@@ -1,0 +1,349 @@
+import Dispatch
+import Foundation
+import Logging
+
+/// `greyoak ingest`: schema gate → read → parse → validate → COPY into staging → upsert.
+///
+/// Stages run concurrently on their own Dispatch queues, joined by ``BoundedQueue``s so
+/// memory stays flat however large the input:
+///
+///     reader ──chunks──▶ parser ──batches──▶ validator ──COPY data──▶ writer 1…N
+///
+/// A coordinator connection holds the shared schema lock for the whole run (migrations take
+/// it exclusively) and, for the upsert and commit, the load lock that serialises greyoak
+/// runs with each other. Writers own disjoint ticker ranges; none commits before all have
+/// finished their upsert, and any failure rolls all of them back.
+public final class IngestPipeline {
+    let options: IngestOptions
+    let settings: ConnectionSettings
+    let graph: RevisionGraph
+    let logger: Logger
+    public let progress: IngestProgress
+    let files: [InputFile]
+
+    /// The advisory lock held while upserting and committing ("greyoakL").
+    static let loadLockKey: Int64 = 0x67_7265_796F_614C
+
+    public init(options: IngestOptions, settings: ConnectionSettings, graph: RevisionGraph, logger: Logger) throws {
+        self.options = options
+        self.settings = settings
+        self.graph = graph
+        self.logger = logger
+        files = try InputFile.expand(options.paths, format: options.format)
+        guard !files.isEmpty else {
+            throw GreyoakError(.invalidInput, "no score files found in \(options.paths.joined(separator: ", "))",
+                               hint: "give .csv, .json, .ndjson or .jsonl files (optionally .gz), a directory of them, or - for stdin")
+        }
+        progress = IngestProgress(totalFiles: files.count)
+    }
+
+    /// Runs the whole load.
+    ///
+    /// - Returns: The summary of a run that committed (or, for `--dry-run` and
+    ///   `--no-commit`, would have).
+    /// - Throws: ``IngestFailure`` for invalid input (nothing written), ``GreyoakError``
+    ///   for the schema gate, locks and connections, ``PostgresError`` for the database.
+    public func run() throws -> IngestSummary {
+        var summary = IngestSummary()
+        summary.files = files.count
+        summary.writers = options.dryRun ? 0 : options.writers
+
+        // The gate: nothing is read before the database is known to be at head.
+        let coordinator = try Connection(settings, logger: logger)
+        defer { coordinator.close() }
+        if options.autoMigrate {
+            try Migrator(graph: graph, connection: coordinator, logger: logger, lockTimeout: options.lockTimeout).upgrade(to: "heads")
+        }
+        try SchemaLock.acquire(coordinator, mode: .shared, timeout: options.lockTimeout, logger: logger)
+        try Migrator(graph: graph, connection: coordinator, logger: logger).requireAtHead()
+
+        let writers = options.dryRun ? [] : (0..<options.writers).map { StagingWriter(index: $0) }
+        defer { writers.forEach { $0.close() } }
+        let outcome = stream(into: writers)
+        summary.rowsRead = outcome.rowsRead
+        summary.rejected = outcome.rejected
+        func finish(_ label: String) -> IngestSummary {
+            summary.outcome = label
+            summary.seconds = progress.snapshot.elapsed
+            summary.rowsPerSecond = Double(summary.rowsRead) / max(summary.seconds, 1e-9)
+            return summary
+        }
+        func refuse(_ code: GreyoakError.Code, _ message: String, errors: [RowError], count: Int, hint: String? = nil) -> IngestFailure {
+            writers.forEach { $0.rollback() }
+            return IngestFailure(code: code, message: message, errors: errors, errorCount: count, summary: finish("rolled back"), hint: hint)
+        }
+
+        if let fatal = outcome.fatal {
+            if let row = fatal as? RowError {
+                throw refuse(.invalidInput, "nothing was loaded: \(row.file) cannot be read past this point",
+                             errors: outcome.errors + [row], count: outcome.errorCount + 1)
+            }
+            writers.forEach { $0.rollback() }
+            throw fatal
+        }
+        let allowed = options.maxErrors ?? 0
+        if outcome.rejected > allowed {
+            let message = options.maxErrors == nil
+                ? "nothing was loaded: \(outcome.rejected) of \(outcome.rowsRead) rows are invalid"
+                : "nothing was loaded: \(outcome.rejected) rows are invalid, more than --max-errors \(allowed)"
+            throw refuse(.invalidInput, message, errors: outcome.errors, count: outcome.errorCount,
+                         hint: options.maxErrors == nil ? "fix the files, or load the good rows with --max-errors N --rejects FILE" : nil)
+        }
+        if options.dryRun {
+            summary.unchanged = 0
+            logger.info("dry run: \(outcome.rowsRead - outcome.rejected) rows are valid; nothing was sent to the database")
+            return finish("dry run")
+        }
+
+        // Duplicates, found per writer (a key always lands on the same writer).
+        progress.set(phase: "checking duplicates")
+        var duplicateErrors: [RowError] = []
+        var duplicateCount = 0
+        for writer in writers {
+            let (groups, total) = try writer.duplicates(policy: options.onDuplicate, limit: options.maxReport)
+            duplicateCount += total
+            duplicateErrors += groups.compactMap(duplicateError)
+        }
+        if duplicateCount > 0 {
+            throw refuse(.invalidInput, "nothing was loaded: \(duplicateCount) key(s) appear more than once",
+                         errors: Array(duplicateErrors.prefix(options.maxReport)), count: duplicateCount,
+                         hint: "keep the last occurrence with --on-duplicate last")
+        }
+
+        // Upsert on every writer at once, under the load lock.
+        progress.set(phase: "upserting")
+        try takeLoadLock(coordinator)
+        defer { _ = try? coordinator.execute("SELECT pg_advisory_unlock(\(Self.loadLockKey))") }
+        let results = LockedBox<[Result<(inserted: Int, updated: Int), any Error>?]>(Array(repeating: nil, count: writers.count))
+        DispatchQueue.concurrentPerform(iterations: writers.count) { index in
+            let result = Result { try writers[index].upsert() }
+            results.mutate { $0[index] = result }
+        }
+        var staged = 0
+        for (index, result) in results.value.enumerated() {
+            switch result! {
+            case let .success(counts):
+                summary.inserted += counts.inserted
+                summary.updated += counts.updated
+                staged += writers[index].stagedRows
+            case let .failure(error):
+                writers.forEach { $0.rollback() }
+                throw error
+            }
+        }
+        summary.unchanged = staged - summary.inserted - summary.updated
+
+        if options.noCommit {
+            writers.forEach { $0.rollback() }
+            return finish("rolled back (--no-commit)")
+        }
+        progress.set(phase: "committing")
+        for (index, writer) in writers.enumerated() {
+            do {
+                try writer.commit()
+            } catch {
+                writers[(index + 1)...].forEach { $0.rollback() }
+                throw GreyoakError(.databaseError,
+                                   "writer \(index + 1) of \(writers.count) failed to commit after \(index) had committed: \(error)",
+                                   hint: index > 0 ? "run the same files again: rows already committed read as unchanged and the rest load" : nil)
+            }
+        }
+        return finish("committed")
+    }
+
+    private func takeLoadLock(_ connection: Connection) throws {
+        if try connection.execute("SELECT pg_try_advisory_lock(\(Self.loadLockKey))")[0, 0] == "t" { return }
+        let holders = try SchemaLock.holders(connection, key: Self.loadLockKey)
+        logger.info("waiting for another greyoak load to finish (load lock held by \(holders))")
+        try connection.execute("SELECT pg_advisory_lock(\(Self.loadLockKey))")
+    }
+
+    private func duplicateError(_ row: [String?]) -> RowError? {
+        guard let ticker = row[0], let date = row[1], let mode = row[2] else { return nil }
+        let fileIndexes = (row[3] ?? "").split(separator: ",").compactMap { Int($0) }
+        let lines = (row[4] ?? "").split(separator: ",").compactMap { Int($0) }
+        guard fileIndexes.count >= 2, lines.count == fileIndexes.count else { return nil }
+        let places = zip(fileIndexes, lines).map { file, line in "\(files[file].name):\(location(file, line))" }
+        let shownDate = date.hasSuffix(" 00:00:00") ? String(date.dropLast(9)) : date
+        return RowError(file: files[fileIndexes[1]].name, fileIndex: fileIndexes[1], location: location(fileIndexes[1], lines[1]),
+                        column: "ticker", value: ticker,
+                        rule: "duplicate key (\(ticker), \(shownDate), \(mode)): also at \(places[0])\(places.count > 2 ? " and \(places.count - 2) more place(s)" : "")")
+    }
+
+    private func location(_ file: Int, _ ordinal: Int) -> RowLocation {
+        files[file].format == .csv ? .line(ordinal) : .record(ordinal)
+    }
+
+    // MARK: - Streaming stages
+
+    struct StreamOutcome {
+        var rowsRead = 0
+        var rejected = 0
+        var errors: [RowError] = []
+        var errorCount = 0
+        var fatal: (any Error)?
+    }
+
+    private enum Chunk: Sendable {
+        case data(Int, [UInt8])
+        case end(Int)
+    }
+
+    /// Runs reader, parser, validator and writers' COPY to the end of the input.
+    private func stream(into writers: [StagingWriter]) -> StreamOutcome {
+        let chunks = BoundedQueue<Chunk>(capacity: 4)
+        let batches = BoundedQueue<RecordBatch>(capacity: 4)
+        let fatal = LockedBox<(any Error)?>(nil)
+        let stopAll: @Sendable (any Error) -> Void = { error in
+            fatal.mutate { if $0 == nil { $0 = error } }
+            chunks.cancel()
+            batches.cancel()
+            writers.forEach { $0.input.cancel() }
+        }
+        let group = DispatchGroup()
+        for writer in writers { writer.start(settings: settings, logger: logger, group: group, onFailure: stopAll) }
+
+        let files = self.files
+        let options = self.options
+        let progress = self.progress
+        let logger = self.logger
+
+        DispatchQueue(label: "greyoak.read").async(group: group) {
+            do {
+                for (index, file) in files.enumerated() {
+                    let reader = try ChunkReader(file)
+                    while let data = try reader.next() {
+                        guard chunks.put(.data(index, data)) else { return }
+                    }
+                    guard chunks.put(.end(index)) else { return }
+                }
+                chunks.close()
+            } catch {
+                stopAll(error)
+            }
+        }
+
+        DispatchQueue(label: "greyoak.parse").async(group: group) {
+            let emit: (RecordBatch) throws -> Void = { batch in
+                guard batches.put(batch) else { throw CancellationError() }
+            }
+            let notice: (String) -> Void = { logger.notice("\($0)") }
+            var csv: CSVRecordParser?
+            var json: JSONRecordParser?
+            do {
+                while let chunk = chunks.take() {
+                    switch chunk {
+                    case let .data(index, bytes):
+                        let file = files[index]
+                        if file.format == .csv {
+                            if csv == nil {
+                                csv = try CSVRecordParser(file: file, fileIndex: index, batchSize: options.rowsPerBatch,
+                                                          ignoreUnknownFields: options.ignoreUnknownFields, notices: notice, emit: emit)
+                            }
+                            try csv!.feed(bytes)
+                        } else {
+                            if json == nil {
+                                json = JSONRecordParser(file: file, fileIndex: index, batchSize: options.rowsPerBatch,
+                                                        ignoreUnknownFields: options.ignoreUnknownFields, notices: notice, emit: emit)
+                            }
+                            try json!.feed(bytes)
+                        }
+                    case let .end(index):
+                        let file = files[index]
+                        if file.format == .csv {
+                            let parser = try csv ?? CSVRecordParser(file: file, fileIndex: index, batchSize: options.rowsPerBatch,
+                                                                    ignoreUnknownFields: options.ignoreUnknownFields, notices: notice, emit: emit)
+                            try parser.finish()
+                        } else {
+                            try (json ?? JSONRecordParser(file: file, fileIndex: index, batchSize: options.rowsPerBatch,
+                                                          ignoreUnknownFields: options.ignoreUnknownFields, notices: notice, emit: emit)).finish()
+                        }
+                        csv = nil
+                        json = nil
+                        progress.fileDone()
+                    }
+                }
+                batches.close()
+            } catch is CancellationError {
+            } catch {
+                stopAll(error)
+            }
+        }
+
+        let outcome = LockedBox(StreamOutcome())
+        DispatchQueue(label: "greyoak.validate").async(group: group) {
+            let validator = ScoreValidator(rules: options.rules, writerCount: max(1, writers.count),
+                                           fileNames: files.map(\.name), findDuplicatesInMemory: writers.isEmpty)
+            var rejects: RejectsFile?
+            var local = StreamOutcome()
+            defer { outcome.mutate { $0 = local } }
+            do {
+                if let path = options.rejectsPath, options.maxErrors != nil { rejects = try RejectsFile(path: path) }
+                var sending = true
+                while let batch = batches.take() {
+                    let result = validator.process(batch, wantRejects: rejects != nil)
+                    local.rowsRead += result.goodRows + result.rejectedRows
+                    local.rejected += result.rejectedRows
+                    local.errorCount += result.errors.count
+                    if local.errors.count < options.maxReport {
+                        local.errors += result.errors.prefix(options.maxReport - local.errors.count)
+                    }
+                    try rejects?.write(result.rejects)
+                    progress.add(rows: result.goodRows + result.rejectedRows)
+                    // Past the error budget nothing will be committed: stop feeding the
+                    // database but keep validating, to report every error.
+                    if local.rejected > (options.maxErrors ?? 0) { sending = false }
+                    if sending {
+                        for (writer, buffer) in zip(writers, result.buffers) where !buffer.isEmpty {
+                            guard writer.input.put(buffer) else { sending = false; break }
+                        }
+                    }
+                }
+                try rejects?.close()
+                writers.forEach { $0.input.close() }
+            } catch {
+                stopAll(error)
+            }
+        }
+
+        group.wait()
+        for writer in writers {
+            if let error = writer.waitForLoad(), fatal.value == nil { fatal.mutate { $0 = error } }
+        }
+        var result = outcome.value
+        result.fatal = fatal.value
+        return result
+    }
+}
+
+/// A value shared between pipeline threads, guarded by a lock.
+final class LockedBox<Value>: @unchecked Sendable {
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value { lock.withLock { stored } }
+    func mutate(_ body: (inout Value) -> Void) { lock.withLock { body(&stored) } }
+}
+
+/// The `--rejects` file: one JSON object per rejected row with its location, errors and
+/// raw values, so that nothing is lost.
+final class RejectsFile {
+    private let handle: FileHandle
+    let path: String
+
+    init(path: String) throws {
+        self.path = path
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw GreyoakError(.usage, "cannot write the rejects file \(path)")
+        }
+        self.handle = handle
+    }
+
+    func write(_ lines: [String]) throws {
+        guard !lines.isEmpty else { return }
+        try handle.write(contentsOf: Data((lines.joined(separator: "\n") + "\n").utf8))
+    }
+
+    func close() throws { try handle.close() }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// What a run did, printed at the end and, with `--json`, as one JSON object.
+public struct IngestSummary: Sendable, Codable, Equatable {
+    public var files = 0
+    public var rowsRead = 0
+    public var inserted = 0
+    public var updated = 0
+    public var unchanged = 0
+    public var rejected = 0
+    public var seconds = 0.0
+    public var rowsPerSecond = 0.0
+    public var writers = 0
+    /// `committed`, `rolled back` (`--no-commit` or a failure) or `dry run`.
+    public var outcome = "committed"
+
+    enum CodingKeys: String, CodingKey {
+        case files, rowsRead = "rows_read", inserted, updated, unchanged, rejected, seconds
+        case rowsPerSecond = "rows_per_second", writers, outcome
+    }
+
+    public var jsonText: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    public var text: String {
+        let rate = rowsPerSecond.isFinite ? Int(rowsPerSecond) : 0
+        return "\(outcome): \(files) file(s), \(rowsRead) rows read, \(inserted) inserted, \(updated) updated, \(unchanged) unchanged, \(rejected) rejected in \(String(format: "%.2f", seconds)) s (\(rate) rows/s)"
+    }
+}
+
+/// A run that loaded nothing: why, the first errors and how many there were in all.
+public struct IngestFailure: Error, CustomStringConvertible, Sendable {
+    public var code: GreyoakError.Code
+    public var message: String
+    public var errors: [RowError]
+    public var errorCount: Int
+    public var summary: IngestSummary
+    public var hint: String?
+
+    public var description: String {
+        var lines = errors.map(\.description)
+        if errorCount > errors.count { lines.append("… and \(errorCount - errors.count) more error(s) (raise --max-report to see them)") }
+        lines.append(message)
+        if let hint { lines.append("  hint: \(hint)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Counters the CLI's progress display reads while a run goes on.
+public final class IngestProgress: @unchecked Sendable {
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var rows = 0
+    private var files = 0
+    private var phase = "reading"
+    public let started = Date()
+    public let totalFiles: Int
+
+    public init(totalFiles: Int) { self.totalFiles = totalFiles }
+
+    func add(rows count: Int) { lock.withLock { rows += count } }
+    func fileDone() { lock.withLock { files += 1 } }
+    func set(phase: String) { lock.withLock { self.phase = phase } }
+
+    public var snapshot: (rows: Int, files: Int, phase: String, elapsed: Double) {
+        lock.withLock { (rows, files, phase, Date().timeIntervalSince(started)) }
+    }
+}

@@ -1,0 +1,163 @@
+import Dispatch
+import Foundation
+import Logging
+
+/// One writer connection of an ingest: its own transaction, a temporary staging table fed
+/// by binary COPY, the duplicate check and the upsert into `scores`.
+///
+/// `@unchecked Sendable` rule: `connection` and `failure` are touched only on `queue`
+/// (checked with `dispatchPrecondition`), so the libpq connection is used by one thread
+/// at a time; other threads talk to it only through `queue` and the ``input`` queue.
+final class StagingWriter: @unchecked Sendable {
+    let index: Int
+    /// COPY data from the validator; closing it ends the COPY.
+    let input: BoundedQueue<[UInt8]>
+    private let queue: DispatchQueue
+    private var connection: Connection?
+    private var failure: (any Error)?
+    private(set) var stagedRows = 0
+
+    init(index: Int, queueCapacity: Int = 8) {
+        self.index = index
+        input = BoundedQueue(capacity: queueCapacity)
+        queue = DispatchQueue(label: "greyoak.writer.\(index)")
+    }
+
+    /// Connects, opens the transaction and streams ``input`` into the staging table until it
+    /// is closed. Runs asynchronously on the writer's queue; `onFailure` is called there if
+    /// anything fails, so the pipeline can stop the other stages.
+    func start(settings: ConnectionSettings, logger: Logger, group: DispatchGroup, onFailure: @escaping @Sendable (any Error) -> Void) {
+        queue.async(group: group) { [self] in
+            dispatchPrecondition(condition: .onQueue(queue))
+            do {
+                let connection = try Connection(settings, logger: logger)
+                self.connection = connection
+                // Temporary tables live in local buffers: give them room before the first use.
+                try connection.execute("SET temp_buffers = '256MB'")
+                try connection.execute("BEGIN")
+                try connection.execute(Self.createStaging)
+                stagedRows = try connection.copyIn("COPY greyoak_stage FROM STDIN (FORMAT binary)") { sink in
+                    try sink.send(CopyEncoder.header)
+                    while let chunk = input.take() { try sink.send(chunk) }
+                    try sink.send(CopyEncoder.trailer)
+                }
+            } catch {
+                input.cancel()
+                failure = error
+                onFailure(error)
+            }
+        }
+    }
+
+    /// Waits for the COPY to end and returns its error, if any.
+    func waitForLoad() -> (any Error)? {
+        queue.sync { failure }
+    }
+
+    /// Finds keys staged more than once. With `.last`, deletes all but the last of each and
+    /// returns nothing; with `.error`, returns up to `limit` groups and the number of groups.
+    func duplicates(policy: DuplicatePolicy, limit: Int) throws -> (groups: [[String?]], total: Int) {
+        try onQueue { connection in
+            try connection.execute("ANALYZE greyoak_stage")
+            if policy == .last {
+                let removed = try connection.execute("""
+                    DELETE FROM greyoak_stage s USING (
+                        SELECT ticker, scoring_date, mode, max((src_file::int8 << 40) | src_line) AS keep
+                        FROM greyoak_stage GROUP BY 1, 2, 3 HAVING count(*) > 1) d
+                    WHERE s.ticker = d.ticker AND s.scoring_date = d.scoring_date AND s.mode = d.mode
+                      AND ((s.src_file::int8 << 40) | s.src_line) <> d.keep
+                    """).affectedRows
+                stagedRows -= removed
+                return ([], 0)
+            }
+            let rows = try connection.execute("""
+                SELECT ticker, to_char(scoring_date, 'YYYY-MM-DD HH24:MI:SS'), mode,
+                       array_to_string(array_agg(src_file ORDER BY src_file, src_line), ','),
+                       array_to_string(array_agg(src_line ORDER BY src_file, src_line), ','),
+                       count(*) OVER ()
+                FROM greyoak_stage GROUP BY 1, 2, 3 HAVING count(*) > 1
+                ORDER BY min(src_file), min(src_line) LIMIT \(limit)
+                """).rows
+            return (rows, rows.first.flatMap { $0[5] }.flatMap { Int($0) } ?? 0)
+        }
+    }
+
+    /// Updates rows whose values changed, then inserts rows whose keys are new; returns
+    /// (inserted, updated). Unchanged rows are never written.
+    func upsert() throws -> (inserted: Int, updated: Int) {
+        try onQueue { connection in
+            let updated = try connection.execute(Self.updateChanged).affectedRows
+            let inserted = try connection.execute(Self.insertNew).affectedRows
+            return (inserted, updated)
+        }
+    }
+
+    func commit() throws {
+        try onQueue { _ = try $0.execute("COMMIT") }
+    }
+
+    func rollback() {
+        queue.sync {
+            _ = try? connection?.execute("ROLLBACK")
+            connection?.close()
+            connection = nil
+        }
+    }
+
+    func close() {
+        queue.sync {
+            connection?.close()
+            connection = nil
+        }
+    }
+
+    private func onQueue<T>(_ body: (Connection) throws -> T) throws -> T {
+        try queue.sync {
+            dispatchPrecondition(condition: .onQueue(queue))
+            if let failure { throw failure }
+            guard let connection else { throw PostgresError(code: .connectionClosed, message: "writer \(index) has no connection") }
+            do {
+                return try body(connection)
+            } catch let error as PostgresError {
+                throw error.during("writer \(index + 1)")
+            }
+        }
+    }
+
+    // MARK: SQL
+
+    static let valueColumns = ScoreColumn.allCases.dropFirst(3).map(\.name)
+    static let allColumns = ScoreColumn.allCases.map(\.name)
+
+    static let createStaging = """
+        CREATE TEMPORARY TABLE greyoak_stage (
+            ticker VARCHAR(20) NOT NULL, scoring_date TIMESTAMP NOT NULL, mode VARCHAR(20) NOT NULL,
+            f_score FLOAT8, t_score FLOAT8, r_score FLOAT8, o_score FLOAT8, q_score FLOAT8, s_score FLOAT8,
+            weighted_score FLOAT8, risk_penalty FLOAT8, final_score FLOAT8,
+            band band_enum, guardrails VARCHAR(500), as_of TIMESTAMP,
+            f_z FLOAT8, t_z FLOAT8, r_z FLOAT8, o_z FLOAT8, q_z FLOAT8, s_z FLOAT8,
+            src_file INT4 NOT NULL, src_line INT8 NOT NULL
+        ) ON COMMIT DROP
+        """
+
+    static let keyMatch = "t.ticker = s.ticker AND t.scoring_date = s.scoring_date AND t.mode = s.mode"
+
+    /// `IS DISTINCT FROM` over the row: NULLs compare equal, so unchanged rows are skipped
+    /// without a write, a lock or WAL.
+    static let updateChanged = """
+        UPDATE scores t SET \(valueColumns.map { "\($0) = s.\($0)" }.joined(separator: ", ")), updated_at = now()
+        FROM greyoak_stage s
+        WHERE \(keyMatch)
+          AND (\(valueColumns.map { "t.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(valueColumns.map { "s.\($0)" }.joined(separator: ", ")))
+        """
+
+    /// A plain INSERT of keys known to be new, in key order (cheaper than ON CONFLICT, and
+    /// index-friendly). Concurrent greyoak runs cannot race here: the upsert phase holds
+    /// the load lock.
+    static let insertNew = """
+        INSERT INTO scores (\(allColumns.joined(separator: ", ")))
+        SELECT \(allColumns.map { "s.\($0)" }.joined(separator: ", ")) FROM greyoak_stage s
+        WHERE NOT EXISTS (SELECT 1 FROM scores t WHERE \(keyMatch))
+        ORDER BY s.ticker, s.scoring_date, s.mode
+        """
+}

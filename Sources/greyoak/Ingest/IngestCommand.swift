@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import GreyoakKit
+
+extension InputFormat: ExpressibleByArgument {}
+extension DuplicatePolicy: ExpressibleByArgument {}
+
+/// `greyoak ingest PATH...`: load score files into `scores`.
+struct IngestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Load score files (CSV, JSON, NDJSON, gzipped or not) into scores, all or nothing.",
+        discussion: "Refuses to load unless the database is at the head revision. Exit statuses: 0 loaded, 3 behind head, 4 unknown revision, 6 lock timeout, 7 cannot connect, 9 invalid input, 10 database error."
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "Files, directories (walked recursively) or - for standard input.") var paths: [String]
+    @Option(help: "Read every input as this format (csv, json, ndjson) instead of going by extension.") var format: InputFormat?
+    @Flag(name: .customLong("ignore-unknown-fields"), help: "Drop fields that name no scores column instead of failing.") var ignoreUnknownFields = false
+    @Option(name: .customLong("on-duplicate"), help: "A key seen twice in one run: error (default) or last (keep the later row).") var onDuplicate: DuplicatePolicy = .error
+    @Option(name: .customLong("max-errors"), help: "Load the good rows and reject up to N bad ones into --rejects; more refuses the run.") var maxErrors: Int?
+    @Option(help: "Where rejected rows go (JSON lines with location, errors and raw values); needed with --max-errors.") var rejects: String?
+    @Option(name: .customLong("max-report"), help: "How many errors to print.") var maxReport = 20
+    @Flag(name: .customLong("auto-migrate"), help: "Upgrade the schema to head first instead of refusing.") var autoMigrate = false
+    @Flag(name: .customLong("dry-run"), help: "Parse and validate only; send no rows to the database.") var dryRun = false
+    @Flag(name: .customLong("no-commit"), help: "Do everything, upsert included, then roll back.") var noCommit = false
+    @Flag(help: "Print the summary as one JSON object on stdout.") var json = false
+    @Option(help: "Writer connections (default: one per core, at most 4).") var writers = IngestOptions.defaultWriters
+    @Option(name: .customLong("lock-timeout"), help: "Seconds to wait for the schema lock.") var lockTimeout: Double = 60
+    @Option(help: "JSON file of validation settings (strong_buy_at, buy_at, hold_at, max_abs_z, ...).") var settings: String?
+    @Option(name: .customLong("strong-buy-at"), help: "Lowest final score for Strong Buy (default 75).") var strongBuyAt: Double?
+    @Option(name: .customLong("buy-at"), help: "Lowest final score for Buy (default 65).") var buyAt: Double?
+    @Option(name: .customLong("hold-at"), help: "Lowest final score for Hold (default 50).") var holdAt: Double?
+    @Option(name: .customLong("max-abs-z"), help: "Largest |z| accepted (default 10).") var maxAbsZ: Double?
+    @Flag(name: .customLong("no-progress"), help: "No progress display or progress lines.") var noProgress = false
+
+    func validate() throws {
+        if maxErrors != nil, rejects == nil {
+            throw ValidationError("--max-errors needs --rejects FILE, so that no rejected row is lost")
+        }
+        if let maxErrors, maxErrors < 0 { throw ValidationError("--max-errors must be 0 or more") }
+        if writers < 1 || writers > 64 { throw ValidationError("--writers must be between 1 and 64") }
+        if dryRun && noCommit { throw ValidationError("--dry-run and --no-commit do not go together") }
+    }
+
+    func run() throws {
+        let logger = options.logger("greyoak.ingest")
+        var ingest = IngestOptions()
+        ingest.paths = paths
+        ingest.format = format
+        ingest.ignoreUnknownFields = ignoreUnknownFields
+        ingest.onDuplicate = onDuplicate
+        ingest.maxErrors = maxErrors
+        ingest.rejectsPath = rejects
+        ingest.maxReport = maxReport
+        ingest.autoMigrate = autoMigrate
+        ingest.dryRun = dryRun
+        ingest.noCommit = noCommit
+        ingest.writers = writers
+        ingest.lockTimeout = lockTimeout
+        if let settings { ingest.rules = try ValidationRules.load(path: settings) }
+        if let strongBuyAt { ingest.rules.strongBuyAt = strongBuyAt }
+        if let buyAt { ingest.rules.buyAt = buyAt }
+        if let holdAt { ingest.rules.holdAt = holdAt }
+        if let maxAbsZ { ingest.rules.maxAbsZ = maxAbsZ }
+
+        let pipeline = try IngestPipeline(options: ingest, settings: options.settings, graph: try options.graph(), logger: logger)
+        let display = noProgress || options.quiet ? nil : ProgressDisplay(progress: pipeline.progress)
+        display?.start()
+        do {
+            let summary = try pipeline.run()
+            display?.stop()
+            print(json ? summary.jsonText : summary.text)
+        } catch let failure as IngestFailure {
+            display?.stop()
+            FileHandle.standardError.write(Data((failure.description + "\n").utf8))
+            if json { print(failure.summary.jsonText) }
+            throw ExitCode(failure.code.exitStatus)
+        } catch {
+            display?.stop()
+            throw error
+        }
+    }
+}
