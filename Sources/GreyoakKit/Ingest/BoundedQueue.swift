@@ -2,28 +2,30 @@ import Foundation
 
 /// A blocking queue of at most `capacity` items between two pipeline stages.
 ///
-/// The bound is what keeps memory flat: a fast producer waits for a slow consumer.
+/// The bound is what keeps memory flat: a fast producer waits for a slow consumer, and a
+/// taken item is released at once (a ring of optionals, not an array that keeps them).
 /// `close()` ends the stream after what is queued; `cancel()` ends it at once and wakes
 /// everyone, so one failing stage stops the others.
 final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     // All state is guarded by `condition`.
     private let condition = NSCondition()
-    private var items: [Element] = []
+    private var ring: [Element?]
     private var head = 0
-    private let capacity: Int
+    private var count = 0
     private var closed = false
     private var cancelled = false
 
-    init(capacity: Int) { self.capacity = capacity }
+    init(capacity: Int) { ring = Array(repeating: nil, count: max(1, capacity)) }
 
     /// Adds an item, waiting while the queue is full. Returns false once cancelled.
     @discardableResult
     func put(_ item: Element) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        while items.count - head >= capacity && !cancelled { condition.wait() }
+        while count == ring.count && !cancelled { condition.wait() }
         if cancelled { return false }
-        items.append(item)
+        ring[(head + count) % ring.count] = item
+        count += 1
         condition.broadcast()
         return true
     }
@@ -32,14 +34,12 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     func take() -> Element? {
         condition.lock()
         defer { condition.unlock() }
-        while head == items.count && !closed && !cancelled { condition.wait() }
-        if cancelled || head == items.count { return nil }
-        let item = items[head]
-        head += 1
-        if head > 64 && head * 2 > items.count {
-            items.removeFirst(head)
-            head = 0
-        }
+        while count == 0 && !closed && !cancelled { condition.wait() }
+        if cancelled || count == 0 { return nil }
+        let item = ring[head]
+        ring[head] = nil
+        head = (head + 1) % ring.count
+        count -= 1
         condition.broadcast()
         return item
     }

@@ -16,6 +16,7 @@ final class StagingWriter: @unchecked Sendable {
     private var connection: Connection?
     private var failure: (any Error)?
     private(set) var stagedRows = 0
+    private var logger: Logger?
 
     init(index: Int, queueCapacity: Int = 8) {
         self.index = index
@@ -29,7 +30,10 @@ final class StagingWriter: @unchecked Sendable {
     func start(settings: ConnectionSettings, logger: Logger, group: DispatchGroup, onFailure: @escaping @Sendable (any Error) -> Void) {
         queue.async(group: group) { [self] in
             dispatchPrecondition(condition: .onQueue(queue))
+            self.logger = logger
             do {
+                let started = Date()
+                defer { logger.debug("writer \(index + 1): COPY into staging ended after \(String(format: "%.3f", Date().timeIntervalSince(started))) s") }
                 let connection = try Connection(settings, logger: logger)
                 self.connection = connection
                 // Temporary tables live in local buffers: give them room before the first use.
@@ -58,7 +62,7 @@ final class StagingWriter: @unchecked Sendable {
     /// returns nothing; with `.error`, returns up to `limit` groups and the number of groups.
     func duplicates(policy: DuplicatePolicy, limit: Int) throws -> (groups: [[String?]], total: Int) {
         try onQueue { connection in
-            try connection.execute("ANALYZE greyoak_stage")
+            _ = try timed(connection, "analyze", "ANALYZE greyoak_stage")
             if policy == .last {
                 let removed = try connection.execute("""
                     DELETE FROM greyoak_stage s USING (
@@ -70,7 +74,7 @@ final class StagingWriter: @unchecked Sendable {
                 stagedRows -= removed
                 return ([], 0)
             }
-            let rows = try connection.execute("""
+            let rows = try timed(connection, "duplicate check", """
                 SELECT ticker, to_char(scoring_date, 'YYYY-MM-DD HH24:MI:SS'), mode,
                        array_to_string(array_agg(src_file ORDER BY src_file, src_line), ','),
                        array_to_string(array_agg(src_line ORDER BY src_file, src_line), ','),
@@ -86,8 +90,8 @@ final class StagingWriter: @unchecked Sendable {
     /// (inserted, updated). Unchanged rows are never written.
     func upsert() throws -> (inserted: Int, updated: Int) {
         try onQueue { connection in
-            let updated = try connection.execute(Self.updateChanged).affectedRows
-            let inserted = try connection.execute(Self.insertNew).affectedRows
+            let updated = try timed(connection, "update changed", Self.updateChanged).affectedRows
+            let inserted = try timed(connection, "insert new", Self.insertNew).affectedRows
             return (inserted, updated)
         }
     }
@@ -109,6 +113,14 @@ final class StagingWriter: @unchecked Sendable {
             connection?.close()
             connection = nil
         }
+    }
+
+    /// Runs a statement, logging its time at debug level: where a load spends its time.
+    private func timed(_ connection: Connection, _ label: String, _ sql: String) throws -> QueryResult {
+        let started = Date()
+        let result = try connection.execute(sql)
+        logger?.debug("writer \(index + 1): \(label) took \(String(format: "%.3f", Date().timeIntervalSince(started))) s (\(result.affectedRows) rows)")
+        return result
     }
 
     private func onQueue<T>(_ body: (Connection) throws -> T) throws -> T {

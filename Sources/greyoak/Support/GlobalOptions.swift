@@ -22,7 +22,8 @@ struct GlobalOptions: ParsableArguments {
     }
 
     func logger(_ label: String) -> Logger {
-        Logging.bootstrapOnce(level: quiet ? .warning : .info)
+        let level = ProcessInfo.processInfo.environment["GREYOAK_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+        Logging.bootstrapOnce(level: quiet ? .warning : level ?? .info)
         return Logger(label: label)
     }
 
