@@ -36,7 +36,7 @@ final class CSVRecordParser {
         self.ignoreUnknownFields = ignoreUnknownFields
         self.notices = notices
         self.emit = emit
-        batch = RecordBatch(fileIndex: fileIndex, capacity: batchSize)
+        batch = RecordBatch(fileIndex: fileIndex, byLine: true, capacity: batchSize)
         parser = .allocate(capacity: 1)
         guard csv_init(parser, UInt8(CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL | CSV_EMPTY_IS_NULL)) == 0 else {
             parser.deallocate()
@@ -84,7 +84,7 @@ final class CSVRecordParser {
             throw error(at: 1, "the file is empty: a header row naming the columns is required")
         }
         if !batch.isEmpty { try emit(batch) }
-        batch = RecordBatch(fileIndex: fileIndex, capacity: 1)
+        batch = RecordBatch(fileIndex: fileIndex, byLine: true, capacity: 1)
     }
 
     private func rethrow() throws {
@@ -132,17 +132,16 @@ final class CSVRecordParser {
             return
         }
         if fieldIndex != header.count {
-            batch.abandonRecord()
             batch.errors.append(RowError(file: file.name, fileIndex: fileIndex, location: .line(recordLine), column: nil, value: nil,
                                          rule: "has \(fieldIndex) fields, the header has \(header.count)"))
         } else {
-            batch.commitRecord(.line(recordLine))
+            batch.commitRecord(recordLine)
         }
-        if batch.count >= batchSize {
+        if batch.isFull {
             do { try emit(batch) } catch let error as RowError { failure = error } catch {
                 failure = RowError(file: file.name, fileIndex: fileIndex, location: .file, rule: "\(error)", isFatal: true)
             }
-            batch = RecordBatch(fileIndex: fileIndex, capacity: batchSize)
+            batch = RecordBatch(fileIndex: fileIndex, byLine: true, capacity: batchSize)
         }
     }
 
@@ -183,9 +182,9 @@ final class CSVRecordParser {
 }
 
 private func fieldCallback(_ data: UnsafeMutableRawPointer?, _ length: Int, _ context: UnsafeMutableRawPointer?) {
-    Unmanaged<CSVRecordParser>.fromOpaque(context!).takeUnretainedValue().field(data, length)
+    Unmanaged<CSVRecordParser>.fromOpaque(context!)._withUnsafeGuaranteedRef { $0.field(data, length) }
 }
 
 private func recordCallback(_ terminator: Int32, _ context: UnsafeMutableRawPointer?) {
-    Unmanaged<CSVRecordParser>.fromOpaque(context!).takeUnretainedValue().record(terminator)
+    Unmanaged<CSVRecordParser>.fromOpaque(context!)._withUnsafeGuaranteedRef { $0.record(terminator) }
 }

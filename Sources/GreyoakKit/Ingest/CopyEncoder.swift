@@ -4,43 +4,40 @@ struct CopyEncoder {
     static let header: [UInt8] = Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00] + [0, 0, 0, 0] + [0, 0, 0, 0]
     static let trailer: [UInt8] = [0xFF, 0xFF]
 
-    var bytes: [UInt8] = []
+    let buffer: ByteBuffer
 
-    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+    init(buffer: ByteBuffer) { self.buffer = buffer }
 
-    @inline(__always) mutating func beginRow(fields: Int16) { append(fields) }
-    @inline(__always) mutating func null() { append(Int32(-1)) }
-
-    @inline(__always) mutating func float8(_ value: Double) {
-        append(Int32(8))
-        append(value.bitPattern)
+    /// Reserves room for a whole row of fixed-size fields so the appends below need no checks.
+    @inline(__always) func beginRow(fields: Int16, textBytes: Int) {
+        buffer.reserve(2 + Int(fields) * 12 + textBytes)
+        buffer.appendBigEndian(fields)
     }
 
-    @inline(__always) mutating func optionalFloat8(_ value: Double?) {
-        if let value { float8(value) } else { null() }
+    @inline(__always) func null() { buffer.appendBigEndian(Int32(-1)) }
+
+    @inline(__always) func float8(_ value: Double) {
+        buffer.appendBigEndian(Int32(8))
+        buffer.appendBigEndian(value.bitPattern)
     }
 
-    @inline(__always) mutating func int8(_ value: Int64) {
-        append(Int32(8))
-        append(value)
+    @inline(__always) func int8(_ value: Int64) {
+        buffer.appendBigEndian(Int32(8))
+        buffer.appendBigEndian(value)
     }
 
-    @inline(__always) mutating func int4(_ value: Int32) {
-        append(Int32(4))
-        append(value)
+    @inline(__always) func int4(_ value: Int32) {
+        buffer.appendBigEndian(Int32(4))
+        buffer.appendBigEndian(value)
     }
 
-    @inline(__always) mutating func text(_ pointer: UnsafeRawPointer, _ length: Int) {
-        append(Int32(length))
-        bytes.append(contentsOf: UnsafeRawBufferPointer(start: pointer, count: length))
+    @inline(__always) func text(_ pointer: UnsafeRawPointer, _ length: Int) {
+        buffer.appendBigEndian(Int32(length))
+        buffer.append(pointer, length)
     }
 
-    @inline(__always) mutating func text(_ value: [UInt8]) {
-        append(Int32(value.count))
-        bytes.append(contentsOf: value)
-    }
-
-    @inline(__always) private mutating func append<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+    @inline(__always) func text(_ value: [UInt8]) {
+        buffer.appendBigEndian(Int32(value.count))
+        buffer.append(value)
     }
 }

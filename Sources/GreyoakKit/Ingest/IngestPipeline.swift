@@ -99,8 +99,10 @@ public final class IngestPipeline {
         progress.set(phase: "checking duplicates")
         var duplicateErrors: [RowError] = []
         var duplicateCount = 0
-        for writer in writers {
-            let (groups, total) = try writer.duplicates(policy: options.onDuplicate, limit: options.maxReport)
+        for (index, writer) in writers.enumerated() {
+            let filter = outcome.duplicates
+            let candidates = filter.map { $0.overflowed ? nil : $0.candidates[index] } ?? nil
+            let (groups, total) = try writer.duplicates(policy: options.onDuplicate, candidates: candidates, limit: options.maxReport)
             duplicateCount += total
             duplicateErrors += groups.compactMap(duplicateError)
         }
@@ -182,6 +184,7 @@ public final class IngestPipeline {
         var errors: [RowError] = []
         var errorCount = 0
         var fatal: (any Error)?
+        var duplicates: DuplicateFilter?
     }
 
     private enum Chunk: Sendable {
@@ -192,7 +195,7 @@ public final class IngestPipeline {
     /// Runs reader, parser, validator and writers' COPY to the end of the input.
     private func stream(into writers: [StagingWriter]) -> StreamOutcome {
         let chunks = BoundedQueue<Chunk>(capacity: 4)
-        let batches = BoundedQueue<RecordBatch>(capacity: 4)
+        let batches = BoundedQueue<RecordBatch>(capacity: 3)
         let fatal = LockedBox<(any Error)?>(nil)
         let stopAll: @Sendable (any Error) -> Void = { error in
             fatal.mutate { if $0 == nil { $0 = error } }
@@ -300,6 +303,7 @@ public final class IngestPipeline {
                     }
                 }
                 try rejects?.close()
+                local.duplicates = validator.duplicates
                 writers.forEach { $0.input.close() }
             } catch {
                 stopAll(error)

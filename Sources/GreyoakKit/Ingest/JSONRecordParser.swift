@@ -39,7 +39,7 @@ final class JSONRecordParser {
         self.notices = notices
         self.emit = emit
         state = file.format == .ndjson ? .ndjson : .start
-        batch = RecordBatch(fileIndex: fileIndex, capacity: batchSize)
+        batch = RecordBatch(fileIndex: fileIndex, byLine: false, capacity: batchSize)
     }
 
     func feed(_ chunk: [UInt8]) throws {
@@ -192,7 +192,6 @@ final class JSONRecordParser {
             switch ScoreColumn.meaning(ofField: key) {
             case let .column(column):
                 if batch.hasField(column.rawValue) {
-                    batch.abandonRecord()
                     batch.errors.append(RowError(file: file.name, fileIndex: fileIndex, location: location, column: key,
                                                  value: nil, rule: "names column \(column.name) twice"))
                     return
@@ -207,16 +206,15 @@ final class JSONRecordParser {
                 ignored.insert(key)
             case .unknown:
                 if ignoreUnknownFields { ignored.insert(key); continue }
-                batch.abandonRecord()
                 throw RowError(file: file.name, fileIndex: fileIndex, location: location, column: key, value: "",
                                rule: "unknown field \"\(key)\": not a scores column (use --ignore-unknown-fields to drop it)",
                                isFatal: true)
             }
         }
-        batch.commitRecord(location)
-        if batch.count >= batchSize {
+        batch.commitRecord(recordNumber)
+        if batch.isFull {
             try emit(batch)
-            batch = RecordBatch(fileIndex: fileIndex, capacity: batchSize)
+            batch = RecordBatch(fileIndex: fileIndex, byLine: false, capacity: batchSize)
         }
     }
 }

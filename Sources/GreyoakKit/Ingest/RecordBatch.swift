@@ -1,8 +1,10 @@
+import Foundation
+
 /// Where a row came from, for messages: a CSV line or a JSON record's index.
 public enum RowLocation: Sendable, Equatable, Comparable, CustomStringConvertible {
     /// 1-based physical line where the CSV record starts (the header is line 1).
     case line(Int)
-    /// 1-based index of the object in a JSON array, or line of an NDJSON file.
+    /// 1-based index of the object in a JSON array, or of the line in an NDJSON file.
     case record(Int)
     /// The file as a whole.
     case file
@@ -63,69 +65,84 @@ public struct RowError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Records on their way from a parser to the validator: every field of a record in
-/// ``ScoreColumn`` order as a byte range in one shared buffer, NUL-terminated so that C
-/// number parsing can read it in place. Absent and NULL fields have a start of -1.
-struct RecordBatch: Sendable {
+/// ``ScoreColumn`` order as a byte range in one buffer, NUL-terminated so that C number
+/// parsing can read it in place. Absent and NULL fields have a start of -1.
+///
+/// Owned by one stage at a time (the parser fills it, hands it on through a
+/// ``BoundedQueue``, and never touches it again), which makes `@unchecked Sendable` true.
+final class RecordBatch: @unchecked Sendable {
     static let width = ScoreColumn.allCases.count
 
     let fileIndex: Int
-    var bytes: [UInt8] = []
-    var starts: [Int32] = []
-    var lengths: [Int32] = []
-    var locations: [RowLocation] = []
+    /// `.line` for CSV, `.record` for JSON: how ``ordinals`` read.
+    let byLine: Bool
+    let capacity: Int
+    let bytes: ByteBuffer
+    private let starts: UnsafeMutablePointer<Int32>
+    private let lengths: UnsafeMutablePointer<Int32>
+    private let ordinals: UnsafeMutablePointer<Int>
+    private(set) var count = 0
     /// Errors a parser found in records it could not form; they count as rejected rows.
     var errors: [RowError] = []
 
-    init(fileIndex: Int, capacity: Int) {
+    init(fileIndex: Int, byLine: Bool, capacity: Int) {
         self.fileIndex = fileIndex
-        bytes.reserveCapacity(capacity * 160)
-        starts.reserveCapacity(capacity * Self.width)
-        lengths.reserveCapacity(capacity * Self.width)
-        locations.reserveCapacity(capacity)
+        self.byLine = byLine
+        self.capacity = max(1, capacity)
+        bytes = ByteBuffer(capacity: self.capacity * 160)
+        starts = .allocate(capacity: self.capacity * Self.width)
+        lengths = .allocate(capacity: self.capacity * Self.width)
+        ordinals = .allocate(capacity: self.capacity)
     }
 
-    var count: Int { locations.count }
-    var isEmpty: Bool { locations.isEmpty && errors.isEmpty }
-
-    /// Opens a record whose fields are all absent until set.
-    mutating func beginRecord() {
-        starts.append(contentsOf: repeatElement(-1, count: Self.width))
-        lengths.append(contentsOf: repeatElement(0, count: Self.width))
+    deinit {
+        starts.deallocate()
+        lengths.deallocate()
+        ordinals.deallocate()
     }
 
-    /// Sets a field of the open record.
-    mutating func setField(_ column: Int, _ pointer: UnsafeRawPointer, _ length: Int) {
-        let slot = starts.count - Self.width + column
+    var isEmpty: Bool { count == 0 && errors.isEmpty }
+    var isFull: Bool { count >= capacity }
+
+    /// Opens a record (the next slot) whose fields are all absent until set.
+    @inline(__always) func beginRecord() {
+        (starts + count * Self.width).update(repeating: -1, count: Self.width)
+    }
+
+    @inline(__always) func setField(_ column: Int, _ pointer: UnsafeRawPointer, _ length: Int) {
+        let slot = count * Self.width + column
         starts[slot] = Int32(bytes.count)
         lengths[slot] = Int32(length)
-        bytes.append(contentsOf: UnsafeRawBufferPointer(start: pointer, count: length))
-        bytes.append(0)
+        bytes.reserve(length + 1)
+        bytes.append(pointer, length)
+        bytes.appendByte(0)
     }
 
-    mutating func setField(_ column: Int, _ value: some Collection<UInt8>) {
-        let slot = starts.count - Self.width + column
-        starts[slot] = Int32(bytes.count)
-        lengths[slot] = Int32(value.count)
-        bytes.append(contentsOf: value)
-        bytes.append(0)
+    func setField(_ column: Int, _ value: [UInt8]) {
+        value.withUnsafeBytes { setField(column, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, $0.count) }
     }
 
     /// Whether the open record already has this field (a JSON object naming it twice).
-    func hasField(_ column: Int) -> Bool { starts[starts.count - Self.width + column] >= 0 }
+    func hasField(_ column: Int) -> Bool { starts[count * Self.width + column] >= 0 }
 
-    mutating func commitRecord(_ location: RowLocation) { locations.append(location) }
+    @inline(__always) func commitRecord(_ ordinal: Int) {
+        ordinals[count] = ordinal
+        count += 1
+    }
 
-    /// Drops the open record (it had an error).
-    mutating func abandonRecord() {
-        starts.removeLast(Self.width)
-        lengths.removeLast(Self.width)
+    func location(_ record: Int) -> RowLocation { byLine ? .line(ordinals[record]) : .record(ordinals[record]) }
+    @inline(__always) func ordinal(_ record: Int) -> Int { ordinals[record] }
+
+    /// The bytes of a field, or nil when absent; valid while the batch lives.
+    @inline(__always) func field(_ record: Int, _ column: Int) -> (UnsafePointer<UInt8>, Int)? {
+        let slot = record * Self.width + column
+        let start = Int(starts[slot])
+        guard start >= 0 else { return nil }
+        return (UnsafePointer(bytes.base.assumingMemoryBound(to: UInt8.self)) + start, Int(lengths[slot]))
     }
 
     /// The text of a field, for messages.
     func text(record: Int, column: Int) -> String? {
-        let slot = record * Self.width + column
-        let start = Int(starts[slot])
-        guard start >= 0 else { return nil }
-        return String(decoding: bytes[start..<(start + Int(lengths[slot]))], as: UTF8.self)
+        field(record, column).map { String(decoding: UnsafeBufferPointer(start: $0.0, count: $0.1), as: UTF8.self) }
     }
 }

@@ -1,13 +1,15 @@
+import Foundation
+
 /// Checks and normalises score records, encoding each good row as binary COPY data for the
 /// writer that owns its key range.
 ///
-/// Runs on one pipeline stage; it never builds a `String` for a good field, only for the
-/// text of an error.
+/// The hot path of a load: per row it touches only preallocated scratch space, builds no
+/// `String` for a good field, and allocates only for the text of an error.
 final class ScoreValidator {
     /// The output for one batch.
-    struct Output: Sendable {
-        /// COPY data per writer.
-        var buffers: [[UInt8]]
+    struct Output: @unchecked Sendable {
+        /// COPY data per writer (each buffer handed on whole; see ``ByteBuffer``).
+        var buffers: [ByteBuffer]
         var goodRows = 0
         var errors: [RowError] = []
         /// How many records had at least one error.
@@ -18,194 +20,258 @@ final class ScoreValidator {
 
     /// Fields per staged row: the 21 score columns, then the source file and line.
     static let stagedFields: Int16 = Int16(ScoreColumn.allCases.count + 2)
+    /// Value slots: six pillars, weighted, risk, final, six z-scores.
+    private static let valueColumns: [ScoreColumn] = ScoreColumn.pillarScores + [.weightedScore, .riskPenalty, .finalScore] + ScoreColumn.zScores
+    private static let weightedSlot = 6, riskSlot = 7, finalSlot = 8
 
     let rules: ValidationRules
     let writerCount: Int
     let fileNames: [String]
     /// Dry runs find duplicate keys here instead of in the database (one entry per row).
-    private var seenKeys: [UInt64: (file: Int, location: RowLocation)]?
-    private var tickerScratch = [UInt8](repeating: 0, count: 64)
+    private var seenKeys: KeyTable?
+    /// Real runs narrow the database's duplicate check down to these candidates.
+    private(set) var duplicates: DuplicateFilter?
+
+    // Per-row scratch, reused.
+    private var errors: [RowError] = []
+    private let values = UnsafeMutablePointer<Double>.allocate(capacity: 15)
+    private var present: UInt32 = 0
+    private let ticker = UnsafeMutablePointer<UInt8>.allocate(capacity: 64)
+    private var tickerLength = 0
+    private var batch: RecordBatch!
+    private var record = 0
+    private var fileName = ""
 
     init(rules: ValidationRules, writerCount: Int, fileNames: [String], findDuplicatesInMemory: Bool) {
         self.rules = rules
         self.writerCount = writerCount
         self.fileNames = fileNames
-        seenKeys = findDuplicatesInMemory ? [:] : nil
+        seenKeys = findDuplicatesInMemory ? KeyTable() : nil
+        duplicates = findDuplicatesInMemory ? nil : DuplicateFilter(writers: writerCount)
+    }
+
+    deinit {
+        values.deallocate()
+        ticker.deallocate()
     }
 
     func process(_ batch: RecordBatch, wantRejects: Bool) -> Output {
-        var output = Output(buffers: Array(repeating: [], count: writerCount))
-        var encoders = (0..<writerCount).map { _ in CopyEncoder(capacity: batch.count * 260 / max(1, writerCount) + 64) }
+        self.batch = batch
+        fileName = fileNames[batch.fileIndex]
+        var output = Output(buffers: (0..<writerCount).map { _ in ByteBuffer(capacity: batch.count * 250 / writerCount + 64) })
+        let encoders = output.buffers.map { CopyEncoder(buffer: $0) }
         output.errors = batch.errors
         output.rejectedRows = batch.errors.count
-        let fileName = fileNames[batch.fileIndex]
-        let width = RecordBatch.width
-        batch.bytes.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return }
-            for record in 0..<batch.count {
-                let location = batch.locations[record]
-                var errors: [RowError] = []
-                func fail(_ column: ScoreColumn, _ rule: String, value: String? = nil) {
-                    errors.append(RowError(file: fileName, fileIndex: batch.fileIndex, location: location, column: column.name,
-                                           value: value ?? batch.text(record: record, column: column.rawValue) ?? "", rule: rule))
-                }
-                @inline(__always) func field(_ column: ScoreColumn) -> (UnsafePointer<UInt8>, Int)? {
-                    let slot = record * width + column.rawValue
-                    let start = Int(batch.starts[slot])
-                    return start < 0 ? nil : (base + start, Int(batch.lengths[slot]))
-                }
-                func number(_ column: ScoreColumn, min: Double, max: Double) -> Double? {
-                    guard let (p, n) = field(column) else { return nil }
-                    guard let value = ScoreValues.number(p, n) else { fail(column, "is not a number"); return nil }
-                    guard value.isFinite else { fail(column, "is not a finite number"); return nil }
-                    guard value >= min && value <= max else {
-                        fail(column, "is outside [\(ScoreValues.show(min)), \(ScoreValues.show(max))]")
-                        return nil
-                    }
-                    return value
-                }
-                func z(_ column: ScoreColumn) -> Double? {
-                    guard let (p, n) = field(column) else { return nil }
-                    guard let value = ScoreValues.number(p, n) else { fail(column, "is not a number"); return nil }
-                    guard value.isFinite else { fail(column, "is not a finite number"); return nil }
-                    guard abs(value) <= rules.maxAbsZ else { fail(column, "|z| exceeds \(ScoreValues.show(rules.maxAbsZ))"); return nil }
-                    return value
-                }
-                func timestamp(_ column: ScoreColumn) -> Int64? {
-                    guard let (p, n) = field(column) else { return nil }
-                    switch Result(catching: { () throws(CivilTime.Failure) in try CivilTime.parse(p, n) }) {
-                    case let .success(value): return value
-                    case .failure(.syntax): fail(column, "is not a date (YYYY-MM-DD or an ISO 8601 date-time)")
-                    case let .failure(.impossible(reason)): fail(column, "is not a valid date: \(reason)")
-                    }
-                    return nil
-                }
+        for record in 0..<batch.count {
+            self.record = record
+            errors.removeAll(keepingCapacity: true)
+            guard let key = validateRecord() else {
+                output.rejectedRows += 1
+                output.errors += errors
+                if wantRejects { output.rejects.append(rejectLine()) }
+                continue
+            }
+            let writer = writerCount == 1 ? 0 : Int(Self.tickerHash(ticker, tickerLength) % UInt64(writerCount))
+            if let duplicates {
+                duplicates.insert(hash: Self.keyHash(ticker, tickerLength, key.date, key.mode), writer: writer,
+                                   ticker: ticker, tickerLength: tickerLength, date: key.date, mode: key.mode)
+            }
+            encode(into: encoders[writer], date: key.date, mode: key.mode, band: key.band, guardrails: key.guardrails, asOf: key.asOf)
+            output.goodRows += 1
+        }
+        self.batch = nil
+        return output
+    }
 
-                // The key.
-                var tickerLength = 0
-                if let (p, n) = field(.ticker), n > 0 {
-                    if n <= tickerScratch.count {
-                        for i in 0..<n { let c = p[i]; tickerScratch[i] = (c >= 97 && c <= 122) ? c - 32 : c }
-                        tickerLength = n
-                    }
-                    if tickerLength == 0 || !tickerScratch.withUnsafeBufferPointer({ ScoreValues.isTicker($0.baseAddress!, n) }) {
-                        fail(.ticker, "is not a ticker (A-Z, 0-9, & and -, at most 20 characters, optional .XX or .XXX exchange suffix)")
-                        tickerLength = 0
-                    }
-                } else {
-                    fail(.ticker, "is required")
-                }
-                var date: Int64?
-                if field(.scoringDate) != nil { date = timestamp(.scoringDate) } else { fail(.scoringDate, "is required") }
-                var mode: Int?
-                if let (p, n) = field(.mode), n > 0 {
-                    mode = ScoreValues.mode(p, n)
-                    if mode == nil { fail(.mode, "is not a mode (Trader, Investor)") }
-                } else {
-                    fail(.mode, "is required")
-                }
+    private struct Key {
+        var date: Int64
+        var mode: Int
+        var band: Int?
+        var guardrails: UInt8?
+        var asOf: Int64?
+    }
 
-                // Values.
-                let pillars = ScoreColumn.pillarScores.map { number($0, min: rules.scoreMin, max: rules.scoreMax) }
-                let weighted = number(.weightedScore, min: rules.scoreMin, max: rules.scoreMax)
-                let risk = number(.riskPenalty, min: 0, max: rules.riskPenaltyMax)
-                let final = number(.finalScore, min: rules.scoreMin, max: rules.scoreMax)
-                let zs = ScoreColumn.zScores.map { z($0) }
-                let asOf = timestamp(.asOf)
-                var band: Int?
-                if let (p, n) = field(.band) {
-                    band = ScoreValues.band(p, n)
-                    if band == nil { fail(.band, "is not a band (\(ScoreValues.bandList))") }
-                }
-                var guardrails: UInt8?
-                if let text = field(.guardrails).map({ String(decoding: UnsafeBufferPointer(start: $0.0, count: $0.1), as: UTF8.self) }) {
-                    switch Result(catching: { () throws(ScoreValues.GuardrailFailure) in try ScoreValues.guardrailMask(text) }) {
-                    case let .success(mask): guardrails = mask
-                    case let .failure(.unknown(name)):
-                        fail(.guardrails, "unknown guardrail \"\(name)\" (\(ScoreValues.guardrailList))", value: name)
-                    case .failure(.malformed):
-                        fail(.guardrails, "is not a list of guardrails (a JSON array of names, or names separated by ; or |)")
-                    }
-                }
+    /// Checks one record; nil when it has errors (they are in ``errors``).
+    @inline(__always)
+    private func validateRecord() -> Key? {
+        // The key.
+        tickerLength = 0
+        if let (p, n) = field(.ticker), n > 0 {
+            if n <= 20 {
+                for i in 0..<n { let c = p[i]; ticker[i] = (c >= 97 && c <= 122) ? c - 32 : c }
+                tickerLength = n
+            }
+            if tickerLength == 0 || !ScoreValues.isTicker(ticker, n) {
+                fail(.ticker, "is not a ticker (A-Z, 0-9, & and -, at most 20 characters, optional .XX or .XXX exchange suffix)")
+                tickerLength = 0
+            }
+        } else {
+            fail(.ticker, "is required")
+        }
+        var date: Int64?
+        if field(.scoringDate) != nil { date = timestamp(.scoringDate) } else { fail(.scoringDate, "is required") }
+        var mode: Int?
+        if let (p, n) = field(.mode), n > 0 {
+            mode = ScoreValues.mode(p, n)
+            if mode == nil { fail(.mode, "is not a mode (Trader, Investor)") }
+        } else {
+            fail(.mode, "is required")
+        }
 
-                // Consistency, only between values that are themselves valid.
-                let investorSectorBear = mode == 1 && (guardrails ?? 0) & ScoreValues.sectorBearBit != 0
-                if rules.checkFinalScore, let weighted, let risk, let final {
-                    var expected = Swift.max(0, weighted - risk)
-                    if investorSectorBear { expected = Swift.max(0, expected - rules.sectorBearPenalty) }
-                    if abs(final - expected) > rules.finalScoreTolerance {
-                        let bear = investorSectorBear ? " - \(ScoreValues.show(rules.sectorBearPenalty)) (SectorBear, Investor)" : ""
-                        fail(.finalScore, "does not equal max(0, weighted_score - risk_penalty)\(bear) = \(ScoreValues.twoDecimals(expected))")
-                    }
-                }
-                if rules.checkBandConsistency, let band, let final, mode != nil {
-                    var expected = final >= rules.strongBuyAt ? 0 : final >= rules.buyAt ? 1 : final >= rules.holdAt ? 2 : 3
-                    let mask = guardrails ?? 0
-                    let capping = (mask & ~ScoreValues.sectorBearBit) != 0 || (mask & ScoreValues.sectorBearBit != 0 && mode == 0)
-                    if capping { expected = Swift.max(expected, ScoreValues.holdIndex) }
-                    if band != expected {
-                        let because = capping ? " with a capping guardrail" : ""
-                        fail(.band, "does not match final_score \(ScoreValues.twoDecimals(final))\(because): expected \(ScoreValues.bands[expected])")
-                    }
-                }
-
-                if let date, let mode, tickerLength > 0, let seen = seenKeys {
-                    var hash = Self.keyHash(tickerScratch, tickerLength, date, mode)
-                    if let first = seen[hash] {
-                        fail(.ticker, "duplicate key (\(String(decoding: tickerScratch[0..<tickerLength], as: UTF8.self)), scoring_date, \(ScoreValues.modes[mode])): also at \(fileNames[first.file]):\(first.location)")
-                        hash = 0
-                    } else {
-                        seenKeys![hash] = (batch.fileIndex, location)
-                    }
-                }
-
-                guard errors.isEmpty, let date, let mode else {
-                    output.rejectedRows += 1
-                    output.errors += errors
-                    if wantRejects { output.rejects.append(rejectLine(batch, record: record, fileName: fileName, errors: errors)) }
+        // Values.
+        present = 0
+        for slot in 0..<15 {
+            let column = Self.valueColumns[slot]
+            guard let (p, n) = field(column) else { continue }
+            guard let value = ScoreValues.number(p, n) else { fail(column, "is not a number"); continue }
+            guard value.isFinite else { fail(column, "is not a finite number"); continue }
+            if slot >= 9 {
+                guard abs(value) <= rules.maxAbsZ else { fail(column, "|z| exceeds \(ScoreValues.show(rules.maxAbsZ))"); continue }
+            } else {
+                let high = slot == Self.riskSlot ? rules.riskPenaltyMax : rules.scoreMax
+                let low = slot == Self.riskSlot ? 0 : rules.scoreMin
+                guard value >= low && value <= high else {
+                    fail(column, "is outside [\(ScoreValues.show(low)), \(ScoreValues.show(high))]")
                     continue
                 }
-
-                // Encode for the writer that owns this ticker.
-                let writer = writerCount == 1 ? 0 : Int(Self.tickerHash(tickerScratch, tickerLength) % UInt64(writerCount))
-                encoders[writer].beginRow(fields: Self.stagedFields)
-                tickerScratch.withUnsafeBytes { encoders[writer].text($0.baseAddress!, tickerLength) }
-                encoders[writer].int8(date)
-                encoders[writer].text(ScoreValues.modeBytes[mode])
-                for value in pillars { encoders[writer].optionalFloat8(value) }
-                encoders[writer].optionalFloat8(weighted)
-                encoders[writer].optionalFloat8(risk)
-                encoders[writer].optionalFloat8(final)
-                if let band { encoders[writer].text(ScoreValues.bandBytes[band]) } else { encoders[writer].null() }
-                if let guardrails { encoders[writer].text(ScoreValues.guardrailText[Int(guardrails)]) } else { encoders[writer].null() }
-                if let asOf { encoders[writer].int8(asOf) } else { encoders[writer].null() }
-                for value in zs { encoders[writer].optionalFloat8(value) }
-                encoders[writer].int4(Int32(batch.fileIndex))
-                encoders[writer].int8(Int64(location.ordinal))
-                output.goodRows += 1
+            }
+            values[slot] = value
+            present |= 1 << UInt32(slot)
+        }
+        let asOf = field(.asOf) == nil ? nil : timestamp(.asOf)
+        var band: Int?
+        if let (p, n) = field(.band) {
+            band = ScoreValues.band(p, n)
+            if band == nil { fail(.band, "is not a band (\(ScoreValues.bandList))") }
+        }
+        var guardrails: UInt8?
+        if let (p, n) = field(.guardrails) {
+            switch guardrailMask(p, n) {
+            case let .success(mask): guardrails = mask
+            case let .failure(.unknown(name)):
+                fail(.guardrails, "unknown guardrail \"\(name)\" (\(ScoreValues.guardrailList))", value: name)
+            case .failure(.malformed):
+                fail(.guardrails, "is not a list of guardrails (a JSON array of names, or names separated by ; or |)")
             }
         }
-        output.buffers = encoders.map(\.bytes)
-        return output
+
+        // Consistency, only between values that are themselves valid.
+        let final = value(Self.finalSlot)
+        let investorSectorBear = mode == 1 && (guardrails ?? 0) & ScoreValues.sectorBearBit != 0
+        if rules.checkFinalScore, let weighted = value(Self.weightedSlot), let risk = value(Self.riskSlot), let final {
+            var expected = max(0, weighted - risk)
+            if investorSectorBear { expected = max(0, expected - rules.sectorBearPenalty) }
+            if abs(final - expected) > rules.finalScoreTolerance {
+                let bear = investorSectorBear ? " - \(ScoreValues.show(rules.sectorBearPenalty)) (SectorBear, Investor)" : ""
+                fail(.finalScore, "does not equal max(0, weighted_score - risk_penalty)\(bear) = \(ScoreValues.twoDecimals(expected))")
+            }
+        }
+        if rules.checkBandConsistency, let band, let final, let mode {
+            var expected = final >= rules.strongBuyAt ? 0 : final >= rules.buyAt ? 1 : final >= rules.holdAt ? 2 : 3
+            let mask = guardrails ?? 0
+            let capping = (mask & ~ScoreValues.sectorBearBit) != 0 || (mask & ScoreValues.sectorBearBit != 0 && mode == 0)
+            if capping { expected = max(expected, ScoreValues.holdIndex) }
+            if band != expected {
+                let because = capping ? " with a capping guardrail" : ""
+                fail(.band, "does not match final_score \(ScoreValues.twoDecimals(final))\(because): expected \(ScoreValues.bands[expected])")
+            }
+        }
+
+        if let date, let mode, tickerLength > 0, seenKeys != nil {
+            let hash = Self.keyHash(ticker, tickerLength, date, mode)
+            let place = UInt64(batch.fileIndex) << 40 | UInt64(batch.ordinal(record))
+            if let first = seenKeys!.insert(hash, place) {
+                let firstFile = Int(first >> 40), firstOrdinal = Int(first & 0xFF_FFFF_FFFF)
+                let firstLocation = batch.byLine ? RowLocation.line(firstOrdinal) : .record(firstOrdinal)
+                let text = String(decoding: UnsafeBufferPointer(start: ticker, count: tickerLength), as: UTF8.self)
+                fail(.ticker, "duplicate key (\(text), \(Self.dateText(date)), \(ScoreValues.modes[mode])): also at \(fileNames[firstFile]):\(firstLocation)", value: text)
+            }
+        }
+        guard errors.isEmpty, let date, let mode else { return nil }
+        return Key(date: date, mode: mode, band: band, guardrails: guardrails, asOf: asOf)
+    }
+
+    /// Guardrail lists seen so far, by FNV hash: most rows repeat one of a few spellings,
+    /// so this parses each spelling once and allocates nothing on a hit.
+    private var guardrailCache: [UInt64: (bytes: [UInt8], mask: UInt8)] = [:]
+
+    private func guardrailMask(_ p: UnsafePointer<UInt8>, _ n: Int) -> Result<UInt8, ScoreValues.GuardrailFailure> {
+        let hash = Self.tickerHash(p, n)
+        if let hit = guardrailCache[hash], hit.bytes.count == n, memcmp(hit.bytes, p, n) == 0 { return .success(hit.mask) }
+        let bytes = Array(UnsafeBufferPointer(start: p, count: n))
+        let result = Result { () throws(ScoreValues.GuardrailFailure) in try ScoreValues.guardrailMask(String(decoding: bytes, as: UTF8.self)) }
+        if case let .success(mask) = result, guardrailCache.count < 4096 { guardrailCache[hash] = (bytes, mask) }
+        return result
+    }
+
+    @inline(__always)
+    private func encode(into encoder: CopyEncoder, date: Int64, mode: Int, band: Int?, guardrails: UInt8?, asOf: Int64?) {
+        encoder.beginRow(fields: Self.stagedFields, textBytes: tickerLength + 64)
+        encoder.text(ticker, tickerLength)
+        encoder.int8(date)
+        encoder.text(ScoreValues.modeBytes[mode])
+        for slot in 0..<9 { slotValue(encoder, slot) }
+        if let band { encoder.text(ScoreValues.bandBytes[band]) } else { encoder.null() }
+        if let guardrails { encoder.text(ScoreValues.guardrailText[Int(guardrails)]) } else { encoder.null() }
+        if let asOf { encoder.int8(asOf) } else { encoder.null() }
+        for slot in 9..<15 { slotValue(encoder, slot) }
+        encoder.int4(Int32(batch.fileIndex))
+        encoder.int8(Int64(batch.ordinal(record)))
+    }
+
+    @inline(__always) private func slotValue(_ encoder: CopyEncoder, _ slot: Int) {
+        if present & (1 << UInt32(slot)) != 0 { encoder.float8(values[slot]) } else { encoder.null() }
+    }
+
+    @inline(__always) private func value(_ slot: Int) -> Double? {
+        present & (1 << UInt32(slot)) != 0 ? values[slot] : nil
+    }
+
+    @inline(__always) private func field(_ column: ScoreColumn) -> (UnsafePointer<UInt8>, Int)? {
+        batch.field(record, column.rawValue)
+    }
+
+    private func timestamp(_ column: ScoreColumn) -> Int64? {
+        guard let (p, n) = field(column) else { return nil }
+        switch Result(catching: { () throws(CivilTime.Failure) in try CivilTime.parse(p, n) }) {
+        case let .success(value): return value
+        case .failure(.syntax): fail(column, "is not a date (YYYY-MM-DD or an ISO 8601 date-time)")
+        case let .failure(.impossible(reason)): fail(column, "is not a valid date: \(reason)")
+        }
+        return nil
+    }
+
+    private func fail(_ column: ScoreColumn, _ rule: String, value: String? = nil) {
+        errors.append(RowError(file: fileName, fileIndex: batch.fileIndex, location: batch.location(record), column: column.name,
+                               value: value ?? batch.text(record: record, column: column.rawValue) ?? "", rule: rule))
     }
 
     /// FNV-1a of the ticker: stable across processes and runs, so that a ticker always goes
     /// to the same writer for a given writer count.
-    static func tickerHash(_ bytes: [UInt8], _ count: Int) -> UInt64 {
+    @inline(__always)
+    static func tickerHash(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for i in 0..<count { hash = (hash ^ UInt64(bytes[i])) &* 0x100_0000_01b3 }
         return hash
     }
 
-    static func keyHash(_ bytes: [UInt8], _ count: Int, _ date: Int64, _ mode: Int) -> UInt64 {
+    static func keyHash(_ bytes: UnsafePointer<UInt8>, _ count: Int, _ date: Int64, _ mode: Int) -> UInt64 {
         var hash = tickerHash(bytes, count)
-        for value in [UInt64(bitPattern: date), UInt64(mode)] {
-            hash = (hash ^ value) &* 0x100_0000_01b3
-        }
+        hash = (hash ^ UInt64(bitPattern: date)) &* 0x100_0000_01b3
+        hash = (hash ^ UInt64(mode)) &* 0x100_0000_01b3
         return hash
     }
 
-    private func rejectLine(_ batch: RecordBatch, record: Int, fileName: String, errors: [RowError]) -> String {
+    static func dateText(_ micros: Int64) -> String {
+        let days = Int((micros / 86_400_000_000)) + 10_957 - (micros < 0 && micros % 86_400_000_000 != 0 ? 1 : 0)
+        let date = Date(timeIntervalSince1970: Double(days) * 86_400)
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: date)
+    }
+
+    private func rejectLine() -> String {
         var fields: [String] = []
         for column in ScoreColumn.allCases {
             if let text = batch.text(record: record, column: column.rawValue) {
@@ -213,6 +279,39 @@ final class ScoreValidator {
             }
         }
         let reasons = errors.map { JSONValue.quote($0.description) }.joined(separator: ",")
-        return "{\"file\":\(JSONValue.quote(fileName)),\"location\":\(JSONValue.quote(batch.locations[record].description)),\"errors\":[\(reasons)],\"row\":{\(fields.joined(separator: ","))}}"
+        return "{\"file\":\(JSONValue.quote(fileName)),\"location\":\(JSONValue.quote(batch.location(record).description)),\"errors\":[\(reasons)],\"row\":{\(fields.joined(separator: ","))}}"
+    }
+}
+
+/// An open-addressing set of 64-bit key hashes with a value each, for dry-run duplicate
+/// detection: 16 bytes a slot, no per-entry allocation.
+struct KeyTable {
+    private var keys = [UInt64](repeating: 0, count: 1 << 16)
+    private var values = [UInt64](repeating: 0, count: 1 << 16)
+    private var count = 0
+
+    /// Inserts `key`; returns the value already stored under it, if any.
+    mutating func insert(_ key: UInt64, _ value: UInt64) -> UInt64? {
+        if count * 2 >= keys.count { grow() }
+        let stored = key == 0 ? 1 : key
+        var index = Int(truncatingIfNeeded: stored) & (keys.count - 1)
+        while true {
+            if keys[index] == 0 {
+                keys[index] = stored
+                values[index] = value
+                count += 1
+                return nil
+            }
+            if keys[index] == stored { return values[index] }
+            index = (index + 1) & (keys.count - 1)
+        }
+    }
+
+    private mutating func grow() {
+        let oldKeys = keys, oldValues = values
+        keys = [UInt64](repeating: 0, count: oldKeys.count * 2)
+        values = [UInt64](repeating: 0, count: oldKeys.count * 2)
+        count = 0
+        for (key, value) in zip(oldKeys, oldValues) where key != 0 { _ = insert(key, value) }
     }
 }

@@ -11,14 +11,14 @@ import Logging
 final class StagingWriter: @unchecked Sendable {
     let index: Int
     /// COPY data from the validator; closing it ends the COPY.
-    let input: BoundedQueue<[UInt8]>
+    let input: BoundedQueue<ByteBuffer>
     private let queue: DispatchQueue
     private var connection: Connection?
     private var failure: (any Error)?
     private(set) var stagedRows = 0
     private var logger: Logger?
 
-    init(index: Int, queueCapacity: Int = 8) {
+    init(index: Int, queueCapacity: Int = 3) {
         self.index = index
         input = BoundedQueue(capacity: queueCapacity)
         queue = DispatchQueue(label: "greyoak.writer.\(index)")
@@ -42,7 +42,7 @@ final class StagingWriter: @unchecked Sendable {
                 try connection.execute(Self.createStaging)
                 stagedRows = try connection.copyIn("COPY greyoak_stage FROM STDIN (FORMAT binary)") { sink in
                     try sink.send(CopyEncoder.header)
-                    while let chunk = input.take() { try sink.send(chunk) }
+                    while let chunk = input.take() { try sink.send(chunk.bytes) }
                     try sink.send(CopyEncoder.trailer)
                 }
             } catch {
@@ -60,17 +60,31 @@ final class StagingWriter: @unchecked Sendable {
 
     /// Finds keys staged more than once. With `.last`, deletes all but the last of each and
     /// returns nothing; with `.error`, returns up to `limit` groups and the number of groups.
-    func duplicates(policy: DuplicatePolicy, limit: Int) throws -> (groups: [[String?]], total: Int) {
-        try onQueue { connection in
-            _ = try timed(connection, "analyze", "ANALYZE greyoak_stage")
+    ///
+    /// - Parameter candidates: The only keys that can be duplicates (from the validator's
+    ///   ``DuplicateFilter``); `nil` means any key can, which costs a full `GROUP BY`.
+    func duplicates(policy: DuplicatePolicy, candidates: [(String, Int64, Int)]?, limit: Int) throws -> (groups: [[String?]], total: Int) {
+        if let candidates, candidates.isEmpty { return ([], 0) }
+        return try onQueue { connection in
+            var parameters: [String?] = []
+            var filter = ""
+            if let candidates {
+                func array(_ items: [String]) -> String { "{" + items.map { "\"\($0)\"" }.joined(separator: ",") + "}" }
+                parameters = [array(candidates.map(\.0)), array(candidates.map { String($0.1) }), array(candidates.map { ScoreValues.modes[$0.2] })]
+                filter = """
+                    WHERE (ticker, scoring_date, mode) IN (
+                        SELECT c.ticker, timestamp '2000-01-01' + c.micros * interval '1 microsecond', c.mode
+                        FROM unnest($1::text[], $2::int8[], $3::text[]) AS c(ticker, micros, mode))
+                    """
+            }
             if policy == .last {
-                let removed = try connection.execute("""
+                let removed = try timed(connection, "keep the last duplicate", """
                     DELETE FROM greyoak_stage s USING (
                         SELECT ticker, scoring_date, mode, max((src_file::int8 << 40) | src_line) AS keep
-                        FROM greyoak_stage GROUP BY 1, 2, 3 HAVING count(*) > 1) d
+                        FROM greyoak_stage \(filter) GROUP BY 1, 2, 3 HAVING count(*) > 1) d
                     WHERE s.ticker = d.ticker AND s.scoring_date = d.scoring_date AND s.mode = d.mode
                       AND ((s.src_file::int8 << 40) | s.src_line) <> d.keep
-                    """).affectedRows
+                    """, parameters).affectedRows
                 stagedRows -= removed
                 return ([], 0)
             }
@@ -79,20 +93,22 @@ final class StagingWriter: @unchecked Sendable {
                        array_to_string(array_agg(src_file ORDER BY src_file, src_line), ','),
                        array_to_string(array_agg(src_line ORDER BY src_file, src_line), ','),
                        count(*) OVER ()
-                FROM greyoak_stage GROUP BY 1, 2, 3 HAVING count(*) > 1
+                FROM greyoak_stage \(filter) GROUP BY 1, 2, 3 HAVING count(*) > 1
                 ORDER BY min(src_file), min(src_line) LIMIT \(limit)
-                """).rows
+                """, parameters).rows
             return (rows, rows.first.flatMap { $0[5] }.flatMap { Int($0) } ?? 0)
         }
     }
 
-    /// Updates rows whose values changed, then inserts rows whose keys are new; returns
-    /// (inserted, updated). Unchanged rows are never written.
+    /// Writes what changed: one join of the staged rows with `scores` classifies each row
+    /// as new, changed or unchanged; changed rows are updated in place (by ctid), new rows
+    /// inserted in key order, unchanged rows never written. Returns (inserted, updated).
     func upsert() throws -> (inserted: Int, updated: Int) {
         try onQueue { connection in
-            let updated = try timed(connection, "update changed", Self.updateChanged).affectedRows
-            let inserted = try timed(connection, "insert new", Self.insertNew).affectedRows
-            return (inserted, updated)
+            // Room for the join's hash table and the sort before the insert.
+            try connection.execute("SET LOCAL work_mem = '256MB'")
+            let result = try timed(connection, "upsert", Self.upsertSQL)
+            return (Int(result[0, 0] ?? "0") ?? 0, Int(result[0, 1] ?? "0") ?? 0)
         }
     }
 
@@ -116,9 +132,9 @@ final class StagingWriter: @unchecked Sendable {
     }
 
     /// Runs a statement, logging its time at debug level: where a load spends its time.
-    private func timed(_ connection: Connection, _ label: String, _ sql: String) throws -> QueryResult {
+    private func timed(_ connection: Connection, _ label: String, _ sql: String, _ parameters: [String?] = []) throws -> QueryResult {
         let started = Date()
-        let result = try connection.execute(sql)
+        let result = try connection.execute(sql, parameters)
         logger?.debug("writer \(index + 1): \(label) took \(String(format: "%.3f", Date().timeIntervalSince(started))) s (\(result.affectedRows) rows)")
         return result
     }
@@ -154,22 +170,27 @@ final class StagingWriter: @unchecked Sendable {
 
     static let keyMatch = "t.ticker = s.ticker AND t.scoring_date = s.scoring_date AND t.mode = s.mode"
 
-    /// `IS DISTINCT FROM` over the row: NULLs compare equal, so unchanged rows are skipped
-    /// without a write, a lock or WAL.
-    static let updateChanged = """
-        UPDATE scores t SET \(valueColumns.map { "\($0) = s.\($0)" }.joined(separator: ", ")), updated_at = now()
-        FROM greyoak_stage s
-        WHERE \(keyMatch)
-          AND (\(valueColumns.map { "t.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(valueColumns.map { "s.\($0)" }.joined(separator: ", ")))
-        """
-
-    /// A plain INSERT of keys known to be new, in key order (cheaper than ON CONFLICT, and
-    /// index-friendly). Concurrent greyoak runs cannot race here: the upsert phase holds
-    /// the load lock.
-    static let insertNew = """
-        INSERT INTO scores (\(allColumns.joined(separator: ", ")))
-        SELECT \(allColumns.map { "s.\($0)" }.joined(separator: ", ")) FROM greyoak_stage s
-        WHERE NOT EXISTS (SELECT 1 FROM scores t WHERE \(keyMatch))
-        ORDER BY s.ticker, s.scoring_date, s.mode
+    /// The classify-then-write statement. `IS DISTINCT FROM` over the row treats NULLs as
+    /// equal, so an unchanged row costs one comparison and no write, lock or WAL. Concurrent
+    /// greyoak runs cannot race between the join and the writes: the upsert phase holds the
+    /// load lock.
+    static let upsertSQL = """
+        WITH changed AS MATERIALIZED (
+            SELECT s.*, t.ctid AS tid
+            FROM greyoak_stage s LEFT JOIN scores t ON \(keyMatch)
+            WHERE t.ctid IS NULL
+               OR (\(valueColumns.map { "t.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(valueColumns.map { "s.\($0)" }.joined(separator: ", ")))
+        ), updated AS (
+            UPDATE scores t SET \(valueColumns.map { "\($0) = c.\($0)" }.joined(separator: ", ")), updated_at = now()
+            FROM changed c WHERE c.tid IS NOT NULL AND t.ctid = c.tid
+            RETURNING 1
+        ), inserted AS (
+            INSERT INTO scores (\(allColumns.joined(separator: ", ")))
+            SELECT \(allColumns.map { "c.\($0)" }.joined(separator: ", ")) FROM changed c
+            WHERE c.tid IS NULL
+            ORDER BY c.ticker, c.scoring_date, c.mode
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM updated)
         """
 }
