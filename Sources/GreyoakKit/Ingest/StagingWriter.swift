@@ -100,15 +100,29 @@ final class StagingWriter: @unchecked Sendable {
         }
     }
 
-    /// Writes what changed: one join of the staged rows with `scores` classifies each row
-    /// as new, changed or unchanged; changed rows are updated in place (by ctid), new rows
-    /// inserted in key order, unchanged rows never written. Returns (inserted, updated).
+    /// Writes what changed, and nothing else. Returns (inserted, updated).
+    ///
+    /// Staged rows whose scoring_date `scores` does not hold yet (a backfill of new days,
+    /// the nightly load) are new for certain: they go in by a plain INSERT in key order, with
+    /// no join. Rows of dates already present are classified by one join with `scores` as
+    /// new, changed or unchanged; changed rows are updated in place (by ctid), new ones
+    /// inserted, unchanged ones never written.
     func upsert() throws -> (inserted: Int, updated: Int) {
         try onQueue { connection in
             // Room for the join's hash table and the sort before the insert.
             try connection.execute("SET LOCAL work_mem = '256MB'")
-            let result = try timed(connection, "upsert", Self.upsertSQL)
-            return (Int(result[0, 0] ?? "0") ?? 0, Int(result[0, 1] ?? "0") ?? 0)
+            let dates = try timed(connection, "dates already loaded", Self.presentDatesSQL)[0, 0] ?? "{}"
+            let total = try connection.execute("SELECT count(*) FROM greyoak_stage")[0, 0].flatMap { Int($0) } ?? 0
+            var inserted = 0, updated = 0
+            if dates != "{}" {
+                let result = try timed(connection, "upsert into loaded dates", Self.upsertSQL, [dates])
+                inserted += Int(result[0, 0] ?? "0") ?? 0
+                updated += Int(result[0, 1] ?? "0") ?? 0
+            }
+            if dates == "{}" || inserted + updated < total {
+                inserted += try timed(connection, "insert new dates", Self.insertNewDatesSQL, [dates]).affectedRows
+            }
+            return (inserted, updated)
         }
     }
 
@@ -178,8 +192,9 @@ final class StagingWriter: @unchecked Sendable {
         WITH changed AS MATERIALIZED (
             SELECT s.*, t.ctid AS tid
             FROM greyoak_stage s LEFT JOIN scores t ON \(keyMatch)
-            WHERE t.ctid IS NULL
-               OR (\(valueColumns.map { "t.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(valueColumns.map { "s.\($0)" }.joined(separator: ", ")))
+            WHERE s.scoring_date = ANY($1::timestamp[])
+              AND (t.ctid IS NULL
+               OR (\(valueColumns.map { "t.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(valueColumns.map { "s.\($0)" }.joined(separator: ", "))))
         ), updated AS (
             UPDATE scores t SET \(valueColumns.map { "\($0) = c.\($0)" }.joined(separator: ", ")), updated_at = now()
             FROM changed c WHERE c.tid IS NOT NULL AND t.ctid = c.tid
@@ -192,5 +207,19 @@ final class StagingWriter: @unchecked Sendable {
             RETURNING 1
         )
         SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM updated)
+        """
+
+    /// The staged dates that `scores` already has rows for (one index probe per date).
+    static let presentDatesSQL = """
+        SELECT coalesce(array_agg(d.scoring_date), '{}') FROM (SELECT DISTINCT scoring_date FROM greyoak_stage) d
+        WHERE EXISTS (SELECT 1 FROM scores t WHERE t.scoring_date = d.scoring_date)
+        """
+
+    /// Rows of dates `scores` does not hold: new for certain, so a plain INSERT in key order.
+    static let insertNewDatesSQL = """
+        INSERT INTO scores (\(allColumns.joined(separator: ", ")))
+        SELECT \(allColumns.map { "s.\($0)" }.joined(separator: ", ")) FROM greyoak_stage s
+        WHERE NOT (s.scoring_date = ANY($1::timestamp[]))
+        ORDER BY s.ticker, s.scoring_date, s.mode
         """
 }
