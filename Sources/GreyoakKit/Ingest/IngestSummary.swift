@@ -20,9 +20,12 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     }
 
     public var jsonText: String {
+        var summary = self
+        summary.seconds = (seconds * 1000).rounded() / 1000
+        summary.rowsPerSecond = (rowsPerSecond * 10).rounded() / 10
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+        return String(decoding: (try? encoder.encode(summary)) ?? Data(), as: UTF8.self)
     }
 
     public var text: String {
