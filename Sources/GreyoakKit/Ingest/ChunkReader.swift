@@ -13,7 +13,7 @@ final class ChunkReader {
     private var finished = false
     let chunkSize: Int
 
-    init(_ file: InputFile, chunkSize: Int = 1 << 20) throws {
+    init(_ file: InputFile, chunkSize: Int = 256 << 10) throws {
         self.name = file.name
         self.chunkSize = chunkSize
         if let path = file.path {

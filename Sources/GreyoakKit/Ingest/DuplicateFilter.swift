@@ -20,13 +20,13 @@ final class DuplicateFilter: @unchecked Sendable {
     private var candidateCount = 0
 
     init(writers: Int) {
-        bits = .allocate(capacity: Self.bitCount / 64)
-        bits.initialize(repeating: 0, count: Self.bitCount / 64)
+        // calloc: the kernel's zero pages cost no memory until a key lands on them.
+        bits = calloc(Self.bitCount / 64, 8)!.assumingMemoryBound(to: UInt64.self)
         candidates = Array(repeating: [], count: writers)
     }
 
     // Filled by the validator stage only, read by the pipeline after that stage ended.
-    deinit { bits.deallocate() }
+    deinit { Foundation.free(bits) }
 
     /// Records a key; remembers it as a candidate when the filter may have seen it.
     @inline(__always)

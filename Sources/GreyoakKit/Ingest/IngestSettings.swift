@@ -97,7 +97,7 @@ public struct IngestOptions: Sendable {
     public var noCommit = false
     public var writers = IngestOptions.defaultWriters
     public var lockTimeout: Double = 60
-    public var rowsPerBatch = 4096
+    public var rowsPerBatch = 2048
 
     public init() {}
 
