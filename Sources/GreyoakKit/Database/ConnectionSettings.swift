@@ -37,7 +37,7 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
             source = .libpqEnvironment
         }
         var secrets: [String] = []
-        if let password = RedactedURL.password(in: conninfo), !password.isEmpty { secrets.append(password) }
+        for range in RedactedURL.passwordRanges(in: conninfo) where !range.isEmpty { secrets.append(String(conninfo[range])) }
         if let password = environment["PGPASSWORD"], !password.isEmpty { secrets.append(password) }
         self.secrets = secrets
     }
@@ -66,49 +66,72 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
 /// Redaction of passwords in PostgreSQL URLs and key/value conninfo strings.
 public enum RedactedURL {
     /// Replaces the password in a URL's user info, a `password=` URL parameter or a
-    /// `password=` conninfo keyword with `***`.
+    /// `password=` conninfo keyword with `***`, and nothing else.
     public static func redact(_ conninfo: String) -> String {
         var text = conninfo
-        if let password = password(in: text), !password.isEmpty {
-            text = text.replacingOccurrences(of: password, with: "***")
+        for range in passwordRanges(in: conninfo).reversed() where !range.isEmpty {
+            text.replaceSubrange(range, with: "***")
         }
         return text
     }
 
-    /// The password a URL or conninfo string carries, if any (percent-decoding is not
-    /// needed for redaction: the text is replaced as written).
+    /// The password a URL or conninfo string carries, if any.
     static func password(in conninfo: String) -> String? {
+        passwordRanges(in: conninfo).first.map { String(conninfo[$0]) }
+    }
+
+    /// Where passwords stand in the text, in order.
+    static func passwordRanges(in conninfo: String) -> [Range<String.Index>] {
+        var ranges: [Range<String.Index>] = []
         if let schemeEnd = conninfo.range(of: "://") {
             let rest = conninfo[schemeEnd.upperBound...]
-            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
-            let authority = rest[..<authorityEnd]
-            if let at = authority.lastIndex(of: "@") {
-                let userInfo = authority[..<at]
-                if let colon = userInfo.firstIndex(of: ":") {
-                    return String(userInfo[userInfo.index(after: colon)...])
+            // The user info ends at the last '@' before the path; a '?' or '#' in an
+            // unencoded password must not end it early.
+            let beforePath = rest[..<(rest.firstIndex(of: "/") ?? rest.endIndex)]
+            if let at = beforePath.lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") {
+                ranges.append(rest.index(after: colon)..<at)
+            }
+            if let query = rest.firstIndex(of: "?"), ranges.first.map({ query > $0.upperBound }) ?? true {
+                var index = rest.index(after: query)
+                while index < rest.endIndex {
+                    let end = rest[index...].firstIndex(of: "&") ?? rest.endIndex
+                    let pair = rest[index..<end]
+                    if let equals = pair.firstIndex(of: "="), pair[..<equals] == "password" {
+                        ranges.append(pair.index(after: equals)..<end)
+                    }
+                    index = end < rest.endIndex ? rest.index(after: end) : end
                 }
             }
-            if let query = conninfo.firstIndex(of: "?") {
-                for pair in conninfo[conninfo.index(after: query)...].split(separator: "&") {
-                    let parts = pair.split(separator: "=", maxSplits: 1)
-                    if parts.count == 2, parts[0] == "password" { return String(parts[1]) }
+            return ranges
+        }
+        // key=value conninfo: the keyword `password` exactly, then '=', then a plain or quoted value.
+        var index = conninfo.startIndex
+        while index < conninfo.endIndex {
+            while index < conninfo.endIndex, conninfo[index].isWhitespace { index = conninfo.index(after: index) }
+            let keyStart = index
+            while index < conninfo.endIndex, !conninfo[index].isWhitespace, conninfo[index] != "=" { index = conninfo.index(after: index) }
+            let key = conninfo[keyStart..<index]
+            while index < conninfo.endIndex, conninfo[index].isWhitespace { index = conninfo.index(after: index) }
+            guard index < conninfo.endIndex, conninfo[index] == "=" else { continue }
+            index = conninfo.index(after: index)
+            while index < conninfo.endIndex, conninfo[index].isWhitespace { index = conninfo.index(after: index) }
+            let valueStart: String.Index, valueEnd: String.Index
+            if index < conninfo.endIndex, conninfo[index] == "'" {
+                valueStart = conninfo.index(after: index)
+                var end = valueStart
+                while end < conninfo.endIndex, conninfo[end] != "'" {
+                    if conninfo[end] == "\\" { end = conninfo.index(after: end) }
+                    if end < conninfo.endIndex { end = conninfo.index(after: end) }
                 }
+                valueEnd = end
+                index = end < conninfo.endIndex ? conninfo.index(after: end) : end
+            } else {
+                valueStart = index
+                while index < conninfo.endIndex, !conninfo[index].isWhitespace { index = conninfo.index(after: index) }
+                valueEnd = index
             }
-            return nil
+            if key == "password" { ranges.append(valueStart..<valueEnd) }
         }
-        // key=value conninfo: password=secret or password='se cret'
-        guard let range = conninfo.range(of: "password") else { return nil }
-        var index = range.upperBound
-        while index < conninfo.endIndex, conninfo[index] == " " { index = conninfo.index(after: index) }
-        guard index < conninfo.endIndex, conninfo[index] == "=" else { return nil }
-        index = conninfo.index(after: index)
-        while index < conninfo.endIndex, conninfo[index] == " " { index = conninfo.index(after: index) }
-        if index < conninfo.endIndex, conninfo[index] == "'" {
-            let start = conninfo.index(after: index)
-            let end = conninfo[start...].firstIndex(of: "'") ?? conninfo.endIndex
-            return String(conninfo[start..<end])
-        }
-        let end = conninfo[index...].firstIndex(of: " ") ?? conninfo.endIndex
-        return String(conninfo[index..<end])
+        return ranges
     }
 }

@@ -70,6 +70,8 @@ public final class IngestPipeline {
         }
         func refuse(_ code: GreyoakError.Code, _ message: String, errors: [RowError], count: Int, hint: String? = nil) -> IngestFailure {
             writers.forEach { $0.rollback() }
+            // A refused run loaded nothing, so a rejects file would only mislead.
+            if let path = options.rejectsPath, options.maxErrors != nil { try? FileManager.default.removeItem(atPath: path) }
             return IngestFailure(code: code, message: message, errors: errors, errorCount: count, summary: finish("rolled back"), hint: hint)
         }
 
@@ -275,8 +277,8 @@ public final class IngestPipeline {
 
         let outcome = LockedBox(StreamOutcome())
         DispatchQueue(label: "greyoak.validate").async(group: group) {
-            let validator = ScoreValidator(rules: options.rules, writerCount: max(1, writers.count),
-                                           fileNames: files.map(\.name), findDuplicatesInMemory: writers.isEmpty)
+            let validator = ScoreValidator(rules: options.rules, writerCount: max(1, writers.count), files: files,
+                                           duplicatePolicy: options.onDuplicate, findDuplicatesInMemory: writers.isEmpty)
             var rejects: RejectsFile?
             var local = StreamOutcome()
             defer { outcome.mutate { $0 = local } }

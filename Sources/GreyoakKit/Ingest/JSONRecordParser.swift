@@ -162,7 +162,8 @@ final class JSONRecordParser {
             return try pending.withUnsafeBytes { try JSONParser.parse($0) }
         } catch let failure as JSONParser.Failure {
             let errorLine = pendingLine + pending[..<min(failure.offset, pending.count)].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-            throw malformed(errorLine, "in record \(recordNumber + 1): \(failure.message)")
+            throw RowError(file: file.name, fileIndex: fileIndex, location: .record(recordNumber + 1),
+                           rule: "malformed JSON at line \(errorLine): \(failure.message)", isFatal: true)
         }
     }
 

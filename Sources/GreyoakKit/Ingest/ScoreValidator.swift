@@ -27,6 +27,9 @@ final class ScoreValidator {
     let rules: ValidationRules
     let writerCount: Int
     let fileNames: [String]
+    /// Per file: whether locations are CSV lines (else JSON records).
+    let fileByLine: [Bool]
+    let duplicatePolicy: DuplicatePolicy
     /// Dry runs find duplicate keys here instead of in the database (one entry per row).
     private var seenKeys: KeyTable?
     /// Real runs narrow the database's duplicate check down to these candidates.
@@ -42,10 +45,12 @@ final class ScoreValidator {
     private var record = 0
     private var fileName = ""
 
-    init(rules: ValidationRules, writerCount: Int, fileNames: [String], findDuplicatesInMemory: Bool) {
+    init(rules: ValidationRules, writerCount: Int, files: [InputFile], duplicatePolicy: DuplicatePolicy, findDuplicatesInMemory: Bool) {
         self.rules = rules
         self.writerCount = writerCount
-        self.fileNames = fileNames
+        self.fileNames = files.map(\.name)
+        self.fileByLine = files.map { $0.format == .csv }
+        self.duplicatePolicy = duplicatePolicy
         seenKeys = findDuplicatesInMemory ? KeyTable() : nil
         duplicates = findDuplicatesInMemory ? nil : DuplicateFilter(writers: writerCount)
     }
@@ -147,7 +152,9 @@ final class ScoreValidator {
         var guardrails: UInt8?
         if let (p, n) = field(.guardrails) {
             switch guardrailMask(p, n) {
-            case let .success(mask): guardrails = mask
+            // An empty list and an absent field both say "no guardrails": stored as NULL
+            // either way, so that CSV, JSON and the API's `[]` load the same.
+            case let .success(mask): guardrails = mask == 0 ? nil : mask
             case let .failure(.unknown(name)):
                 fail(.guardrails, "unknown guardrail \"\(name)\" (\(ScoreValues.guardrailList))", value: name)
             case .failure(.malformed):
@@ -180,9 +187,9 @@ final class ScoreValidator {
         if let date, let mode, tickerLength > 0, seenKeys != nil {
             let hash = Self.keyHash(ticker, tickerLength, date, mode)
             let place = UInt64(batch.fileIndex) << 40 | UInt64(batch.ordinal(record))
-            if let first = seenKeys!.insert(hash, place) {
+            if let first = seenKeys!.insert(hash, place, replace: duplicatePolicy == .last), duplicatePolicy == .error {
                 let firstFile = Int(first >> 40), firstOrdinal = Int(first & 0xFF_FFFF_FFFF)
-                let firstLocation = batch.byLine ? RowLocation.line(firstOrdinal) : .record(firstOrdinal)
+                let firstLocation = fileByLine[firstFile] ? RowLocation.line(firstOrdinal) : .record(firstOrdinal)
                 let text = String(decoding: UnsafeBufferPointer(start: ticker, count: tickerLength), as: UTF8.self)
                 fail(.ticker, "duplicate key (\(text), \(Self.dateText(date)), \(ScoreValues.modes[mode])): also at \(fileNames[firstFile]):\(firstLocation)", value: text)
             }
@@ -290,8 +297,9 @@ struct KeyTable {
     private var values = [UInt64](repeating: 0, count: 1 << 16)
     private var count = 0
 
-    /// Inserts `key`; returns the value already stored under it, if any.
-    mutating func insert(_ key: UInt64, _ value: UInt64) -> UInt64? {
+    /// Inserts `key`; returns the value already stored under it, if any (replacing it
+    /// with `value` when `replace`).
+    mutating func insert(_ key: UInt64, _ value: UInt64, replace: Bool = false) -> UInt64? {
         if count * 2 >= keys.count { grow() }
         let stored = key == 0 ? 1 : key
         var index = Int(truncatingIfNeeded: stored) & (keys.count - 1)
@@ -302,7 +310,11 @@ struct KeyTable {
                 count += 1
                 return nil
             }
-            if keys[index] == stored { return values[index] }
+            if keys[index] == stored {
+                let old = values[index]
+                if replace { values[index] = value }
+                return old
+            }
             index = (index + 1) & (keys.count - 1)
         }
     }

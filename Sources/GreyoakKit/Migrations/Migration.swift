@@ -62,8 +62,9 @@ extension Migration {
         guard let text = String(validating: data, as: UTF8.self) else {
             throw MigrationFileError(path: path, line: nil, message: "is not valid UTF-8")
         }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
+        // Split on scalars: as Characters, "\r\n" is one grapheme and would never match "\n".
+        let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            String(String.UnicodeScalarView(line.last == "\r" ? line.dropLast() : line[...]))
         }
         guard let upIndex = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == upgradeMarker }) else {
             throw MigrationFileError(path: path, line: nil, message: "has no '\(upgradeMarker)' line")

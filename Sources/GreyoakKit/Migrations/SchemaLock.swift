@@ -59,6 +59,7 @@ public enum SchemaLock {
             SELECT l.pid, coalesce(a.application_name, ''), l.mode
             FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
               AND l.classid = \(key >> 32) AND l.objid = \(key & 0xFFFF_FFFF)
             ORDER BY l.pid
             """).rows

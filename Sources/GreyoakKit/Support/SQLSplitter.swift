@@ -19,12 +19,14 @@ public enum SQLSplitter {
         var statements: [Statement] = []
         var current = String.UnicodeScalarView()
         var line = firstLine
+        // The line of the statement's first character that is not a comment or space: a
+        // statement made only of comments is no statement.
         var startLine: Int?
         var i = 0
 
         func flush() {
             let text = String(current).trimmingCharacters(in: .whitespacesAndNewlines)
-            if !text.isEmpty, !isOnlyComments(text) { statements.append(Statement(text: text, line: startLine ?? line)) }
+            if let startLine, !text.isEmpty { statements.append(Statement(text: text, line: startLine)) }
             current = String.UnicodeScalarView()
             startLine = nil
         }
@@ -39,7 +41,8 @@ public enum SQLSplitter {
         while i < chars.count {
             let c = chars[i]
             let next: Unicode.Scalar? = i + 1 < chars.count ? chars[i + 1] : nil
-            if startLine == nil, !c.properties.isWhitespace { startLine = line }
+            let isComment = (c == "-" && next == "-") || (c == "/" && next == "*")
+            if startLine == nil, !c.properties.isWhitespace, !isComment, c != ";" { startLine = line }
             if c == "-", next == "-" {
                 while i < chars.count, chars[i] != "\n" { take() }
             } else if c == "/", next == "*" {
@@ -87,9 +90,5 @@ public enum SQLSplitter {
         guard j < chars.count, chars[j] == "$" else { return nil }
         if index > 0, chars[index - 1].properties.isAlphabetic || ("0"..."9").contains(chars[index - 1]) { return nil }
         return Array(chars[index...j])
-    }
-
-    private static func isOnlyComments(_ text: String) -> Bool {
-        text.split(separator: "\n").allSatisfy { $0.trimmingCharacters(in: .whitespaces).hasPrefix("--") || $0.trimmingCharacters(in: .whitespaces).isEmpty }
     }
 }

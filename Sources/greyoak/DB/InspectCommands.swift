@@ -24,7 +24,9 @@ extension DBCommand {
     struct History: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List revisions, newest first.")
         @OptionGroup var options: GlobalOptions
-        @Option(name: [.short, .customLong("rev-range")], help: "START:END, e.g. base:head, abcd:, -2:current.") var range: String?
+        // `.unconditional`: Alembic's relative ranges start with '-' (`-r -2:current`).
+        @Option(name: [.short, .customLong("rev-range")], parsing: .unconditional,
+                help: "START:END, e.g. base:head, abcd:, -2:current.") var range: String?
         @Flag(name: .shortAndLong, help: "Print each revision in full.") var verbose = false
         @Flag(name: [.short, .customLong("indicate-current")], help: "Mark the database's current revision(s).") var indicateCurrent = false
 
