@@ -233,38 +233,24 @@ public final class IngestPipeline {
                 guard batches.put(batch) else { throw CancellationError() }
             }
             let notice: (String) -> Void = { logger.notice("\($0)") }
-            var csv: CSVRecordParser?
-            var json: JSONRecordParser?
+            func makeParser(_ index: Int) throws -> any RecordParser {
+                let file = files[index]
+                return file.format == .csv
+                    ? try CSVRecordParser(file: file, fileIndex: index, batchSize: options.rowsPerBatch,
+                                          ignoreUnknownFields: options.ignoreUnknownFields, notices: notice, emit: emit)
+                    : JSONRecordParser(file: file, fileIndex: index, batchSize: options.rowsPerBatch,
+                                       ignoreUnknownFields: options.ignoreUnknownFields, notices: notice, emit: emit)
+            }
+            var parser: (any RecordParser)?
             do {
                 while let chunk = chunks.take() {
                     switch chunk {
                     case let .data(index, bytes):
-                        let file = files[index]
-                        if file.format == .csv {
-                            if csv == nil {
-                                csv = try CSVRecordParser(file: file, fileIndex: index, batchSize: options.rowsPerBatch,
-                                                          ignoreUnknownFields: options.ignoreUnknownFields, notices: notice, emit: emit)
-                            }
-                            try csv!.feed(bytes)
-                        } else {
-                            if json == nil {
-                                json = JSONRecordParser(file: file, fileIndex: index, batchSize: options.rowsPerBatch,
-                                                        ignoreUnknownFields: options.ignoreUnknownFields, notices: notice, emit: emit)
-                            }
-                            try json!.feed(bytes)
-                        }
+                        if parser == nil { parser = try makeParser(index) }
+                        try parser!.feed(bytes)
                     case let .end(index):
-                        let file = files[index]
-                        if file.format == .csv {
-                            let parser = try csv ?? CSVRecordParser(file: file, fileIndex: index, batchSize: options.rowsPerBatch,
-                                                                    ignoreUnknownFields: options.ignoreUnknownFields, notices: notice, emit: emit)
-                            try parser.finish()
-                        } else {
-                            try (json ?? JSONRecordParser(file: file, fileIndex: index, batchSize: options.rowsPerBatch,
-                                                          ignoreUnknownFields: options.ignoreUnknownFields, notices: notice, emit: emit)).finish()
-                        }
-                        csv = nil
-                        json = nil
+                        try (parser ?? makeParser(index)).finish()
+                        parser = nil
                         progress.fileDone()
                     }
                 }
@@ -321,6 +307,16 @@ public final class IngestPipeline {
         return result
     }
 }
+
+/// A parser stage's view of the CSV and JSON parsers: bytes in, batches out through the
+/// `emit` closure each was made with.
+protocol RecordParser: AnyObject {
+    func feed(_ chunk: [UInt8]) throws
+    func finish() throws
+}
+
+extension CSVRecordParser: RecordParser {}
+extension JSONRecordParser: RecordParser {}
 
 /// A value shared between pipeline threads, guarded by a lock.
 final class LockedBox<Value>: @unchecked Sendable {

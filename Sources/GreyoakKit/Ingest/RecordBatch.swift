@@ -47,20 +47,10 @@ public struct RowError: Error, Sendable, CustomStringConvertible {
         return text + " \(rule)"
     }
 
-    /// Keeps a value printable and short.
+    /// Keeps a value printable and short: JSON's escapes, at most 80 characters.
     static func show(_ value: String) -> String {
-        var out = ""
-        for scalar in value.unicodeScalars.prefix(80) {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return value.unicodeScalars.count > 80 ? out + "…" : out
+        let shown = JSONValue.quote(String(value.unicodeScalars.prefix(80)))
+        return String(shown.dropFirst().dropLast()) + (value.unicodeScalars.count > 80 ? "…" : "")
     }
 }
 

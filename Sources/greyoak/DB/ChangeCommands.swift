@@ -1,11 +1,23 @@
 import ArgumentParser
 import Foundation
 import GreyoakKit
+import Logging
 
 /// Options of the commands that change the database.
 struct ChangeOptions: ParsableArguments {
     @Flag(help: "Print the SQL instead of running it; needs no database. Takes [FROM:]TO.") var sql = false
     @Option(name: .customLong("lock-timeout"), help: "Seconds to wait for the schema lock.") var lockTimeout: Double = 60
+
+    /// `[FROM:]TO` of an offline run: FROM (default base) and TO resolved against it.
+    func offlineRange(_ text: String, graph: RevisionGraph, defaultTarget: String) throws -> (start: [String], targets: [String]) {
+        let (from, to) = splitRange(text) ?? (nil, text)
+        let start = try from.map { try graph.resolve($0, current: []) } ?? []
+        return (start, try graph.resolve(to ?? defaultTarget, current: start))
+    }
+
+    func migrator(_ options: GlobalOptions, graph: RevisionGraph, logger: Logger) throws -> Migrator {
+        Migrator(graph: graph, connection: try options.connect(logger), logger: logger, lockTimeout: lockTimeout)
+    }
 }
 
 extension DBCommand {
@@ -19,15 +31,12 @@ extension DBCommand {
             let logger = options.logger("greyoak.migration")
             let graph = try options.graph()
             if change.sql {
-                let (from, to) = splitRange(revision) ?? (nil, revision)
-                let start = try from.map { try graph.resolve($0, current: []) } ?? []
-                let steps = try graph.upgradePlan(from: start, to: try graph.resolve(to ?? "heads", current: start))
+                let (start, targets) = try change.offlineRange(revision, graph: graph, defaultTarget: "heads")
+                let steps = try graph.upgradePlan(from: start, to: targets)
                 print(OfflineScript.render(steps, createVersionTable: start.isEmpty), terminator: "")
                 return
             }
-            let migrator = Migrator(graph: graph, connection: try options.connect(logger), logger: logger,
-                                    lockTimeout: change.lockTimeout)
-            try migrator.upgrade(to: revision)
+            try change.migrator(options, graph: graph, logger: logger).upgrade(to: revision)
         }
     }
 
@@ -45,17 +54,14 @@ extension DBCommand {
                 throw GreyoakError(.usage, "downgrade takes exactly one target revision, got \(target.count)")
             }
             if change.sql {
-                guard let (from, to) = splitRange(revision), let from else {
+                guard let (from, _) = splitRange(revision), from != nil else {
                     throw GreyoakError(.usage, "downgrade with --sql requires <fromrev>:<torev>")
                 }
-                let start = try graph.resolve(from, current: [])
-                let steps = try graph.downgradePlan(from: start, to: try graph.resolve(to ?? "base", current: start))
-                print(OfflineScript.render(steps, createVersionTable: false), terminator: "")
+                let (start, targets) = try change.offlineRange(revision, graph: graph, defaultTarget: "base")
+                print(OfflineScript.render(try graph.downgradePlan(from: start, to: targets), createVersionTable: false), terminator: "")
                 return
             }
-            let migrator = Migrator(graph: graph, connection: try options.connect(logger), logger: logger,
-                                    lockTimeout: change.lockTimeout)
-            try migrator.downgrade(to: revision)
+            try change.migrator(options, graph: graph, logger: logger).downgrade(to: revision)
         }
     }
 
@@ -70,15 +76,12 @@ extension DBCommand {
             let logger = options.logger("greyoak.migration")
             let graph = try options.graph()
             if change.sql {
-                let (from, to) = splitRange(revision) ?? (nil, revision)
-                let start = try from.map { try graph.resolve($0, current: []) } ?? []
-                let changes = graph.stampChanges(from: start, to: try graph.resolve(to ?? "heads", current: start), purge: purge)
+                let (start, targets) = try change.offlineRange(revision, graph: graph, defaultTarget: "heads")
+                let changes = graph.stampChanges(from: start, to: targets, purge: purge)
                 print(OfflineScript.render(stamp: changes, createVersionTable: start.isEmpty), terminator: "")
                 return
             }
-            let migrator = Migrator(graph: graph, connection: try options.connect(logger), logger: logger,
-                                    lockTimeout: change.lockTimeout)
-            try migrator.stamp(revision, purge: purge)
+            try change.migrator(options, graph: graph, logger: logger).stamp(revision, purge: purge)
         }
     }
 }
