@@ -102,7 +102,14 @@ public final class Connection {
             try body(sink)
         } catch {
             PQputCopyEnd(conn, "aborted by greyoak: \(error)")
-            drainResults()
+            // A send that failed because the server already rejected a row: the server's
+            // error (with its SQLSTATE) says more than libpq's "no COPY in progress".
+            var serverError: PostgresError?
+            while let raw = PQgetResult(conn) {
+                let result = QueryResult(raw)
+                if serverError == nil { serverError = result.error(scrub: settings.scrub) }
+            }
+            if let serverError, (error as? PostgresError)?.code == .copyFailed { throw serverError.during(Self.abbreviate(sql)) }
             throw error
         }
         guard PQputCopyEnd(conn, nil) == 1 else { throw connectionError(.copyFailed, activity: sql) }

@@ -82,6 +82,36 @@ enum CivilTime {
         return (Int64(daysFromCivil(year, month, day)) - 10_957) * 86_400_000_000 + micros
     }
 
+    /// `YYYY-MM-DD HH:MM:SS.ffffff` for microseconds since 2000-01-01, as PostgreSQL reads it.
+    static func format(_ micros: Int64, dateOnly: Bool = false) -> String {
+        let day = Int64(86_400_000_000)
+        var days = micros / day
+        var rest = micros % day
+        if rest < 0 { rest += day; days -= 1 }
+        let (year, month, dayOfMonth) = civilFromDays(Int(days) + 10_957)
+        func pad(_ v: Int, _ width: Int = 2) -> String {
+            let text = String(v)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        let date = "\(pad(year, 4))-\(pad(month))-\(pad(dayOfMonth))"
+        if dateOnly { return date }
+        let seconds = Int(rest / 1_000_000), fraction = Int(rest % 1_000_000)
+        return "\(date) \(pad(seconds / 3600)):\(pad(seconds / 60 % 60)):\(pad(seconds % 60)).\(pad(fraction, 6))"
+    }
+
+    /// The inverse of ``daysFromCivil(_:_:_:)``.
+    static func civilFromDays(_ z: Int) -> (Int, Int, Int) {
+        let z = z + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
     static func daysIn(month: Int, year: Int) -> Int {
         switch month {
         case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28

@@ -57,9 +57,28 @@ public final class IngestPipeline {
         try SchemaLock.acquire(coordinator, mode: .shared, timeout: options.lockTimeout, logger: logger)
         try Migrator(graph: graph, connection: coordinator, logger: logger).requireAtHead()
 
+        // Standard input cannot be read twice, so only files may try the direct path.
+        if !options.dryRun, files.allSatisfy({ $0.path != nil }), let summary = try load(coordinator, summary: summary, allowDirect: true) {
+            return summary
+        }
+        return try load(coordinator, summary: summary, allowDirect: false)!
+    }
+
+    /// One attempt at the load; nil when the direct path met a row that exists already and
+    /// the run must go again through the staging table.
+    private func load(_ coordinator: Connection, summary: IngestSummary, allowDirect: Bool) throws -> IngestSummary? {
+        var summary = summary
         let writers = options.dryRun ? [] : (0..<options.writers).map { StagingWriter(index: $0) }
         defer { writers.forEach { $0.close() } }
-        let outcome = stream(into: writers)
+        let probe = LoadedDatesProbe(coordinator, logger: logger)
+        let outcome = stream(into: writers, decide: allowDirect ? probe.mode : nil)
+        defer { if probe.holdsLoadLock { probe.releaseLoadLock() } }
+        if outcome.mode == .direct, let error = outcome.fatal as? PostgresError, error.sqlState == SQLState.uniqueViolation {
+            writers.forEach { $0.rollback() }
+            logger.info("a key is in scores already or twice in the input (\(error.detail ?? error.message)); loading again through the staging table")
+            progress.restart()
+            return nil
+        }
         summary.rowsRead = outcome.rowsRead
         summary.rejected = outcome.rejected
         func finish(_ label: String) -> IngestSummary {
@@ -96,6 +115,10 @@ public final class IngestPipeline {
             logger.info("dry run: \(outcome.rowsRead - outcome.rejected) rows are valid; nothing was sent to the database")
             return finish("dry run")
         }
+        if outcome.mode == .direct {
+            summary.inserted = writers.reduce(0) { $0 + $1.stagedRows }
+            return try commit(writers, finish: finish)
+        }
 
         // Duplicates, found per writer (a key always lands on the same writer).
         progress.set(phase: "checking duplicates")
@@ -116,7 +139,7 @@ public final class IngestPipeline {
 
         // Upsert on every writer at once, under the load lock.
         progress.set(phase: "upserting")
-        try takeLoadLock(coordinator)
+        try Self.takeLoadLock(coordinator, logger: logger)
         defer { _ = try? coordinator.execute("SELECT pg_advisory_unlock(\(Self.loadLockKey))") }
         let results = LockedBox<[Result<(inserted: Int, updated: Int), any Error>?]>(Array(repeating: nil, count: writers.count))
         DispatchQueue.concurrentPerform(iterations: writers.count) { index in
@@ -136,7 +159,11 @@ public final class IngestPipeline {
             }
         }
         summary.unchanged = staged - summary.inserted - summary.updated
+        return try commit(writers, finish: finish)
+    }
 
+    /// Commits every writer, or rolls all back for `--no-commit`.
+    private func commit(_ writers: [StagingWriter], finish: (String) -> IngestSummary) throws -> IngestSummary {
         if options.noCommit {
             writers.forEach { $0.rollback() }
             return finish("rolled back (--no-commit)")
@@ -155,7 +182,7 @@ public final class IngestPipeline {
         return finish("committed")
     }
 
-    private func takeLoadLock(_ connection: Connection) throws {
+    static func takeLoadLock(_ connection: Connection, logger: Logger) throws {
         if try connection.execute("SELECT pg_try_advisory_lock(\(Self.loadLockKey))")[0, 0] == "t" { return }
         let holders = try SchemaLock.holders(connection, key: Self.loadLockKey)
         logger.info("waiting for another greyoak load to finish (load lock held by \(holders))")
@@ -187,6 +214,7 @@ public final class IngestPipeline {
         var errorCount = 0
         var fatal: (any Error)?
         var duplicates: DuplicateFilter?
+        var mode = LoadMode.staging
     }
 
     private enum Chunk: Sendable {
@@ -195,7 +223,10 @@ public final class IngestPipeline {
     }
 
     /// Runs reader, parser, validator and writers' COPY to the end of the input.
-    private func stream(into writers: [StagingWriter]) -> StreamOutcome {
+    ///
+    /// - Parameter decide: Picks the load mode from the first batch's dates; nil means staging.
+    private func stream(into writers: [StagingWriter], decide: (@Sendable (Set<Int64>) -> LoadMode)?) -> StreamOutcome {
+        let gate = LoadModeGate()
         let chunks = BoundedQueue<Chunk>(capacity: 4)
         let batches = BoundedQueue<RecordBatch>(capacity: 3)
         let fatal = LockedBox<(any Error)?>(nil)
@@ -203,10 +234,11 @@ public final class IngestPipeline {
             fatal.mutate { if $0 == nil { $0 = error } }
             chunks.cancel()
             batches.cancel()
+            gate.cancel()
             writers.forEach { $0.input.cancel() }
         }
         let group = DispatchGroup()
-        for writer in writers { writer.start(settings: settings, logger: logger, group: group, onFailure: stopAll) }
+        for writer in writers { writer.start(settings: settings, logger: logger, mode: gate, group: group, onFailure: stopAll) }
 
         let files = self.files
         let options = self.options
@@ -271,7 +303,16 @@ public final class IngestPipeline {
             do {
                 if let path = options.rejectsPath, options.maxErrors != nil { rejects = try RejectsFile(path: path) }
                 var sending = true
+                var decided = writers.isEmpty
+                func decideMode(_ batch: RecordBatch?) {
+                    let mode = batch.flatMap { batch in decide.map { $0(ScoreValidator.dates(of: batch)) } } ?? .staging
+                    local.mode = mode
+                    validator.direct = mode == .direct
+                    gate.set(mode)
+                    decided = true
+                }
                 while let batch = batches.take() {
+                    if !decided { decideMode(batch) }
                     let result = validator.process(batch, wantRejects: rejects != nil)
                     local.rowsRead += result.goodRows + result.rejectedRows
                     local.rejected += result.rejectedRows
@@ -291,6 +332,7 @@ public final class IngestPipeline {
                     }
                 }
                 try rejects?.close()
+                if !decided { decideMode(nil) }
                 local.duplicates = validator.duplicates
                 writers.forEach { $0.input.close() }
             } catch {
@@ -305,6 +347,44 @@ public final class IngestPipeline {
         var result = outcome.value
         result.fatal = fatal.value
         return result
+    }
+}
+
+/// Answers, from the validator's thread, whether a run may copy straight into `scores`:
+/// when none of its first rows' dates is loaded. It takes the load lock first, so that no
+/// other greyoak run writes those dates meanwhile.
+///
+/// `@unchecked Sendable` rule: it uses the coordinator connection only while the streaming
+/// stages run, when the thread that owns the coordinator is blocked waiting for them.
+final class LoadedDatesProbe: @unchecked Sendable {
+    private let connection: Connection
+    private let logger: Logger
+    private(set) var holdsLoadLock = false
+
+    init(_ connection: Connection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    func mode(for dates: Set<Int64>) -> LoadMode {
+        guard !dates.isEmpty else { return .staging }
+        do {
+            try IngestPipeline.takeLoadLock(connection, logger: logger)
+            holdsLoadLock = true
+            let list = "{" + dates.sorted().map { "\"\(CivilTime.format($0))\"" }.joined(separator: ",") + "}"
+            let loaded = try connection.execute(
+                "SELECT EXISTS (SELECT 1 FROM scores WHERE scoring_date = ANY($1::timestamp[]))", [list])[0, 0] == "t"
+            if loaded { releaseLoadLock() }
+            return loaded ? .staging : .direct
+        } catch {
+            logger.debug("cannot check the loaded dates (\(error)); using the staging table")
+            return .staging
+        }
+    }
+
+    func releaseLoadLock() {
+        _ = try? connection.execute("SELECT pg_advisory_unlock(\(IngestPipeline.loadLockKey))")
+        holdsLoadLock = false
     }
 }
 

@@ -67,6 +67,8 @@ public final class IngestProgress: @unchecked Sendable {
     func add(rows count: Int) { lock.withLock { rows += count } }
     func fileDone() { lock.withLock { files += 1 } }
     func set(phase: String) { lock.withLock { self.phase = phase } }
+    /// A second attempt counts its rows from zero.
+    func restart() { lock.withLock { rows = 0; files = 0; phase = "reading" } }
 
     public var snapshot: (rows: Int, files: Int, phase: String, elapsed: Double) {
         lock.withLock { (rows, files, phase, Date().timeIntervalSince(started)) }

@@ -20,6 +20,10 @@ final class ScoreValidator {
 
     /// Fields per staged row: the 21 score columns, then the source file and line.
     static let stagedFields: Int16 = Int16(ScoreColumn.allCases.count + 2)
+    /// Fields per row copied straight into `scores`: the 21 score columns.
+    static let directFields: Int16 = Int16(ScoreColumn.allCases.count)
+    /// Encode rows for `COPY scores` (no source columns) instead of the staging table.
+    var direct = false
     /// Value slots: six pillars, weighted, risk, final, six z-scores.
     private static let valueColumns: [ScoreColumn] = ScoreColumn.pillarScores + [.weightedScore, .riskPenalty, .finalScore] + ScoreColumn.zScores
     private static let weightedSlot = 6, riskSlot = 7, finalSlot = 8
@@ -213,7 +217,7 @@ final class ScoreValidator {
 
     @inline(__always)
     private func encode(into encoder: CopyEncoder, date: Int64, mode: Int, band: Int?, guardrails: UInt8?, asOf: Int64?) {
-        encoder.beginRow(fields: Self.stagedFields, textBytes: tickerLength + 64)
+        encoder.beginRow(fields: direct ? Self.directFields : Self.stagedFields, textBytes: tickerLength + 64)
         encoder.text(ticker, tickerLength)
         encoder.int8(date)
         encoder.text(ScoreValues.modeBytes[mode])
@@ -222,6 +226,7 @@ final class ScoreValidator {
         if let guardrails { encoder.text(ScoreValues.guardrailText[Int(guardrails)]) } else { encoder.null() }
         if let asOf { encoder.int8(asOf) } else { encoder.null() }
         for slot in 9..<15 { slotValue(encoder, slot) }
+        if direct { return }
         encoder.int4(Int32(batch.fileIndex))
         encoder.int8(Int64(batch.ordinal(record)))
     }
@@ -270,12 +275,17 @@ final class ScoreValidator {
     }
 
     static func dateText(_ micros: Int64) -> String {
-        let days = Int((micros / 86_400_000_000)) + 10_957 - (micros < 0 && micros % 86_400_000_000 != 0 ? 1 : 0)
-        let date = Date(timeIntervalSince1970: Double(days) * 86_400)
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyy-MM-dd"
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
+        micros % 86_400_000_000 == 0 ? CivilTime.format(micros, dateOnly: true) : CivilTime.format(micros)
+    }
+
+    /// The valid scoring dates of a batch, for choosing how to load before any row is sent.
+    static func dates(of batch: RecordBatch) -> Set<Int64> {
+        var dates = Set<Int64>()
+        for record in 0..<batch.count {
+            guard let (p, n) = batch.field(record, ScoreColumn.scoringDate.rawValue) else { continue }
+            if let micros = try? CivilTime.parse(p, n) { dates.insert(micros) }
+        }
+        return dates
     }
 
     private func rejectLine() -> String {

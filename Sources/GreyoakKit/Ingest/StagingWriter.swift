@@ -2,6 +2,47 @@ import Dispatch
 import Foundation
 import Logging
 
+/// Where a run's rows go.
+public enum LoadMode: String, Sendable {
+    /// Into the staging table, then classified and upserted: any input.
+    case staging
+    /// Straight into `scores` by binary COPY, which PostgreSQL inserts in bulk: for runs
+    /// whose first rows' dates `scores` does not hold (a backfill of new days, the nightly
+    /// load). Should a row exist after all, the COPY fails on the primary key and the run
+    /// starts again through the staging table.
+    case direct
+}
+
+/// A one-shot value: the load mode, set once by the validator, awaited by the writers.
+final class LoadModeGate: @unchecked Sendable {
+    // Guarded by `condition`.
+    private let condition = NSCondition()
+    private var value: LoadMode?
+    private var cancelled = false
+
+    func set(_ mode: LoadMode) {
+        condition.lock()
+        if value == nil { value = mode }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The mode once set; nil if the run was cancelled first.
+    func wait() -> LoadMode? {
+        condition.lock()
+        defer { condition.unlock() }
+        while value == nil && !cancelled { condition.wait() }
+        return value
+    }
+}
+
 /// One writer connection of an ingest: its own transaction, a temporary staging table fed
 /// by binary COPY, the duplicate check and the upsert into `scores`.
 ///
@@ -15,7 +56,9 @@ final class StagingWriter: @unchecked Sendable {
     private let queue: DispatchQueue
     private var connection: Connection?
     private var failure: (any Error)?
+    /// Rows the COPY took (into the staging table, or straight into `scores`).
     private(set) var stagedRows = 0
+    private(set) var mode = LoadMode.staging
     private var logger: Logger?
 
     init(index: Int, queueCapacity: Int = 3) {
@@ -27,20 +70,25 @@ final class StagingWriter: @unchecked Sendable {
     /// Connects, opens the transaction and streams ``input`` into the staging table until it
     /// is closed. Runs asynchronously on the writer's queue; `onFailure` is called there if
     /// anything fails, so the pipeline can stop the other stages.
-    func start(settings: ConnectionSettings, logger: Logger, group: DispatchGroup, onFailure: @escaping @Sendable (any Error) -> Void) {
+    func start(settings: ConnectionSettings, logger: Logger, mode: LoadModeGate, group: DispatchGroup,
+               onFailure: @escaping @Sendable (any Error) -> Void) {
         queue.async(group: group) { [self] in
             dispatchPrecondition(condition: .onQueue(queue))
             self.logger = logger
             do {
                 let started = Date()
-                defer { logger.debug("writer \(index + 1): COPY into staging ended after \(String(format: "%.3f", Date().timeIntervalSince(started))) s") }
+                defer { logger.debug("writer \(index + 1): COPY (\(self.mode)) ended after \(String(format: "%.3f", Date().timeIntervalSince(started))) s") }
                 let connection = try Connection(settings, logger: logger)
                 self.connection = connection
                 // Temporary tables live in local buffers: give them room before the first use.
                 try connection.execute("SET temp_buffers = '256MB'")
                 try connection.execute("BEGIN")
                 try connection.execute(Self.createStaging)
-                stagedRows = try connection.copyIn("COPY greyoak_stage FROM STDIN (FORMAT binary)") { sink in
+                // The validator decides, from the first rows, where they go.
+                guard let mode = mode.wait() else { return }
+                self.mode = mode
+                let target = mode == .direct ? "scores (\(Self.allColumns.joined(separator: ", ")))" : "greyoak_stage"
+                stagedRows = try connection.copyIn("COPY \(target) FROM STDIN (FORMAT binary)") { sink in
                     try sink.send(CopyEncoder.header)
                     while let chunk = input.take() { try sink.send(chunk.bytes) }
                     try sink.send(CopyEncoder.trailer)
