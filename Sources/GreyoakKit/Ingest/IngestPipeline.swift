@@ -48,27 +48,43 @@ public final class IngestPipeline {
         summary.files = files.count
         summary.writers = options.dryRun ? 0 : options.writers
 
+        // Writers connect while the coordinator checks the gate; none writes before it passed.
+        var writers = makeWriters()
         // The gate: nothing is read before the database is known to be at head.
-        let coordinator = try Connection(settings, logger: logger)
-        defer { coordinator.close() }
-        if options.autoMigrate {
-            try Migrator(graph: graph, connection: coordinator, logger: logger, lockTimeout: options.lockTimeout).upgrade(to: "heads")
+        let coordinator: Connection
+        do {
+            coordinator = try Connection(settings, logger: logger)
+            if options.autoMigrate {
+                try Migrator(graph: graph, connection: coordinator, logger: logger, lockTimeout: options.lockTimeout).upgrade(to: "heads")
+            }
+            try SchemaLock.acquire(coordinator, mode: .shared, timeout: options.lockTimeout, logger: logger)
+            try Migrator(graph: graph, connection: coordinator, logger: logger).requireAtHead()
+        } catch {
+            writers.forEach { $0.close() }
+            throw error
         }
-        try SchemaLock.acquire(coordinator, mode: .shared, timeout: options.lockTimeout, logger: logger)
-        try Migrator(graph: graph, connection: coordinator, logger: logger).requireAtHead()
+        defer { coordinator.close() }
 
         // Standard input cannot be read twice, so only files may try the direct path.
-        if !options.dryRun, files.allSatisfy({ $0.path != nil }), let summary = try load(coordinator, summary: summary, allowDirect: true) {
+        if !options.dryRun, files.allSatisfy({ $0.path != nil }),
+           let summary = try load(coordinator, writers: writers, summary: summary, allowDirect: true) {
             return summary
         }
-        return try load(coordinator, summary: summary, allowDirect: false)!
+        writers = makeWriters()
+        return try load(coordinator, writers: writers, summary: summary, allowDirect: false)!
+    }
+
+    private func makeWriters() -> [StagingWriter] {
+        let writers = options.dryRun ? [] : (0..<options.writers).map { StagingWriter(index: $0) }
+        for writer in writers { writer.prepare(settings: settings, logger: logger) }
+        return writers
     }
 
     /// One attempt at the load; nil when the direct path met a row that exists already and
     /// the run must go again through the staging table.
-    private func load(_ coordinator: Connection, summary: IngestSummary, allowDirect: Bool) throws -> IngestSummary? {
+    private func load(_ coordinator: Connection, writers: [StagingWriter], summary: IngestSummary,
+                      allowDirect: Bool) throws -> IngestSummary? {
         var summary = summary
-        let writers = options.dryRun ? [] : (0..<options.writers).map { StagingWriter(index: $0) }
         defer { writers.forEach { $0.close() } }
         let probe = LoadedDatesProbe(coordinator, logger: logger)
         let outcome = stream(into: writers, decide: allowDirect ? probe.mode : nil)
@@ -238,7 +254,7 @@ public final class IngestPipeline {
             writers.forEach { $0.input.cancel() }
         }
         let group = DispatchGroup()
-        for writer in writers { writer.start(settings: settings, logger: logger, mode: gate, group: group, onFailure: stopAll) }
+        for writer in writers { writer.start(mode: gate, group: group, onFailure: stopAll) }
 
         let files = self.files
         let options = self.options

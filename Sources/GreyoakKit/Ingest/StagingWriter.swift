@@ -67,26 +67,40 @@ final class StagingWriter: @unchecked Sendable {
         queue = DispatchQueue(label: "greyoak.writer.\(index)")
     }
 
-    /// Connects, opens the transaction and streams ``input`` into the staging table until it
-    /// is closed. Runs asynchronously on the writer's queue; `onFailure` is called there if
-    /// anything fails, so the pipeline can stop the other stages.
-    func start(settings: ConnectionSettings, logger: Logger, mode: LoadModeGate, group: DispatchGroup,
-               onFailure: @escaping @Sendable (any Error) -> Void) {
-        queue.async(group: group) { [self] in
+    /// Connects and opens the transaction, in the background: the connection handshake
+    /// (SCRAM costs tens of milliseconds) overlaps the coordinator's schema gate.
+    func prepare(settings: ConnectionSettings, logger: Logger) {
+        queue.async { [self] in
             dispatchPrecondition(condition: .onQueue(queue))
             self.logger = logger
             do {
-                let started = Date()
-                defer { logger.debug("writer \(index + 1): COPY (\(self.mode)) ended after \(String(format: "%.3f", Date().timeIntervalSince(started))) s") }
                 let connection = try Connection(settings, logger: logger)
                 self.connection = connection
                 // Temporary tables live in local buffers: give them room before the first use.
                 try connection.execute("SET temp_buffers = '256MB'")
                 try connection.execute("BEGIN")
-                try connection.execute(Self.createStaging)
+            } catch {
+                failure = error
+            }
+        }
+    }
+
+    /// Streams ``input`` into `scores` (direct mode) or the staging table until it is
+    /// closed, once the validator has set the mode. Runs asynchronously on the writer's
+    /// queue after ``prepare(settings:logger:)``; `onFailure` is called there if anything
+    /// fails, so the pipeline can stop the other stages.
+    func start(mode: LoadModeGate, group: DispatchGroup, onFailure: @escaping @Sendable (any Error) -> Void) {
+        queue.async(group: group) { [self] in
+            dispatchPrecondition(condition: .onQueue(queue))
+            do {
+                if let failure { throw failure }
+                guard let connection else { throw PostgresError(code: .connectionClosed, message: "writer \(index + 1) has no connection") }
                 // The validator decides, from the first rows, where they go.
                 guard let mode = mode.wait() else { return }
                 self.mode = mode
+                let started = Date()
+                defer { logger?.debug("writer \(index + 1): COPY (\(mode)) ended after \(String(format: "%.3f", Date().timeIntervalSince(started))) s") }
+                if mode == .staging { try connection.execute(Self.createStaging) }
                 let target = mode == .direct ? "scores (\(Self.allColumns.joined(separator: ", ")))" : "greyoak_stage"
                 stagedRows = try connection.copyIn("COPY \(target) FROM STDIN (FORMAT binary)") { sink in
                     try sink.send(CopyEncoder.header)

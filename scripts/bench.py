@@ -1,0 +1,763 @@
+#!/usr/bin/env python3
+"""Benchmark harness behind scripts/bench (run that, not this: it sets up the cluster,
+the psycopg virtualenv and /usr/bin/time first).
+
+Every measured run starts from an identical database: a base database is built once per
+table state (greyoak_bench_empty: schema at head; greyoak_bench_base: plus the base rows,
+VACUUM ANALYZE, CHECKPOINT), and before each run greyoak_bench_run is dropped and created
+again from it as a template (STRATEGY FILE_COPY), then a CHECKPOINT flushes what that
+wrote. Only the command itself is timed: time.perf_counter() around subprocess.run() of
+the whole process, start to exit, under /usr/bin/time -f %M for its peak RSS. The compared
+commands alternate (rep 1: raw, staged, python, greyoak; rep 2: ...) and the tables show
+medians. Only databases named greyoak_bench_* are created or dropped.
+"""
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+GEN = REPO / "scripts" / "gen-scores"
+LOADER = REPO / "scripts" / "bench_loader.py"
+VENV_PY = REPO / ".venv-bench" / "bin" / "python"
+DATA = REPO / "bench-data"
+RESULTS = REPO / "bench-results"
+DOC = REPO / "BENCHMARKS.md"
+MIGRATIONS = REPO / "migrations"
+DOC_START = "<!-- bench:results:start (scripts/bench --update-doc rewrites this section) -->"
+DOC_END = "<!-- bench:results:end -->"
+
+COLUMNS = ("ticker scoring_date mode f_score t_score r_score o_score q_score s_score "
+           "weighted_score risk_penalty final_score band guardrails as_of "
+           "f_z t_z r_z o_z q_z s_z").split()
+VALUES = COLUMNS[3:]
+COLS = ", ".join(COLUMNS)
+
+DB_EMPTY = "greyoak_bench_empty"
+DB_BASE = "greyoak_bench_base"
+DB_RUN = "greyoak_bench_run"
+ALL_SCENARIOS = ["backfill", "unchanged", "changed", "nightly", "dryrun", "rss", "current"]
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def die(msg):
+    log(f"bench: {msg}")
+    sys.exit(1)
+
+
+# ---------------------------------------------------------------------------- cluster
+
+class Cluster:
+    """The private cluster, through DATABASE_URL (role greyoak) and PGPASSFILE from scripts/pg env."""
+
+    def __init__(self):
+        self.url = os.environ.get("DATABASE_URL") or die("DATABASE_URL is not set (eval \"$(scripts/pg env)\")")
+        m = re.fullmatch(r"(postgres(?:ql)?://[^/]*)/([^?]*)(\?.*)?", self.url)
+        if not m or "127.0.0.1" not in m.group(1) and "localhost" not in m.group(1):
+            die(f"DATABASE_URL must point at the local cluster on 127.0.0.1: {self.url}")
+        self.prefix, self.query = m.group(1), m.group(3) or ""
+        self.checkpoint_cmd = self._find_checkpoint()
+        self.warned = False
+
+    def db_url(self, db):
+        return f"{self.prefix}/{db}{self.query}"
+
+    def psql(self, db, sql, check=True):
+        env = dict(os.environ, PGOPTIONS="-c client_min_messages=warning")
+        p = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", self.db_url(db), "-c", sql],
+                           env=env, capture_output=True, text=True)
+        if check and p.returncode != 0:
+            die(f"psql on {db} failed: {sql[:200]}\n{p.stderr.strip()}")
+        return p.stdout.strip() if p.returncode == 0 else None
+
+    def _find_checkpoint(self):
+        """CHECKPOINT needs a superuser (or pg_checkpoint): as root, the cluster's postgres
+        superuser over the unix socket (peer auth), as scripts/pg itself does."""
+        for pid_file in [REPO / ".pg" / "data" / "postmaster.pid",
+                         *sorted(Path("/tmp").glob("greyoak-pg-*/data/postmaster.pid"))]:
+            try:
+                lines = pid_file.read_text().splitlines()
+            except OSError:
+                continue
+            port, sock = lines[3].strip(), lines[4].strip()
+            if f":{port}/" not in self.url + "/":
+                continue
+            if os.geteuid() == 0:
+                return ["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-h", sock, "-p", port,
+                        "-U", "postgres", "-d", "postgres", "-c", "CHECKPOINT"]
+            return ["psql", "-X", "-q", "-h", sock, "-p", port, "-d", "postgres", "-c", "CHECKPOINT"]
+        return None
+
+    def checkpoint(self):
+        if self.checkpoint_cmd:
+            p = subprocess.run(self.checkpoint_cmd, capture_output=True, text=True, cwd="/")
+            if p.returncode == 0:
+                return
+        if self.psql("postgres", "CHECKPOINT", check=False) is not None:
+            return
+        if not self.warned:
+            log("bench: WARNING: cannot run CHECKPOINT (no superuser access, no pg_checkpoint): runs may pay for earlier WAL")
+            self.warned = True
+
+    def drop(self, db):
+        """Plain DROP first: it waits a moment for other sessions and stops autovacuum workers
+        itself (after a big load one is often analysing the table), where WITH (FORCE) refuses
+        a non-superuser to end them."""
+        assert db.startswith("greyoak_bench_")
+        error = ""
+        for attempt in range(10):
+            for sql in (f"DROP DATABASE IF EXISTS {db}", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"):
+                env = dict(os.environ, PGOPTIONS="-c client_min_messages=warning")
+                p = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.db_url("postgres"), "-c", sql],
+                                   env=env, capture_output=True, text=True)
+                if p.returncode == 0:
+                    return
+                error = p.stderr.strip()
+            time.sleep(3)
+        die(f"cannot drop {db}: {error}")
+
+    def clone(self, template, db):
+        """db as a fresh copy of template; retried while something (autovacuum) holds the template."""
+        assert db.startswith("greyoak_bench_")
+        self.drop(db)
+        for attempt in range(10):
+            if self.psql("postgres", f"CREATE DATABASE {db} TEMPLATE {template} STRATEGY FILE_COPY", check=False) is not None:
+                return
+            time.sleep(2)
+        die(f"cannot create {db} from template {template} (is something connected to it?)")
+
+    def settings(self):
+        names = ["server_version", "shared_buffers", "effective_cache_size", "work_mem", "maintenance_work_mem",
+                 "temp_buffers", "max_wal_size", "checkpoint_timeout", "wal_compression", "wal_level",
+                 "synchronous_commit", "fsync", "full_page_writes", "effective_io_concurrency",
+                 "max_parallel_workers_per_gather", "random_page_cost", "autovacuum", "jit"]
+        out = self.psql("postgres", "SELECT name || '=' || current_setting(name) FROM pg_settings WHERE name IN ("
+                        + ", ".join(f"'{n}'" for n in names) + ") ORDER BY name")
+        return dict(line.split("=", 1) for line in out.splitlines())
+
+
+# ---------------------------------------------------------------------------- data
+
+def weekdays(start, n):
+    d = dt.date.fromisoformat(start)
+    days = []
+    while len(days) < n:
+        if d.weekday() < 5:
+            days.append(d)
+        d += dt.timedelta(days=1)
+    return days
+
+
+def next_weekday(start, n):
+    """The first weekday after n weekdays from start (gen-scores moves a weekend start to Monday)."""
+    return weekdays((weekdays(start, n)[-1] + dt.timedelta(days=1)).isoformat(), 1)[0].isoformat()
+
+
+@dataclass
+class Dataset:
+    label: str
+    tickers: int
+    days: int
+    start: str
+    seed: int = 42
+    changed: float = 0.0
+    change_seed: int = 3
+    per_day: bool = False
+
+    @property
+    def rows(self):
+        return self.tickers * self.days * 2
+
+    @property
+    def changed_rows(self):
+        return round(self.changed * self.rows)
+
+    def gen_args(self):
+        a = ["--tickers", str(self.tickers), "--days", str(self.days), "--start", self.start, "--seed", str(self.seed)]
+        if self.changed:
+            a += ["--changed-fraction", str(self.changed), "--change-seed", str(self.change_seed)]
+        return a
+
+    @property
+    def path(self):
+        name = f"{self.label}-{self.tickers}x{self.days}-{self.start}-s{self.seed}"
+        if self.changed:
+            name += f"-c{self.changed:g}-cs{self.change_seed}"
+        return DATA / (name + ("-days" if self.per_day else ".csv"))
+
+    def ensure(self, regen=False):
+        """Generated once into bench-data/ (the name carries the generator arguments), reused after."""
+        if self.path.exists() and not regen:
+            return self.path
+        DATA.mkdir(exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
+        cmd = [str(GEN), *self.gen_args()] + (["--per-day", str(tmp)] if self.per_day else ["--out", str(tmp)])
+        log(f"bench: generating {self.path.relative_to(REPO)} ({self.rows:,} rows)")
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True)
+        if self.path.exists():
+            shutil.rmtree(self.path) if self.path.is_dir() else self.path.unlink()
+        tmp.rename(self.path)
+        log(f"bench:   done in {time.perf_counter() - t0:.1f} s")
+        return self.path
+
+
+def size_mib(path):
+    p = Path(path)
+    total = sum(f.stat().st_size for f in p.iterdir()) if p.is_dir() else p.stat().st_size
+    return total / 2**20
+
+
+# ---------------------------------------------------------------------------- commands
+
+@dataclass
+class Command:
+    key: str
+    label: str
+    argv: list
+    expect: dict = field(default_factory=dict)  # greyoak --json fields that must match
+    stdout_check: str = None                     # exact stdout expected (db current)
+
+
+@dataclass
+class Run:
+    seconds: float
+    rss_kib: int
+    ok: bool
+    note: str = ""
+    load: float = 0.0
+
+
+class Harness:
+    def __init__(self, args, cluster):
+        self.args = args
+        self.cluster = cluster
+        self.tmp = Path(tempfile.mkdtemp(prefix="greyoak-bench-"))
+        # A private copy: another engineer may rebuild .build/release while this runs.
+        self.greyoak = str(self.tmp / "greyoak")
+        shutil.copy2(args.greyoak, self.greyoak)
+        self.greyoak_mtime = Path(args.greyoak).stat().st_mtime
+        self.commit = sh(f"git -C {shlex.quote(str(REPO))} rev-parse --short HEAD")
+        self.dirty = sh(f"git -C {shlex.quote(str(REPO))} status --porcelain -- Sources Package.swift")
+        self.greyoak_sha = hashlib.sha256(Path(self.greyoak).read_bytes()).hexdigest()[:12]
+        self.loads = []
+        self.base_key = {}
+        self.results = []  # one dict per scenario
+        self.base_stats = None
+
+    # --- databases
+
+    def build_bases(self, base_file):
+        """greyoak_bench_empty (schema at head + unlogged parse table) and greyoak_bench_base
+        (+ base rows), rebuilt only when their inputs changed (key in the database comment)."""
+        mig = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(MIGRATIONS.glob("*.sql")))).hexdigest()[:16]
+        empty_key = f"bench v1 migrations {mig}"
+        self._build(DB_EMPTY, empty_key, None, self._fill_empty)
+        if base_file is None:
+            return
+        base_key = f"{empty_key} base {base_file.name}"
+        self._build(DB_BASE, base_key, DB_EMPTY, lambda db: self._fill_base(db, base_file))
+        # What the unchanged re-ingest must leave as it is.
+        self.cluster.psql("postgres", f"ALTER DATABASE {DB_BASE} WITH ALLOW_CONNECTIONS true")
+        self.base_stats = self.table_stats(DB_BASE)
+        self.cluster.psql("postgres", f"ALTER DATABASE {DB_BASE} WITH ALLOW_CONNECTIONS false")
+
+    def _build(self, db, key, template, fill):
+        c = self.cluster
+        have = c.psql("postgres", f"SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '{db}'")
+        if have == key and not self.args.rebuild:
+            return
+        log(f"bench: building {db} ({key})")
+        t0 = time.perf_counter()
+        if template:
+            c.clone(template, db)
+            c.psql("postgres", f"ALTER DATABASE {db} WITH ALLOW_CONNECTIONS true")
+        else:
+            c.drop(db)
+            c.psql("postgres", f"CREATE DATABASE {db}")
+        fill(db)
+        c.psql(db, "VACUUM (FREEZE, ANALYZE)")
+        c.psql("postgres", f"COMMENT ON DATABASE {db} IS '{key}'")
+        # No connections: a template must have none when it is copied (autovacuum included).
+        c.psql("postgres", f"ALTER DATABASE {db} WITH ALLOW_CONNECTIONS false")
+        c.checkpoint()
+        log(f"bench:   built in {time.perf_counter() - t0:.1f} s")
+
+    def _fill_empty(self, db):
+        env = dict(os.environ, DATABASE_URL=self.cluster.db_url(db))
+        p = subprocess.run([self.greyoak, "db", "upgrade", "head", "--migrations", str(MIGRATIONS), "--quiet"],
+                           env=env, capture_output=True, text=True)
+        if p.returncode != 0:
+            die(f"greyoak db upgrade head failed on {db}:\n{p.stderr}")
+        # The server's own CSV parsing: same column types, no index, no WAL.
+        self.cluster.psql(db, f"CREATE UNLOGGED TABLE bench_parse AS SELECT {COLS} FROM scores WITH NO DATA")
+
+    def _fill_base(self, db, base_file):
+        self.cluster.psql(db, f"\\copy scores ({COLS}) FROM '{base_file}' CSV HEADER")
+
+    def table_stats(self, db):
+        out = self.cluster.psql(db, "SELECT count(*), coalesce(max(updated_at)::text, '-'), "
+                                    "pg_total_relation_size('scores') FROM scores")
+        n, upd, size = out.split("|")
+        return {"rows": int(n), "max_updated_at": upd, "total_size": int(size)}
+
+    def reset(self, template):
+        self.cluster.clone(template, DB_RUN)
+        self.cluster.checkpoint()
+
+    # --- running
+
+    def run_once(self, cmd):
+        rss_file = self.tmp / "rss"
+        rss_file.unlink(missing_ok=True)
+        env = dict(os.environ, DATABASE_URL=self.cluster.db_url(DB_RUN), PYTHONDONTWRITEBYTECODE="1")
+        argv = ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *cmd.argv]
+        load = os.getloadavg()[0]
+        self.loads.append(load)
+        t0 = time.perf_counter()
+        p = subprocess.run(argv, env=env, capture_output=True, text=True)
+        seconds = time.perf_counter() - t0
+        rss = 0
+        try:
+            rss = int(rss_file.read_text().split()[-1])
+        except (OSError, ValueError, IndexError):
+            pass
+        run = Run(seconds, rss, p.returncode == 0, load=load)
+        if p.returncode != 0:
+            run.note = f"exit {p.returncode}: " + " | ".join(p.stderr.strip().splitlines()[-3:])
+        elif cmd.expect:
+            try:
+                summary = json.loads(p.stdout.strip().splitlines()[-1])
+                bad = {k: summary.get(k) for k, v in cmd.expect.items() if summary.get(k) != v}
+                if bad:
+                    run.ok, run.note = False, f"expected {cmd.expect}, got {bad}"
+            except (ValueError, IndexError):
+                run.ok, run.note = False, f"no JSON summary on stdout: {p.stdout[-200:]!r}"
+        elif cmd.stdout_check is not None and p.stdout.strip() != cmd.stdout_check:
+            run.ok, run.note = False, f"printed {p.stdout.strip()!r}, expected {cmd.stdout_check!r}"
+        return run
+
+    def measure(self, name, commands, template, reps, after=None, reset_each=True):
+        """Alternates the commands rep by rep; each run from a fresh copy of template."""
+        runs = {c.key: [] for c in commands}
+        extra = {c.key: [] for c in commands}
+        if not reset_each:
+            self.reset(template)
+        for rep in range(1, reps + 1):
+            for cmd in commands:
+                if reset_each:
+                    self.reset(template)
+                r = self.run_once(cmd)
+                runs[cmd.key].append(r)
+                msg = f"bench: [{name} {rep}/{reps}] {cmd.label}: {r.seconds:.3f} s, RSS {r.rss_kib / 1024:.0f} MiB"
+                if after and r.ok:
+                    verdict = after(cmd)
+                    extra[cmd.key].append(verdict)
+                    msg += f", {verdict}"
+                log(msg + ("" if r.ok else f"  FAILED: {r.note}"))
+        return runs, extra
+
+    # --- commands
+
+    def raw(self, path, label="raw \\copy"):
+        return Command("raw", label, ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.cluster.db_url(DB_RUN),
+                                      "-c", f"\\copy scores ({COLS}) FROM '{path}' CSV HEADER"])
+
+    def parse_only(self, path):
+        return Command("parse", "server CSV parsing (\\copy into unlogged, unindexed table)",
+                       ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.cluster.db_url(DB_RUN),
+                        "-c", f"\\copy bench_parse ({COLS}) FROM '{path}' CSV HEADER"])
+
+    def staged(self, path):
+        sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in VALUES)
+        old = ", ".join(f"scores.{c}" for c in VALUES)
+        new = ", ".join(f"EXCLUDED.{c}" for c in VALUES)
+        script = self.tmp / f"staged-{hashlib.sha1(str(path).encode()).hexdigest()[:8]}.sql"
+        script.write_text(f"""SET temp_buffers = '256MB';
+BEGIN;
+CREATE TEMPORARY TABLE stage ON COMMIT DROP AS SELECT {COLS} FROM scores WITH NO DATA;
+\\copy stage ({COLS}) FROM '{path}' CSV HEADER
+INSERT INTO scores ({COLS}) SELECT {COLS} FROM stage
+ON CONFLICT (ticker, scoring_date, mode) DO UPDATE SET {sets}, updated_at = now()
+WHERE ({old}) IS DISTINCT FROM ({new});
+COMMIT;
+""")
+        return Command("staged", "staged SQL (psql COPY to temp + INSERT ON CONFLICT)",
+                       ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.cluster.db_url(DB_RUN), "-f", str(script)])
+
+    def python(self, path):
+        return Command("python", "Python loader (psycopg 3)", [str(VENV_PY), str(LOADER), str(path)])
+
+    def ingest(self, path, key="greyoak", label="greyoak ingest", expect=None, dry_run=False):
+        argv = [self.greyoak, "ingest", "--no-progress", "--json", "--migrations", str(MIGRATIONS)]
+        if dry_run:
+            argv.append("--dry-run")
+        return Command(key, label, argv + [str(path)], expect=expect or {})
+
+
+# ---------------------------------------------------------------------------- tables
+
+def med(runs):
+    return statistics.median(r.seconds for r in runs)
+
+
+def fmt_ratio(x):
+    return f"{x:.2f}x" if x is not None else "-"
+
+
+class Table:
+    def __init__(self, title, notes, runs, commands, ref, reps):
+        self.title, self.notes, self.runs, self.commands, self.ref, self.reps = title, notes, runs, commands, ref, reps
+        self.targets = {}  # key -> (text, pass)
+        self.extra_rows = []
+        self.checks = {}   # key -> text
+        self.verdicts = []  # (description, measured, pass) for the summary
+
+    def median(self, key):
+        rs = self.runs.get(key) or []
+        return med(rs) if rs and all(r.ok for r in rs) else None
+
+    def ratio(self, a, b):
+        ma, mb = self.median(a), self.median(b)
+        return ma / mb if ma is not None and mb else None
+
+    def target(self, key, over, limit, text, row_label=None):
+        """median(key) / median(over) <= limit: on key's row if over is the reference, else its own row."""
+        r = self.ratio(key, over)
+        ok = r is not None and r <= limit
+        label = row_label or f"{self.label(key)} / {self.label(over)}"
+        on_row = over == self.ref and row_label is None
+        if on_row:
+            self.targets[key] = (text, ok)
+        else:
+            self.extra_rows.append((label, r, text, ok))
+        self.verdicts.append((f"{self.title.split(':')[0]}: {self.label(key) if on_row else label} {text}", fmt_ratio(r), ok))
+        return ok
+
+    def label(self, key):
+        return next(c.label for c in self.commands if c.key == key)
+
+    def markdown(self):
+        out = [f"### {self.title}", ""]
+        out += [f"{n}  " for n in self.notes]
+        out += ["", "| command | median s | min s | max s | ratio | peak RSS MiB | target | result |",
+                "|---|---:|---:|---:|---:|---:|---|---|"]
+        for c in self.commands:
+            rs = self.runs[c.key]
+            if not rs:
+                continue
+            secs = [r.seconds for r in rs]
+            m = self.median(c.key)
+            ratio = "1.00x (ref)" if c.key == self.ref else fmt_ratio(self.ratio(c.key, self.ref))
+            rss = max(r.rss_kib for r in rs) / 1024
+            text, ok = self.targets.get(c.key, ("", None))
+            result = "" if ok is None else ("PASS" if ok else "FAIL")
+            failed = [r.note for r in rs if not r.ok]
+            if failed:
+                result = f"ERROR: {failed[0][:120]}"
+            out.append(f"| {c.label} | {statistics.median(secs):.3f}{'' if m is not None else ' (failed)'} | "
+                       f"{min(secs):.3f} | {max(secs):.3f} | {ratio} | {rss:.0f} | {text} | {result} |")
+        for label, r, text, ok in self.extra_rows:
+            out.append(f"| {label} | | | | {fmt_ratio(r)} | | {text} | {'PASS' if ok else 'FAIL'} |")
+        for label, (text, ok) in self.checks.items():
+            out.append(f"| {label} | | | | | | {text} | {'PASS' if ok else 'FAIL'} |")
+        return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------------------- scenarios
+
+def scenario_sizes(args):
+    if args.quick:
+        base = Dataset("base", 2500, 20, "2023-01-02")
+    else:
+        base = Dataset("base", 2500, 200, "2023-01-02")
+    new = Dataset("new", base.tickers, base.days, next_weekday(base.start, base.days))
+    sets = {
+        "base": base,
+        "new": new,
+        "new_days": Dataset("new", new.tickers, new.days, new.start, per_day=True),
+        "changed": Dataset("base", base.tickers, base.days, base.start, changed=0.1),
+        "nightly": Dataset("nightly", 5000, 1, next_weekday(new.start, new.days)),
+        # Same arguments as a base file give the same file: generated once.
+        "rss100k": Dataset("base", 2500, 20, "2023-01-02"),
+        "rss1m": Dataset("base", 2500, 200, "2023-01-02"),
+        "rss10m": Dataset("base", 2500, 2000, "2023-01-02"),
+    }
+    return sets
+
+
+def main():
+    ap = argparse.ArgumentParser(prog="scripts/bench", description="greyoak ingest benchmarks against raw \\copy, "
+                                 "staged SQL and a psycopg 3 loader on the private cluster (see BENCHMARKS.md).")
+    ap.add_argument("--reps", type=int, help="runs of each command per scenario (default 3; --quick: 1)")
+    ap.add_argument("--quick", action="store_true", help="smoke run: 100k-row scenarios, 1 rep, no 1M/10M RSS")
+    ap.add_argument("--scenarios", default=",".join(ALL_SCENARIOS),
+                    help=f"comma-separated subset of {','.join(ALL_SCENARIOS)} (default: all)")
+    ap.add_argument("--big", action="store_true", help="also measure peak RSS at 10M rows (slow: ~2 GB file, minutes)")
+    ap.add_argument("--out", help="also write the markdown tables to FILE")
+    ap.add_argument("--update-doc", action="store_true", help="rewrite the results section of BENCHMARKS.md")
+    ap.add_argument("--no-build", action="store_true", help="use the greyoak binary as it is (no swift build -c release)")
+    ap.add_argument("--greyoak", default=str(REPO / ".build" / "release" / "greyoak"), help="greyoak binary")
+    ap.add_argument("--rebuild", action="store_true", help="rebuild the base databases even if their inputs did not change")
+    ap.add_argument("--regen", action="store_true", help="regenerate the data files in bench-data/")
+    ap.add_argument("--command-line", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    unknown = set(scenarios) - set(ALL_SCENARIOS)
+    if unknown:
+        ap.error(f"unknown scenario(s): {', '.join(sorted(unknown))} (known: {', '.join(ALL_SCENARIOS)})")
+    reps = args.reps or (1 if args.quick else 3)
+    if reps < 1:
+        ap.error("--reps must be at least 1")
+    command_line = args.command_line or "scripts/bench " + shlex.join(sys.argv[1:])
+    started = dt.datetime.now(dt.timezone.utc)
+
+    build_greyoak(args)
+    load = os.getloadavg()[0]
+    if load > 1.0:
+        log(f"bench: WARNING: load average {load:.2f} on {os.cpu_count()} cores before starting: "
+            "other work on this machine will skew the numbers")
+    cluster = Cluster()
+    h = Harness(args, cluster)
+    d = scenario_sizes(args)
+    base = d["base"]
+
+    needs = {"backfill": ["base", "new", "new_days"], "unchanged": ["base", "new"], "changed": ["base", "changed"],
+             "nightly": ["base", "nightly"], "dryrun": ["new"], "current": [],
+             "rss": ["rss100k"] + ([] if args.quick else ["rss1m"]) + (["rss10m"] if args.big else [])}
+    need_base = any(s in scenarios for s in ("backfill", "unchanged", "changed", "nightly"))
+    for name in sorted({n for s in scenarios for n in needs[s]} | ({"base"} if need_base else set())):
+        d[name].ensure(args.regen)
+    h.build_bases(d["base"].path if need_base else None)
+
+    tables = []
+    n_base = base.rows
+    mi = lambda n: f"{n / 1e6:g}M" if n >= 1e6 else f"{n / 1e3:g}k"
+
+    def rel(p):
+        return Path(p).relative_to(REPO)
+
+    if "backfill" in scenarios:
+        f, days = d["new"].path, d["new_days"].path
+        cmds = [h.raw(f), h.staged(f), h.python(f),
+                h.ingest(f, expect={"inserted": d["new"].rows, "updated": 0, "outcome": "committed"}),
+                h.ingest(days, key="greyoak_days", label=f"greyoak ingest, {d['new'].days} per-day files (info)",
+                         expect={"inserted": d["new"].rows, "outcome": "committed"})]
+        runs, _ = h.measure("backfill", cmds, DB_BASE, reps)
+        t = Table(f"backfill: {mi(d['new'].rows)} new rows into a table holding {mi(n_base)}",
+                  [f"file `{rel(f)}` ({size_mib(f):.0f} MiB), per-day `{rel(days)}/`; {reps} rep(s), alternating"],
+                  runs, cmds, "raw", reps)
+        t.target("greyoak", "raw", 0.75, "≤ 0.75x raw \\copy")
+        t.target("greyoak", "python", 1 / 3, "≤ 0.33x (≥ 3x faster than Python)", "greyoak / Python loader")
+        tables.append(t)
+
+    if "unchanged" in scenarios:
+        f = d["base"].path
+        cmds = [h.raw(d["new"].path, label=f"raw \\copy of the backfill file ({mi(d['new'].rows)} new rows, ref)"),
+                h.staged(f), h.python(f),
+                h.ingest(f, expect={"inserted": 0, "updated": 0, "unchanged": n_base, "outcome": "committed"})]
+
+        def no_write(cmd):
+            if cmd.key == "raw":
+                return "backfill reference"
+            s = h.table_stats(DB_RUN)
+            same = s["max_updated_at"] == h.base_stats["max_updated_at"] and s["total_size"] == h.base_stats["total_size"]
+            verdicts.setdefault(cmd.key, []).append(same)
+            return ("no row written" if same else
+                    f"WRITTEN: max(updated_at) {s['max_updated_at']}, size {h.base_stats['total_size']} -> {s['total_size']}")
+        verdicts = {}
+        runs, _ = h.measure("unchanged", cmds, DB_BASE, reps, after=no_write)
+        t = Table(f"unchanged: re-ingest the same {mi(n_base)} rows",
+                  [f"file `{rel(f)}` (the base itself); reference: raw \\copy of the backfill's {mi(d['new'].rows)} "
+                   f"new rows from the same state; {reps} rep(s), alternating",
+                   "no-write check after each run: max(updated_at) and pg_total_relation_size('scores') as in the base"],
+                  runs, cmds, "raw", reps)
+        t.target("greyoak", "raw", 0.35, "≤ 0.35x backfill raw \\copy")
+        for key, label in (("staged", "staged SQL"), ("python", "Python loader"), ("greyoak", "greyoak")):
+            v = verdicts.get(key, [])
+            ok = bool(v) and all(v)
+            if key == "greyoak":
+                t.checks[f"{label}: no row written"] = ("updated_at and table size unchanged", ok)
+                t.verdicts.append(("unchanged: greyoak writes no row (updated_at, table size)", "yes" if ok else "no", ok))
+            else:
+                t.notes.append(f"{label}: {'no row written' if ok else 'rows written (or run failed)'}")
+        tables.append(t)
+
+    if "changed" in scenarios:
+        f = d["changed"].path
+        cmds = [h.staged(f), h.python(f),
+                h.ingest(f, expect={"inserted": 0, "updated": d["changed"].changed_rows, "outcome": "committed"})]
+        runs, _ = h.measure("changed", cmds, DB_BASE, reps)
+        t = Table(f"changed: re-ingest {mi(n_base)} rows, {d['changed'].changed_rows:,} of them changed",
+                  [f"file `{rel(f)}` (`--changed-fraction 0.1`); no target; {reps} rep(s), alternating"],
+                  runs, cmds, "staged", reps)
+        tables.append(t)
+
+    if "nightly" in scenarios:
+        f = d["nightly"].path
+        cmds = [h.raw(f), h.staged(f), h.python(f),
+                h.ingest(f, expect={"inserted": d["nightly"].rows, "outcome": "committed"})]
+        runs, _ = h.measure("nightly", cmds, DB_BASE, reps)
+        t = Table(f"nightly: {mi(d['nightly'].rows)} rows into a table holding {mi(n_base)}, process start to exit",
+                  [f"file `{rel(f)}` ({d['nightly'].tickers} tickers x 1 day x 2 modes); {reps} rep(s), alternating"],
+                  runs, cmds, "raw", reps)
+        t.target("greyoak", "raw", 1.0, "≤ 1.00x raw \\copy")
+        t.target("greyoak", "python", 1 / 3, "≤ 0.33x (≥ 3x faster than Python)", "greyoak / Python loader")
+        tables.append(t)
+
+    if "dryrun" in scenarios:
+        f = d["new"].path
+        cmds = [h.parse_only(f), h.ingest(f, label="greyoak ingest --dry-run",
+                                         expect={"rows_read": d["new"].rows, "rejected": 0, "outcome": "dry run"}, dry_run=True)]
+        runs, _ = h.measure("dryrun", cmds, DB_EMPTY, reps)
+        t = Table(f"dry run: parse and validate {mi(d['new'].rows)} rows",
+                  [f"file `{rel(f)}`; reference: the server parsing the same CSV into an unlogged table without "
+                   f"indexes (same column types); {reps} rep(s), alternating"], runs, cmds, "parse", reps)
+        t.target("greyoak", "parse", 0.3, "≤ 0.30x server parsing")
+        tables.append(t)
+
+    if "rss" in scenarios:
+        sizes = ["rss100k"] + ([] if args.quick else ["rss1m"]) + (["rss10m"] if args.big else [])
+        cmds = [h.ingest(d[s].path, key=s, label=f"greyoak ingest {mi(d[s].rows)} rows",
+                         expect={"inserted": d[s].rows, "outcome": "committed"}) for s in sizes]
+        runs = {}
+        for c in cmds:  # each size into an empty table; 10M once (slow)
+            r, _ = h.measure("rss", [c], DB_EMPTY, 1 if c.key == "rss10m" else reps)
+            runs.update(r)
+        t = Table("peak RSS of greyoak ingest (into an empty table)",
+                  [f"files {', '.join(f'`{rel(d[s].path)}`' for s in sizes)}; /usr/bin/time -f %M; "
+                   f"{'10M: 1 run; ' if args.big else '10M: not measured (needs --big); '}ratio: to the smallest"],
+                  runs, cmds, sizes[0], reps)
+        for c in cmds:
+            rs = runs[c.key]
+            peak = max(r.rss_kib for r in rs) / 1024
+            ok = all(r.ok for r in rs) and 0 < peak < 64
+            t.targets[c.key] = ("< 64 MiB", ok)
+            t.verdicts.append((f"RSS: {c.label} < 64 MiB", f"{peak:.0f} MiB", ok))
+        tables.append(t)
+
+    if "current" in scenarios:
+        alembic = subprocess.run([str(REPO / "scripts" / "alembic-venv")], capture_output=True, text=True)
+        if alembic.returncode != 0:
+            die(f"scripts/alembic-venv failed:\n{alembic.stderr}")
+        head = "183eb85141bf (head)"
+        heads = subprocess.run([h.greyoak, "db", "heads", "--migrations", str(MIGRATIONS)], capture_output=True, text=True)
+        if heads.returncode == 0 and heads.stdout.strip():
+            head = heads.stdout.strip().splitlines()[0]
+        cmds = [Command("alembic", "alembic current", [alembic.stdout.strip(), "-c",
+                                                        str(REPO / "Tests" / "alembic-compat" / "alembic.ini"), "current"],
+                        stdout_check=head),
+                Command("greyoak", "greyoak db current", [h.greyoak, "db", "current", "--migrations", str(MIGRATIONS)],
+                        stdout_check=head)]
+        n = max(10, reps)
+        runs, _ = h.measure("current", cmds, DB_EMPTY, n, reset_each=False)
+        t = Table("db current: greyoak vs Alembic on the same database at head",
+                  [f"{n} reps, alternating, same database (read only); no target"], runs, cmds, "alembic", n)
+        tables.append(t)
+
+    cluster.drop(DB_RUN)
+    shutil.rmtree(h.tmp, ignore_errors=True)
+    report(args, cluster, tables, command_line, started, reps, h)
+
+
+def build_greyoak(args):
+    binary = Path(args.greyoak)
+    if args.no_build:
+        if not os.access(binary, os.X_OK):
+            die(f"{binary} is missing (drop --no-build to build it)")
+        return
+    if binary == REPO / ".build" / "release" / "greyoak":
+        sources = [p for p in (REPO / "Sources").rglob("*") if p.is_file()]
+        sources += [REPO / "Package.swift"] + ([REPO / "Package.resolved"] if (REPO / "Package.resolved").exists() else [])
+        newest = max(p.stat().st_mtime for p in sources)
+        if not binary.exists() or binary.stat().st_mtime < newest:
+            log("bench: swift build -c release (the release binary is missing or older than the sources)")
+            p = subprocess.run(["swift", "build", "-c", "release", "--product", "greyoak"], cwd=REPO)
+            if p.returncode != 0:
+                die("swift build -c release failed (use --no-build to benchmark the existing binary)")
+    if not os.access(binary, os.X_OK):
+        die(f"{binary} is not executable")
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "?"
+
+
+def report(args, cluster, tables, command_line, started, reps, h):
+    verdicts = [v for t in tables for v in t.verdicts]
+    passed = sum(1 for v in verdicts if v[2])
+    settings = cluster.settings()
+    binary = Path(args.greyoak)
+    commit, dirty = h.commit, h.dirty
+    cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip()
+    mem = sh("free -h | awk '/^Mem:/ {print $2}'")
+    lines = [
+        f"Run **{started:%Y-%m-%d %H:%M} UTC**, {(dt.datetime.now(dt.timezone.utc) - started).total_seconds() / 60:.0f} min, "
+        f"with `{command_line}`.",
+        "",
+        f"- greyoak: commit `{commit}`{' with uncommitted changes in Sources/' if dirty else ''}, "
+        f"binary `{binary.relative_to(REPO) if binary.is_relative_to(REPO) else binary}` built "
+        f"{dt.datetime.fromtimestamp(h.greyoak_mtime, dt.timezone.utc):%Y-%m-%d %H:%M} UTC "
+        f"(sha256 {h.greyoak_sha}, copied before the first run), default settings (`--no-progress --json`)",
+        f"- machine: {sh('nproc')} cores ({cpu or platform.machine()}), {mem} RAM (`free -h`), "
+        f"Linux {sh('uname -r')}, {sh('psql -V')}, Python {platform.python_version()}, "
+        f"psycopg {sh(shlex.quote(str(VENV_PY)) + ' -c ' + shlex.quote('import psycopg; print(psycopg.__version__)'))}",
+        "- server: " + ", ".join(f"{k} {v}" for k, v in settings.items()),
+        f"- 1-minute load average just before each timed run: min {min(h.loads, default=0):.2f}, "
+        f"median {statistics.median(h.loads or [0]):.2f}, max {max(h.loads, default=0):.2f} on {os.cpu_count()} cores "
+        "(other sessions share this machine and cluster; above ~1 the numbers are noisy)",
+        "",
+        f"**Targets: {passed} of {len(verdicts)} pass.**",
+        "",
+        "| target | measured | result |",
+        "|---|---:|---|",
+        *[f"| {d} | {m} | {'PASS' if ok else 'FAIL'} |" for d, m, ok in verdicts],
+        "",
+        "ratio = median / the reference command's median (marked ref), same scenario, same run.",
+        "",
+    ]
+    for t in tables:
+        lines.append(t.markdown())
+    md = "\n".join(lines)
+    print(md)
+    RESULTS.mkdir(exist_ok=True)
+    stamp = f"{started:%Y%m%dT%H%M%SZ}"
+    (RESULTS / f"{stamp}.md").write_text(md)
+    (RESULTS / f"{stamp}.json").write_text(json.dumps({
+        "started": started.isoformat(), "command": command_line, "settings": settings,
+        "scenarios": {t.title: {k: [r.__dict__ for r in rs] for k, rs in t.runs.items()} for t in tables}}, indent=1))
+    log(f"bench: raw results in {(RESULTS / stamp).relative_to(REPO)}.json")
+    if args.out:
+        Path(args.out).write_text(md)
+    if args.update_doc:
+        text = DOC.read_text() if DOC.exists() else f"# Benchmarks\n\n{DOC_START}\n{DOC_END}\n"
+        if DOC_START not in text or DOC_END not in text:
+            die(f"{DOC.name} lacks the markers {DOC_START} ... {DOC_END}")
+        head, rest = text.split(DOC_START, 1)
+        _, tail = rest.split(DOC_END, 1)
+        DOC.write_text(f"{head}{DOC_START}\n\n{md}\n{DOC_END}{tail}")
+        log(f"bench: updated {DOC.name}")
+
+
+if __name__ == "__main__":
+    main()
