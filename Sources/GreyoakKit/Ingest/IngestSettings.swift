@@ -106,28 +106,4 @@ public struct IngestOptions: Sendable {
     public static var defaultWriters: Int {
         max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
     }
-
-    /// One writer for small inputs (a nightly run of ~10k rows is ~1.5 MiB of CSV), where
-    /// a second connection costs more than it saves; ``defaultWriters`` otherwise.
-    public static func defaultWriters(for paths: [String]) -> Int {
-        var bytes = 0
-        let fm = FileManager.default
-        for path in paths {
-            if path == "-" { return defaultWriters }
-            var isDirectory: ObjCBool = false
-            guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
-            if isDirectory.boolValue {
-                let walker = fm.enumerator(atPath: path)
-                while let relative = walker?.nextObject() as? String {
-                    let size = (try? fm.attributesOfItem(atPath: (path as NSString).appendingPathComponent(relative))[.size] as? Int) ?? 0
-                    bytes += relative.hasSuffix(".gz") ? size * 6 : size
-                }
-            } else {
-                let size = (try? fm.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-                bytes += path.hasSuffix(".gz") ? size * 6 : size
-            }
-            if bytes >= 4 << 20 { return defaultWriters }
-        }
-        return 1
-    }
 }

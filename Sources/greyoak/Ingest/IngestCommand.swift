@@ -26,7 +26,7 @@ struct IngestCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Parse and validate only; send no rows to the database.") var dryRun = false
     @Flag(name: .customLong("no-commit"), help: "Do everything, upsert included, then roll back.") var noCommit = false
     @Flag(help: "Print the summary as one JSON object on stdout.") var json = false
-    @Option(help: "Writer connections (default: one per core, at most 4; one for inputs under 4 MiB).") var writers: Int?
+    @Option(help: "Writer connections (default: one per core, at most 4).") var writers: Int?
     @Option(name: .customLong("lock-timeout"), help: "Seconds to wait for the schema lock.") var lockTimeout: Double = 60
     @Option(help: "JSON file of validation settings (strong_buy_at, buy_at, hold_at, max_abs_z, ...).") var settings: String?
     @Option(name: .customLong("strong-buy-at"), help: "Lowest final score for Strong Buy (default 75).") var strongBuyAt: Double?
@@ -57,7 +57,7 @@ struct IngestCommand: ParsableCommand {
         ingest.autoMigrate = autoMigrate
         ingest.dryRun = dryRun
         ingest.noCommit = noCommit
-        if let writers { ingest.writers = writers } else { ingest.writers = IngestOptions.defaultWriters(for: paths) }
+        if let writers { ingest.writers = writers }
         ingest.lockTimeout = lockTimeout
         if let settings { ingest.rules = try ValidationRules.load(path: settings) }
         if let strongBuyAt { ingest.rules.strongBuyAt = strongBuyAt }
