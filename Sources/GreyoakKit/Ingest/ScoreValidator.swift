@@ -81,7 +81,8 @@ final class ScoreValidator {
                 continue
             }
             let writer = writerCount == 1 ? 0 : Int(Self.tickerHash(ticker, tickerLength) % UInt64(writerCount))
-            if let duplicates {
+            // The direct path needs no filter: the primary key itself stops a repeated key.
+            if let duplicates, !direct {
                 duplicates.insert(hash: Self.keyHash(ticker, tickerLength, key.date, key.mode), writer: writer,
                                    ticker: ticker, tickerLength: tickerLength, date: key.date, mode: key.mode)
             }

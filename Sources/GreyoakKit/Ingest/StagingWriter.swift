@@ -133,7 +133,7 @@ final class StagingWriter: @unchecked Sendable {
             // Room for the join's hash table and the sort before the insert.
             try connection.execute("SET LOCAL work_mem = '256MB'")
             let dates = try timed(connection, "dates already loaded", Self.presentDatesSQL)[0, 0] ?? "{}"
-            let total = try connection.execute("SELECT count(*) FROM greyoak_stage")[0, 0].flatMap { Int($0) } ?? 0
+            let total = stagedRows
             var inserted = 0, updated = 0
             if dates != "{}" {
                 let result = try timed(connection, "upsert into loaded dates", Self.upsertSQL, [dates])
