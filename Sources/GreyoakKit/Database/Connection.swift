@@ -118,9 +118,6 @@ public final class Connection {
         return Int(result.affectedRows)
     }
 
-    /// The role the session runs as, the database and the server version, for audit and logs.
-    public var serverVersion: Int { handle.map { Int(PQserverVersion($0)) } ?? 0 }
-
     // MARK: - Internals
 
     private func live() throws(PostgresError) -> OpaquePointer {

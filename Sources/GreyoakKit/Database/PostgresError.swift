@@ -72,8 +72,5 @@ public enum SQLState {
     public static let uniqueViolation = "23505"
     public static let duplicateTable = "42P07"
     public static let duplicateObject = "42710"
-    public static let undefinedTable = "42P01"
-    public static let deadlockDetected = "40P01"
-    public static let serializationFailure = "40001"
     public static let insufficientPrivilege = "42501"
 }

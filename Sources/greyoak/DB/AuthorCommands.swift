@@ -11,7 +11,6 @@ extension DBCommand {
         @Flag(name: .customLong("non-transactional"), help: "Mark the file to run outside a transaction.") var nonTransactional = false
 
         func run() throws {
-            _ = options.logger("greyoak.migration")
             let graph = try options.graph()
             let parents: [String]
             if let head {
@@ -37,7 +36,6 @@ extension DBCommand {
         @Argument(help: "The revisions to merge, or 'heads'.") var revisions: [String]
 
         func run() throws {
-            _ = options.logger("greyoak.migration")
             let graph = try options.graph()
             var parents: [String] = []
             for spec in revisions {

@@ -61,7 +61,6 @@ extension DBCommand {
         @Argument(help: "A revision, unique prefix, head, heads or a relative form.") var revision: String
 
         func run() throws {
-            _ = options.logger("greyoak.migration")
             let graph = try options.graph()
             let formatter = RevisionFormatter(graph: graph)
             let ids = try graph.resolve(revision, current: [])
@@ -76,7 +75,6 @@ extension DBCommand {
         @Flag(name: .shortAndLong, help: "Print each revision in full.") var verbose = false
 
         func run() throws {
-            _ = options.logger("greyoak.migration")
             let graph = try options.graph()
             let formatter = RevisionFormatter(graph: graph)
             for id in graph.heads { print(verbose ? formatter.block(id) : formatter.line(id, treeIndicators: false)) }
@@ -89,7 +87,6 @@ extension DBCommand {
         @Flag(name: .shortAndLong, help: "Print each revision in full.") var verbose = false
 
         func run() throws {
-            _ = options.logger("greyoak.migration")
             let graph = try options.graph()
             let formatter = RevisionFormatter(graph: graph)
             for id in graph.newestFirst(Set(graph.loadOrder)) where graph.isBranchPoint(id) {

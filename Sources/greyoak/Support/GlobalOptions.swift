@@ -22,12 +22,20 @@ struct GlobalOptions: ParsableArguments {
     }
 
     func logger(_ label: String) -> Logger {
-        let level = ProcessInfo.processInfo.environment["GREYOAK_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
-        Logging.bootstrapOnce(level: quiet ? .warning : level ?? .info)
+        bootstrapLogging()
         return Logger(label: label)
     }
 
-    func graph() throws -> RevisionGraph { try RevisionGraph(directory: migrationsDirectory) }
+    /// The migration files' graph; sets up logging too, for commands that need no logger.
+    func graph() throws -> RevisionGraph {
+        bootstrapLogging()
+        return try RevisionGraph(directory: migrationsDirectory)
+    }
+
+    private func bootstrapLogging() {
+        let level = ProcessInfo.processInfo.environment["GREYOAK_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+        Logging.bootstrapOnce(level: quiet ? .warning : level ?? .info)
+    }
 
     func connect(_ logger: Logger) throws -> Connection { try Connection(settings, logger: logger) }
 }
