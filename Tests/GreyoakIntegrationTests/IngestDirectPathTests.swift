@@ -49,6 +49,50 @@ struct IngestDirectPathTests {
         }
     }
 
+    /// `datconnlimit` holds for roles without superuser, such as the one the tests run as:
+    /// room for the coordinator and one writer, however many writers are asked for. The
+    /// fallback to staging must keep its writer's connection, as it may not get another.
+    @Test("a database that allows two connections: one writer loads, by the direct path and the fallback")
+    func fewerWritersUnderAConnectionLimit() async throws {
+        try await withTestDatabase { database in
+            try await IngestCLI.upgradeHead(database)
+            let scratch = try IngestScratch()
+            defer { scratch.remove() }
+            let existing = ScoreRecord.valid(ticker: "RELIANCE.NS", date: "2024-10-08")
+            #expect(try await IngestCLI.ingest(database, [try scratch.write("existing.csv", ScoreRecord.csv([existing]))]).status == 0)
+
+            let admin = try database.connect(database.adminURL)
+            try #require(admin.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")[0, 0] == "f",
+                         "the connection limit test needs a test role without superuser")
+            try admin.execute("ALTER DATABASE \(database.name) CONNECTION LIMIT 2")
+            // Until the sessions of the runs above have ended, they count against the limit.
+            for _ in 0..<100 {
+                if try admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", [database.name])[0, 0] == "0" { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+
+            let mixed = try file(scratch, date: "2025-01-07", tail: [existing])
+            let result = try await IngestCLI.ingest(database, [mixed, "--json", "--writers", "4"])
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stderr.contains("only 1 of 4 writer connections opened"), "\(result)")
+            #expect(result.stderr.contains("loading again through the staging table"), "\(result)")
+            let report = try result.report()
+            #expect(report.writers == 1)
+            #expect(report.inserted == 2100)
+            #expect(report.unchanged == 1)
+
+            // Room for the coordinator alone: no writer, so nothing loads, and the hint
+            // names the full server rather than a wrong address.
+            try admin.execute("ALTER DATABASE \(database.name) CONNECTION LIMIT 1")
+            let next = try file(scratch, date: "2025-01-08", tail: [])
+            let refused = try await IngestCLI.ingest(database, [next, "--writers", "2"])
+            #expect(refused.status == 7, "\(refused)")
+            #expect(refused.stderr.contains("hint: the server has no connection free"), "\(refused)")
+            try admin.execute("ALTER DATABASE \(database.name) CONNECTION LIMIT -1")
+            #expect(try ScoresTable.count(database) == 1 + 2100)
+        }
+    }
+
     @Test("a key twice after the first batch: the fallback reports both places")
     func duplicateAfterTheFirstBatch() async throws {
         try await withTestDatabase { database in

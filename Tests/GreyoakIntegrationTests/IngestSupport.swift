@@ -71,57 +71,8 @@ enum IngestCLI {
         _ database: TestDatabase, _ arguments: [String], stdin: String? = nil, databaseURL: String? = nil,
         timeout: Double = 90, sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> CLIResult {
-        let arguments = ["ingest", "--no-progress"] + arguments
-        let url = databaseURL ?? database.url
-        if let stdin {
-            return try await runWithInput(arguments + ["--migrations", IngestRepo.migrations], databaseURL: url,
-                                          input: stdin, timeout: timeout, sourceLocation: sourceLocation)
-        }
-        return try await CLI.run(arguments, databaseURL: url, migrations: IngestRepo.migrations, timeout: timeout,
-                                 sourceLocation: sourceLocation)
-    }
-
-    /// Like `CLI.run`, but with standard input read from a file (CLI.run gives /dev/null).
-    private static func runWithInput(
-        _ arguments: [String], databaseURL: String, input: String, timeout: Double, sourceLocation: SourceLocation
-    ) async throws -> CLIResult {
-        let binary = try #require(CLI.binary, "cannot find the greyoak executable", sourceLocation: sourceLocation)
-        let scratch = try IngestScratch()
-        defer { scratch.remove() }
-        var environment = ProcessInfo.processInfo.environment
-        for key in ["GREYOAK_MIGRATIONS", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD", "PGSERVICE"] {
-            environment[key] = nil
-        }
-        environment["DATABASE_URL"] = databaseURL
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.environment = environment
-        process.currentDirectoryURL = URL(fileURLWithPath: scratch.path)
-        let outPath = scratch.file("stdout"), errPath = scratch.file("stderr")
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let inHandle = try #require(FileHandle(forReadingAtPath: input), sourceLocation: sourceLocation)
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        defer { try? inHandle.close(); try? out.close(); try? err.close() }
-        process.standardInput = inHandle
-        process.standardOutput = out
-        process.standardError = err
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            process.terminationHandler = { _ in continuation.resume() }
-            do { try process.run() } catch {
-                Issue.record("cannot start \(binary): \(error)", sourceLocation: sourceLocation)
-                process.terminationHandler = nil
-                continuation.resume()
-                return
-            }
-            let pid = process.processIdentifier
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { if process.isRunning { kill(pid, SIGKILL) } }
-        }
-        return CLIResult(arguments: arguments, status: process.terminationStatus,
-                         stdout: String(decoding: try Data(contentsOf: URL(fileURLWithPath: outPath)), as: UTF8.self),
-                         stderr: String(decoding: try Data(contentsOf: URL(fileURLWithPath: errPath)), as: UTF8.self))
+        try await CLI.run(["ingest", "--no-progress"] + arguments, databaseURL: databaseURL ?? database.url,
+                          migrations: IngestRepo.migrations, stdin: stdin, timeout: timeout, sourceLocation: sourceLocation)
     }
 }
 
@@ -326,7 +277,8 @@ struct SharedIngestDatabase: SuiteTrait, TestScoping {
     func provideScope(
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
     ) async throws {
-        try await withTestDatabase { database in
+        // No slot for the suite: its cases run in parallel and take one per greyoak run.
+        try await withTestDatabase(holdingSlot: false) { database in
             try await IngestCLI.upgradeHead(database)
             try await Self.$current.withValue(database) { try await function() }
         }

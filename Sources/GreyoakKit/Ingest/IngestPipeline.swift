@@ -46,38 +46,60 @@ public final class IngestPipeline {
     public func run() throws -> IngestSummary {
         var summary = IngestSummary()
         summary.files = files.count
-        summary.writers = options.dryRun ? 0 : options.writers
 
-        // Writers connect while the coordinator checks the gate; none writes before it passed.
-        var writers = makeWriters()
-        // The gate: nothing is read before the database is known to be at head.
-        let coordinator: Connection
-        do {
-            coordinator = try Connection(settings, logger: logger)
-            if options.autoMigrate {
-                try Migrator(graph: graph, connection: coordinator, logger: logger, lockTimeout: options.lockTimeout).upgrade(to: "heads")
-            }
-            try SchemaLock.acquire(coordinator, mode: .shared, timeout: options.lockTimeout, logger: logger)
-            try Migrator(graph: graph, connection: coordinator, logger: logger).requireAtHead()
-        } catch {
-            writers.forEach { $0.close() }
-            throw error
-        }
+        // The coordinator connects first: on a server with few free connections it must get
+        // one, while the run can do with fewer writers than asked for.
+        let coordinator = try Connection(settings, logger: logger)
         defer { coordinator.close() }
+        // Writers connect while the coordinator checks the gate; none writes before it passed.
+        var writers = makeWriters(options.dryRun ? 0 : options.writers)
+        defer { writers.forEach { $0.close() } }
+        // The gate: nothing is read before the database is known to be at head.
+        if options.autoMigrate {
+            try Migrator(graph: graph, connection: coordinator, logger: logger, lockTimeout: options.lockTimeout).upgrade(to: "heads")
+        }
+        try SchemaLock.acquire(coordinator, mode: .shared, timeout: options.lockTimeout, logger: logger)
+        try Migrator(graph: graph, connection: coordinator, logger: logger).requireAtHead()
+        writers = try connected(writers)
+        summary.writers = writers.count
 
         // Standard input cannot be read twice, so only files may try the direct path.
         if !options.dryRun, files.allSatisfy({ $0.path != nil }),
            let summary = try load(coordinator, writers: writers, summary: summary, allowDirect: true) {
             return summary
         }
-        writers = makeWriters()
+        for writer in writers { try writer.reopen() }
         return try load(coordinator, writers: writers, summary: summary, allowDirect: false)!
     }
 
-    private func makeWriters() -> [StagingWriter] {
-        let writers = options.dryRun ? [] : (0..<options.writers).map { StagingWriter(index: $0) }
+    private func makeWriters(_ count: Int) -> [StagingWriter] {
+        let writers = (0..<count).map { StagingWriter(index: $0) }
         for writer in writers { writer.prepare(settings: settings, logger: logger) }
         return writers
+    }
+
+    /// The writers that connected. On a server near `max_connections`, or under a role's or
+    /// database's connection limit, some may not have: the load goes on with fewer, and says
+    /// so. When none did (writers racing for the last slot can all lose it), one writer tries
+    /// again alone for a few seconds: a closed connection's slot frees when its server
+    /// process has exited.
+    private func connected(_ writers: [StagingWriter]) throws -> [StagingWriter] {
+        let failures = writers.map { $0.waitForConnection() }
+        guard let failure = failures.lazy.compactMap({ $0 }).first else { return writers }
+        var connected = zip(writers, failures).filter { $0.1 == nil }.map(\.0)
+        if connected.isEmpty {
+            for delay in [0.05, 0.1, 0.2, 0.4, 0.8, 1.6] {
+                Thread.sleep(forTimeInterval: delay)
+                let writer = makeWriters(1)
+                if writer[0].waitForConnection() == nil {
+                    connected = writer
+                    break
+                }
+            }
+        }
+        guard !connected.isEmpty else { throw failure }
+        logger.warning("only \(connected.count) of \(writers.count) writer connections opened (\(failure)); loading with \(connected.count)")
+        return connected
     }
 
     /// One attempt at the load; nil when the direct path met a row that exists already and
@@ -85,12 +107,11 @@ public final class IngestPipeline {
     private func load(_ coordinator: Connection, writers: [StagingWriter], summary: IngestSummary,
                       allowDirect: Bool) throws -> IngestSummary? {
         var summary = summary
-        defer { writers.forEach { $0.close() } }
         let probe = LoadedDatesProbe(coordinator, logger: logger)
         let outcome = stream(into: writers, decide: allowDirect ? probe.mode : nil)
         defer { if probe.holdsLoadLock { probe.releaseLoadLock() } }
         if outcome.mode == .direct, let error = outcome.fatal as? PostgresError, error.sqlState == SQLState.uniqueViolation {
-            writers.forEach { $0.rollback() }
+            // The writers keep their connections; run() reopens them for the staging path.
             logger.info("a key is in scores already or twice in the input (\(error.detail ?? error.message)); loading again through the staging table")
             progress.restart()
             return nil

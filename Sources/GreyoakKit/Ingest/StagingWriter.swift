@@ -10,8 +10,10 @@ import Logging
 /// at a time; other threads talk to it only through `queue` and the ``input`` queue.
 final class StagingWriter: @unchecked Sendable {
     let index: Int
-    /// COPY data from the validator; closing it ends the COPY.
-    let input: BoundedQueue<ByteBuffer>
+    /// COPY data from the validator; closing it ends the COPY. Replaced only by ``reopen()``,
+    /// before the stages of the next attempt start.
+    private(set) var input: BoundedQueue<ByteBuffer>
+    private let queueCapacity: Int
     private let queue: DispatchQueue
     private var connection: Connection?
     private var failure: (any Error)?
@@ -22,6 +24,7 @@ final class StagingWriter: @unchecked Sendable {
 
     init(index: Int, queueCapacity: Int = 3) {
         self.index = index
+        self.queueCapacity = queueCapacity
         input = BoundedQueue(capacity: queueCapacity)
         queue = DispatchQueue(label: "greyoak.writer.\(index)")
     }
@@ -71,6 +74,27 @@ final class StagingWriter: @unchecked Sendable {
                 failure = error
                 onFailure(error)
             }
+        }
+    }
+
+    /// Waits for ``prepare(settings:logger:)`` to finish; the error if the writer could not
+    /// connect or begin its transaction.
+    func waitForConnection() -> (any Error)? {
+        queue.sync { failure ?? (connection == nil ? PostgresError(code: .connectionClosed, message: "writer \(index + 1) has no connection") : nil) }
+    }
+
+    /// Readies a writer whose direct COPY was abandoned to stage the same rows again: the
+    /// transaction rolled back and a new one begun on the same connection, which saves a
+    /// handshake and keeps the connection slot (a busy server might not give it back).
+    func reopen() throws {
+        try queue.sync {
+            guard let connection else { throw failure ?? PostgresError(code: .connectionClosed, message: "writer \(index + 1) has no connection") }
+            try connection.execute("ROLLBACK")
+            try connection.execute("BEGIN")
+            failure = nil
+            stagedRows = 0
+            mode = .staging
+            input = BoundedQueue(capacity: queueCapacity)
         }
     }
 

@@ -44,12 +44,22 @@ extension GreyoakError {
         case let error as GreyoakError:
             return error
         case let error as PostgresError where error.code == .connectionFailed:
-            return GreyoakError(.cannotConnect, error.description,
-                                hint: "check DATABASE_URL (or PGHOST, PGPORT, PGUSER, PGDATABASE) and that the server is running")
+            return GreyoakError(.cannotConnect, error.description, hint: connectionHint(error.message))
         case let error as PostgresError:
             return GreyoakError(.databaseError, error.description)
         default:
             return GreyoakError(.failure, "\(error)")
         }
+    }
+
+    /// What to do about a failed connection. libpq gives no SQLSTATE for a refused
+    /// connection, so the server's (English) message is all there is to tell a full server by.
+    static func connectionHint(_ message: String) -> String {
+        let full = ["too many connections", "too many clients", "remaining connection slots"]
+        if full.contains(where: message.contains) {
+            return "the server has no connection free: wait for other sessions to end, use fewer --writers, " +
+                "or raise max_connections (or the role's or database's CONNECTION LIMIT)"
+        }
+        return "check DATABASE_URL (or PGHOST, PGPORT, PGUSER, PGDATABASE) and that the server is running"
     }
 }

@@ -46,17 +46,30 @@ enum CLI {
     }()
 
     /// Runs `greyoak <arguments>`; `--migrations <dir>` is appended when `migrations` is given.
+    /// Outside a test that holds one of the ``TestSlots`` the run waits for one first (the
+    /// timeout counts from the start of the child).
     ///
     /// - Parameters:
     ///   - databaseURL: `DATABASE_URL` for the child; nil removes it.
     ///   - environment: Extra variables (nil values remove a variable). `PGPASSFILE` and the
     ///     rest of the test's environment pass through; `GREYOAK_MIGRATIONS` and the `PG*`
     ///     connection variables do not, so only the test decides where greyoak connects.
+    ///   - stdin: A file to give the child as standard input; nil gives it /dev/null.
     ///   - timeout: Seconds after which the child is killed and the test fails.
     static func run(
         _ arguments: [String], databaseURL: String?, migrations: String? = nil,
-        environment: [String: String?] = [:], timeout: Double = 60,
+        environment: [String: String?] = [:], stdin: String? = nil, timeout: Double = 60,
         sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> CLIResult {
+        try await TestSlots.withSlot {
+            try await runChild(arguments, databaseURL: databaseURL, migrations: migrations, environment: environment,
+                               stdin: stdin, timeout: timeout, sourceLocation: sourceLocation)
+        }
+    }
+
+    private static func runChild(
+        _ arguments: [String], databaseURL: String?, migrations: String?,
+        environment: [String: String?], stdin: String?, timeout: Double, sourceLocation: SourceLocation
     ) async throws -> CLIResult {
         let binary = try #require(binary, """
             cannot find the greyoak executable: set GREYOAK_BIN, or build it next to the tests \
@@ -86,7 +99,12 @@ enum CLI {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
         process.environment = env
-        process.standardInput = FileHandle.nullDevice
+        if let stdin {
+            let input = try #require(FileHandle(forReadingAtPath: stdin), "cannot read \(stdin)", sourceLocation: sourceLocation)
+            process.standardInput = input
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
         process.standardOutput = out
         process.standardError = err
         process.currentDirectoryURL = scratch

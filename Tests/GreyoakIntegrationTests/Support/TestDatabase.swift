@@ -74,9 +74,20 @@ struct TestDatabase: Sendable {
 let quietLogger = Logger(label: "greyoak.tests") { _ in SwiftLogNoOpLogHandler() }
 
 /// Creates a fresh database, runs `body` with it, and drops the database however `body` ends.
+///
+/// The whole test holds one of the ``TestSlots`` unless `holdingSlot` is false (a suite's
+/// shared database: its cases take a slot per `greyoak` run instead).
 func withTestDatabase<T>(
+    holdingSlot: Bool = true,
     sourceLocation: SourceLocation = #_sourceLocation,
     _ body: (TestDatabase) async throws -> T
+) async throws -> T {
+    guard holdingSlot else { return try await makeTestDatabase(sourceLocation: sourceLocation, body) }
+    return try await TestSlots.withSlot { try await makeTestDatabase(sourceLocation: sourceLocation, body) }
+}
+
+private func makeTestDatabase<T>(
+    sourceLocation: SourceLocation, _ body: (TestDatabase) async throws -> T
 ) async throws -> T {
     let adminURL = try TestDatabase.requireAdminURL(sourceLocation: sourceLocation)
     let name = "greyoak_t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
