@@ -95,13 +95,26 @@ private func makeTestDatabase<T>(
     let admin = try Connection(ConnectionSettings(url: adminURL, environment: [:]), logger: quietLogger)
     try admin.execute("CREATE DATABASE \(name)")
     admin.close()
-    defer {
+    defer { drop(name, adminURL: adminURL, sourceLocation: sourceLocation) }
+    return try await body(database)
+}
+
+/// Drops a test database, trying three times: once, on a busy machine, a drop failed for a
+/// reason the server's log did not record. The error of the last try is the test's issue.
+private func drop(_ name: String, adminURL: String, sourceLocation: SourceLocation) {
+    var failures: [String] = []
+    for attempt in 1...3 {
         do {
             try Connection(ConnectionSettings(url: adminURL, environment: [:]), logger: quietLogger)
                 .execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            if !failures.isEmpty {
+                FileHandle.standardError.write(Data("note: dropping \(name) took \(attempt) tries:\n\(failures.joined(separator: "\n"))\n".utf8))
+            }
+            return
         } catch {
-            Issue.record("could not drop test database \(name): \(error)", sourceLocation: sourceLocation)
+            failures.append("attempt \(attempt): \(error)")
+            Thread.sleep(forTimeInterval: 0.5)
         }
     }
-    return try await body(database)
+    Issue.record("could not drop test database \(name):\n\(failures.joined(separator: "\n"))", sourceLocation: sourceLocation)
 }
