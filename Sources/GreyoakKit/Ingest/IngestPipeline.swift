@@ -332,7 +332,7 @@ public final class IngestPipeline {
 
         let outcome = LockedBox(StreamOutcome())
         DispatchQueue(label: "greyoak.validate").async(group: group) {
-            let validator = ScoreValidator(rules: options.rules, writerCount: max(1, writers.count), files: files,
+            let validator = ScoreValidator(rules: options.rules, writerCount: writers.count, files: files,
                                            duplicatePolicy: options.onDuplicate, findDuplicatesInMemory: writers.isEmpty)
             var rejects: RejectsFile?
             var local = StreamOutcome()

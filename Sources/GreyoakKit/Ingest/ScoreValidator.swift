@@ -35,7 +35,7 @@ final class ScoreValidator {
     let fileByLine: [Bool]
     let duplicatePolicy: DuplicatePolicy
     /// Dry runs find duplicate keys here instead of in the database (one entry per row).
-    private var seenKeys: KeyTable?
+    private let seenKeys: KeyTable?
     /// Real runs narrow the database's duplicate check down to these candidates.
     private(set) var duplicates: DuplicateFilter?
 
@@ -67,7 +67,7 @@ final class ScoreValidator {
     func process(_ batch: RecordBatch, wantRejects: Bool) -> Output {
         self.batch = batch
         fileName = fileNames[batch.fileIndex]
-        var output = Output(buffers: (0..<writerCount).map { _ in ByteBuffer(capacity: batch.count * 250 / writerCount + 64) })
+        var output = Output(buffers: (0..<writerCount).map { _ in ByteBuffer(capacity: batch.count * 250 / max(1, writerCount) + 64) })
         let encoders = output.buffers.map { CopyEncoder(buffer: $0) }
         output.errors = batch.errors
         output.rejectedRows = batch.errors.count
@@ -80,6 +80,9 @@ final class ScoreValidator {
                 if wantRejects { output.rejects.append(rejectLine()) }
                 continue
             }
+            output.goodRows += 1
+            // A dry run (no writers) has nowhere to send rows.
+            guard writerCount > 0 else { continue }
             let writer = writerCount == 1 ? 0 : Int(Self.tickerHash(ticker, tickerLength) % UInt64(writerCount))
             // The direct path needs no filter: the primary key itself stops a repeated key.
             if let duplicates, !direct {
@@ -87,7 +90,6 @@ final class ScoreValidator {
                                    ticker: ticker, tickerLength: tickerLength, date: key.date, mode: key.mode)
             }
             encode(into: encoders[writer], date: key.date, mode: key.mode, band: key.band, guardrails: key.guardrails, asOf: key.asOf)
-            output.goodRows += 1
         }
         self.batch = nil
         return output
@@ -189,10 +191,10 @@ final class ScoreValidator {
             }
         }
 
-        if let date, let mode, tickerLength > 0, seenKeys != nil {
+        if let date, let mode, tickerLength > 0, let seenKeys {
             let hash = Self.keyHash(ticker, tickerLength, date, mode)
             let place = UInt64(batch.fileIndex) << 40 | UInt64(batch.ordinal(record))
-            if let first = seenKeys!.insert(hash, place, replace: duplicatePolicy == .last), duplicatePolicy == .error {
+            if let first = seenKeys.insert(hash, place, replace: duplicatePolicy == .last), duplicatePolicy == .error {
                 let firstFile = Int(first >> 40), firstOrdinal = Int(first & 0xFF_FFFF_FFFF)
                 let firstLocation = fileByLine[firstFile] ? RowLocation.line(firstOrdinal) : .record(firstOrdinal)
                 let text = String(decoding: UnsafeBufferPointer(start: ticker, count: tickerLength), as: UTF8.self)
@@ -302,39 +304,52 @@ final class ScoreValidator {
 }
 
 /// An open-addressing set of 64-bit key hashes with a value each, for dry-run duplicate
-/// detection: 16 bytes a slot, no per-entry allocation.
-struct KeyTable {
-    private var keys = [UInt64](repeating: 0, count: 1 << 16)
-    private var values = [UInt64](repeating: 0, count: 1 << 16)
+/// detection: 16 bytes a slot, key and value side by side (one cache miss an insert, the
+/// cost that matters on a table of millions), no per-entry allocation.
+final class KeyTable {
+    /// `capacity` slots of (key, value); key 0 marks an empty slot.
+    private var slots: UnsafeMutablePointer<UInt64>
+    private var capacity = 1 << 16
     private var count = 0
+
+    init() {
+        slots = .allocate(capacity: 2 * capacity)
+        slots.initialize(repeating: 0, count: 2 * capacity)
+    }
+
+    deinit { slots.deallocate() }
 
     /// Inserts `key`; returns the value already stored under it, if any (replacing it
     /// with `value` when `replace`).
-    mutating func insert(_ key: UInt64, _ value: UInt64, replace: Bool = false) -> UInt64? {
-        if count * 2 >= keys.count { grow() }
+    func insert(_ key: UInt64, _ value: UInt64, replace: Bool = false) -> UInt64? {
+        if count * 2 >= capacity { grow() }
         let stored = key == 0 ? 1 : key
-        var index = Int(truncatingIfNeeded: stored) & (keys.count - 1)
+        let mask = capacity - 1
+        var index = Int(truncatingIfNeeded: stored) & mask
         while true {
-            if keys[index] == 0 {
-                keys[index] = stored
-                values[index] = value
+            let slot = slots + 2 * index
+            if slot[0] == 0 {
+                slot[0] = stored
+                slot[1] = value
                 count += 1
                 return nil
             }
-            if keys[index] == stored {
-                let old = values[index]
-                if replace { values[index] = value }
+            if slot[0] == stored {
+                let old = slot[1]
+                if replace { slot[1] = value }
                 return old
             }
-            index = (index + 1) & (keys.count - 1)
+            index = (index + 1) & mask
         }
     }
 
-    private mutating func grow() {
-        let oldKeys = keys, oldValues = values
-        keys = [UInt64](repeating: 0, count: oldKeys.count * 2)
-        values = [UInt64](repeating: 0, count: oldKeys.count * 2)
+    private func grow() {
+        let old = slots, oldCapacity = capacity
+        capacity *= 2
+        slots = .allocate(capacity: 2 * capacity)
+        slots.initialize(repeating: 0, count: 2 * capacity)
         count = 0
-        for (key, value) in zip(oldKeys, oldValues) where key != 0 { _ = insert(key, value) }
+        for index in 0..<oldCapacity where old[2 * index] != 0 { _ = insert(old[2 * index], old[2 * index + 1]) }
+        old.deallocate()
     }
 }
