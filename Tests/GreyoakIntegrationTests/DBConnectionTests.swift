@@ -91,6 +91,13 @@ import Testing
 
             let url = try Self.withCredentials(db.url, user: role, password: Self.password)
             let result = try await CLI.run(["db", "current", "-v"], databaseURL: url, migrations: MigrationsDirectory.repository())
+            // The child's session may outlive it for a moment, and the test role cannot end
+            // another role's session: dropping the database would fail on it.
+            var polls = 0
+            while polls < 100, try admin.execute("SELECT count(*) FROM pg_stat_activity WHERE usename = $1", [role])[0, 0] != "0" {
+                polls += 1
+                try await Task.sleep(for: .milliseconds(50))
+            }
             #expect(result.status == 0, "\(result)")
             #expect(result.lines == ["Current revision(s) for \(try Self.withCredentials(db.url, user: role, password: "***")):"])
             expectNoPassword(result)

@@ -99,8 +99,9 @@ private func makeTestDatabase<T>(
     return try await body(database)
 }
 
-/// Drops a test database, trying three times: once, on a busy machine, a drop failed for a
-/// reason the server's log did not record. The error of the last try is the test's issue.
+/// Drops a test database, trying three times: `WITH (FORCE)` cannot end a session of
+/// another role (a test that connects as a role of its own) while it is still closing.
+/// The errors are the test's issue if every try fails, and a note on stderr otherwise.
 private func drop(_ name: String, adminURL: String, sourceLocation: SourceLocation) {
     var failures: [String] = []
     for attempt in 1...3 {
