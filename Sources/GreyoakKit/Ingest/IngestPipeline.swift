@@ -108,7 +108,14 @@ public final class IngestPipeline {
                       allowDirect: Bool) throws -> IngestSummary? {
         var summary = summary
         let probe = LoadedDatesProbe(coordinator, logger: logger)
-        let outcome = stream(into: writers, decide: allowDirect ? probe.mode : nil)
+        var outcome = stream(into: writers, decide: allowDirect ? probe.mode : nil, inMemory: dryRunCheck)
+        if outcome.fatal == nil, let screen = outcome.screen, screen.overflowed || !screen.candidates.isEmpty {
+            logger.info(screen.overflowed
+                ? "more than \(KeyScreen.maxCandidates) keys may occur more than once; reading the input again to check every key"
+                : "\(screen.candidates.count) key(s) may occur more than once; reading the input again to check them")
+            progress.restart()
+            outcome = stream(into: writers, decide: nil, inMemory: .exact(candidates: screen.overflowed ? nil : screen.candidates))
+        }
         defer { if probe.holdsLoadLock { probe.releaseLoadLock() } }
         if outcome.mode == .direct, let error = outcome.fatal as? PostgresError, error.sqlState == SQLState.uniqueViolation {
             // The writers keep their connections; run() reopens them for the staging path.
@@ -251,7 +258,16 @@ public final class IngestPipeline {
         var errorCount = 0
         var fatal: (any Error)?
         var duplicates: DuplicateFilter?
+        /// A dry run's first pass: the keys that may repeat.
+        var screen: KeyScreen?
         var mode = LoadMode.staging
+    }
+
+    /// How a dry run's first pass looks for repeated keys: screened when the input can be
+    /// read again, else exactly (see ``InMemoryDuplicateCheck``); nil for a load.
+    private var dryRunCheck: InMemoryDuplicateCheck? {
+        guard options.dryRun else { return nil }
+        return files.allSatisfy { $0.path != nil } ? .screen : .exact(candidates: nil)
     }
 
     private enum Chunk: Sendable {
@@ -262,7 +278,8 @@ public final class IngestPipeline {
     /// Runs reader, parser, validator and writers' COPY to the end of the input.
     ///
     /// - Parameter decide: Picks the load mode from the first batch's dates; nil means staging.
-    private func stream(into writers: [StagingWriter], decide: (@Sendable (Set<Int64>) -> LoadMode)?) -> StreamOutcome {
+    private func stream(into writers: [StagingWriter], decide: (@Sendable (Set<Int64>) -> LoadMode)?,
+                        inMemory: InMemoryDuplicateCheck?) -> StreamOutcome {
         let gate = LoadModeGate()
         let chunks = BoundedQueue<Chunk>(capacity: 4)
         let batches = BoundedQueue<RecordBatch>(capacity: 3)
@@ -333,7 +350,7 @@ public final class IngestPipeline {
         let outcome = LockedBox(StreamOutcome())
         DispatchQueue(label: "greyoak.validate").async(group: group) {
             let validator = ScoreValidator(rules: options.rules, writerCount: writers.count, files: files,
-                                           duplicatePolicy: options.onDuplicate, findDuplicatesInMemory: writers.isEmpty)
+                                           duplicatePolicy: options.onDuplicate, inMemory: inMemory)
             var rejects: RejectsFile?
             var local = StreamOutcome()
             defer { outcome.mutate { $0 = local } }
@@ -371,6 +388,7 @@ public final class IngestPipeline {
                 try rejects?.close()
                 if !decided { decideMode(nil) }
                 local.duplicates = validator.duplicates
+                local.screen = validator.screen
                 writers.forEach { $0.input.close() }
             } catch {
                 stopAll(error)

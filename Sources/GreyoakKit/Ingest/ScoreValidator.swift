@@ -34,8 +34,11 @@ final class ScoreValidator {
     /// Per file: whether locations are CSV lines (else JSON records).
     let fileByLine: [Bool]
     let duplicatePolicy: DuplicatePolicy
-    /// Dry runs find duplicate keys here instead of in the database (one entry per row).
+    /// Dry runs find repeated keys here instead of in the database: remembered exactly (all
+    /// of them, or only `onlyKeys`), or screened (see ``InMemoryDuplicateCheck``).
     private let seenKeys: KeyTable?
+    private let onlyKeys: Set<UInt64>?
+    let screen: KeyScreen?
     /// Real runs narrow the database's duplicate check down to these candidates.
     private(set) var duplicates: DuplicateFilter?
 
@@ -49,14 +52,24 @@ final class ScoreValidator {
     private var record = 0
     private var fileName = ""
 
-    init(rules: ValidationRules, writerCount: Int, files: [InputFile], duplicatePolicy: DuplicatePolicy, findDuplicatesInMemory: Bool) {
+    /// - Parameter inMemory: How a dry run finds repeated keys; nil for a load, which leaves
+    ///   the exact check to the database and keeps a ``DuplicateFilter`` for it.
+    init(rules: ValidationRules, writerCount: Int, files: [InputFile], duplicatePolicy: DuplicatePolicy,
+         inMemory: InMemoryDuplicateCheck?) {
         self.rules = rules
         self.writerCount = writerCount
         self.fileNames = files.map(\.name)
         self.fileByLine = files.map { $0.format == .csv }
         self.duplicatePolicy = duplicatePolicy
-        seenKeys = findDuplicatesInMemory ? KeyTable() : nil
-        duplicates = findDuplicatesInMemory ? nil : DuplicateFilter(writers: writerCount)
+        switch inMemory {
+        case nil:
+            (seenKeys, onlyKeys, screen) = (nil, nil, nil)
+            duplicates = DuplicateFilter(writers: writerCount)
+        case .screen:
+            (seenKeys, onlyKeys, screen) = (nil, nil, KeyScreen())
+        case let .exact(candidates):
+            (seenKeys, onlyKeys, screen) = (KeyTable(), candidates, nil)
+        }
     }
 
     deinit {
@@ -191,14 +204,18 @@ final class ScoreValidator {
             }
         }
 
-        if let date, let mode, tickerLength > 0, let seenKeys {
+        if let date, let mode, tickerLength > 0, seenKeys != nil || screen != nil {
             let hash = Self.keyHash(ticker, tickerLength, date, mode)
-            let place = UInt64(batch.fileIndex) << 40 | UInt64(batch.ordinal(record))
-            if let first = seenKeys.insert(hash, place, replace: duplicatePolicy == .last), duplicatePolicy == .error {
-                let firstFile = Int(first >> 40), firstOrdinal = Int(first & 0xFF_FFFF_FFFF)
-                let firstLocation = fileByLine[firstFile] ? RowLocation.line(firstOrdinal) : .record(firstOrdinal)
-                let text = String(decoding: UnsafeBufferPointer(start: ticker, count: tickerLength), as: UTF8.self)
-                fail(.ticker, "duplicate key (\(text), \(Self.dateText(date)), \(ScoreValues.modes[mode])): also at \(fileNames[firstFile]):\(firstLocation)", value: text)
+            if let screen {
+                screen.insert(hash)
+            } else if let seenKeys, onlyKeys?.contains(hash) ?? true {
+                let place = UInt64(batch.fileIndex) << 40 | UInt64(batch.ordinal(record))
+                if let first = seenKeys.insert(hash, place, replace: duplicatePolicy == .last), duplicatePolicy == .error {
+                    let firstFile = Int(first >> 40), firstOrdinal = Int(first & 0xFF_FFFF_FFFF)
+                    let firstLocation = fileByLine[firstFile] ? RowLocation.line(firstOrdinal) : .record(firstOrdinal)
+                    let text = String(decoding: UnsafeBufferPointer(start: ticker, count: tickerLength), as: UTF8.self)
+                    fail(.ticker, "duplicate key (\(text), \(Self.dateText(date)), \(ScoreValues.modes[mode])): also at \(fileNames[firstFile]):\(firstLocation)", value: text)
+                }
             }
         }
         guard errors.isEmpty, let date, let mode else { return nil }
@@ -300,56 +317,5 @@ final class ScoreValidator {
         }
         let reasons = errors.map { JSONValue.quote($0.description) }.joined(separator: ",")
         return "{\"file\":\(JSONValue.quote(fileName)),\"location\":\(JSONValue.quote(batch.location(record).description)),\"errors\":[\(reasons)],\"row\":{\(fields.joined(separator: ","))}}"
-    }
-}
-
-/// An open-addressing set of 64-bit key hashes with a value each, for dry-run duplicate
-/// detection: 16 bytes a slot, key and value side by side (one cache miss an insert, the
-/// cost that matters on a table of millions), no per-entry allocation.
-final class KeyTable {
-    /// `capacity` slots of (key, value); key 0 marks an empty slot.
-    private var slots: UnsafeMutablePointer<UInt64>
-    private var capacity = 1 << 16
-    private var count = 0
-
-    init() {
-        slots = .allocate(capacity: 2 * capacity)
-        slots.initialize(repeating: 0, count: 2 * capacity)
-    }
-
-    deinit { slots.deallocate() }
-
-    /// Inserts `key`; returns the value already stored under it, if any (replacing it
-    /// with `value` when `replace`).
-    func insert(_ key: UInt64, _ value: UInt64, replace: Bool = false) -> UInt64? {
-        if count * 2 >= capacity { grow() }
-        let stored = key == 0 ? 1 : key
-        let mask = capacity - 1
-        var index = Int(truncatingIfNeeded: stored) & mask
-        while true {
-            let slot = slots + 2 * index
-            if slot[0] == 0 {
-                slot[0] = stored
-                slot[1] = value
-                count += 1
-                return nil
-            }
-            if slot[0] == stored {
-                let old = slot[1]
-                if replace { slot[1] = value }
-                return old
-            }
-            index = (index + 1) & mask
-        }
-    }
-
-    private func grow() {
-        let old = slots, oldCapacity = capacity
-        capacity *= 2
-        slots = .allocate(capacity: 2 * capacity)
-        slots.initialize(repeating: 0, count: 2 * capacity)
-        count = 0
-        for index in 0..<oldCapacity where old[2 * index] != 0 { _ = insert(old[2 * index], old[2 * index + 1]) }
-        old.deallocate()
     }
 }
