@@ -102,6 +102,17 @@ public final class IngestPipeline {
         return connected
     }
 
+    /// A dry run's second pass, when its first one screened keys that may repeat: the input
+    /// again, remembering exactly just those keys (every key, past the screen's limit).
+    private func recheck(_ screen: KeyScreen) -> StreamOutcome? {
+        guard screen.overflowed || !screen.candidates.isEmpty else { return nil }
+        logger.info(screen.overflowed
+            ? "more than \(KeyScreen.maxCandidates) keys may occur more than once; reading the input again to check every key"
+            : "\(screen.candidates.count) key(s) may occur more than once; reading the input again to check them")
+        progress.restart()
+        return stream(into: [], decide: nil, inMemory: .exact(candidates: screen.overflowed ? nil : screen.candidates))
+    }
+
     /// One attempt at the load; nil when the direct path met a row that exists already and
     /// the run must go again through the staging table.
     private func load(_ coordinator: Connection, writers: [StagingWriter], summary: IngestSummary,
@@ -109,13 +120,7 @@ public final class IngestPipeline {
         var summary = summary
         let probe = LoadedDatesProbe(coordinator, logger: logger)
         var outcome = stream(into: writers, decide: allowDirect ? probe.mode : nil, inMemory: dryRunCheck)
-        if outcome.fatal == nil, let screen = outcome.screen, screen.overflowed || !screen.candidates.isEmpty {
-            logger.info(screen.overflowed
-                ? "more than \(KeyScreen.maxCandidates) keys may occur more than once; reading the input again to check every key"
-                : "\(screen.candidates.count) key(s) may occur more than once; reading the input again to check them")
-            progress.restart()
-            outcome = stream(into: writers, decide: nil, inMemory: .exact(candidates: screen.overflowed ? nil : screen.candidates))
-        }
+        if outcome.fatal == nil, let screen = outcome.screen, let again = recheck(screen) { outcome = again }
         defer { if probe.holdsLoadLock { probe.releaseLoadLock() } }
         if outcome.mode == .direct, let error = outcome.fatal as? PostgresError, error.sqlState == SQLState.uniqueViolation {
             // The writers keep their connections; run() reopens them for the staging path.
