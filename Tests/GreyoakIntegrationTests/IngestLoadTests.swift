@@ -427,6 +427,54 @@ struct IngestLoadTests {
         }
     }
 
+    // MARK: --each-file
+
+    @Test("--each-file commits file by file and records each; after a bad file the same command resumes")
+    func eachFileResumes() async throws {
+        try await withTestDatabase { database in
+            try await IngestCLI.upgradeHead(database)
+            let scratch = try IngestScratch()
+            defer { scratch.remove() }
+            try FileManager.default.createDirectory(atPath: scratch.file("days"), withIntermediateDirectories: true)
+            func day(_ date: String, mode: String = "Trader") -> String {
+                ScoreRecord.csv(["TCS.NS", "INFY.NS", "RELIANCE.NS"].map { ScoreRecord.valid(ticker: $0, date: date, mode: mode) })
+            }
+            _ = try scratch.write("days/a.csv", day("2024-10-07"))
+            _ = try scratch.write("days/b.csv", day("2024-10-08"))
+            let bad = try scratch.write("days/c.csv", day("2024-10-09", mode: "Sideways"))
+            let directory = scratch.file("days")
+
+            let first = try await IngestCLI.ingest(database, [directory, "--each-file"])
+            #expect(first.status == 9, "\(first)")
+            #expect(first.stdout.contains("a.csv: committed: 1 file(s), 3 rows read, 3 inserted"), "\(first)")
+            #expect(first.rowErrors(in: [bad]).count == 3, "\(first)")
+            #expect(first.stderr.contains("the 2 of 3 file(s) before it stay committed"), "\(first)")
+            #expect(try ScoresTable.count(database) == 6)
+            #expect(try database.column("SELECT file FROM greyoak_ingest_log ORDER BY id") == [scratch.file("days/a.csv"), scratch.file("days/b.csv")])
+
+            _ = try scratch.write("days/c.csv", day("2024-10-09"))
+            let again = try await IngestCLI.ingest(database, [directory, "--each-file", "--json"])
+            #expect(again.status == 0, "\(again)")
+            #expect(try again.report().inserted == 3)
+            #expect(again.lines.last?.contains("\"skipped_files\":2") == true, "\(again)")
+            #expect(try ScoresTable.count(database) == 9)
+            #expect(try database.column("SELECT count(*) FROM greyoak_ingest_log") == ["3"])
+
+            // The ledger is greyoak's bookkeeping, not drift.
+            let verify = try await CLI.run(["db", "verify"], databaseURL: database.url, migrations: IngestRepo.migrations)
+            #expect(verify.status == 0, "\(verify)")
+        }
+    }
+
+    @Test("--each-file takes neither standard input nor --max-errors (exit 2)", arguments: [
+        ["-", "--each-file"], ["x.csv", "--each-file", "--max-errors", "1", "--rejects", "r.jsonl"],
+    ])
+    func eachFileUsage(_ arguments: [String]) async throws {
+        let result = try await CLI.run(["ingest"] + arguments, databaseURL: unreachableDatabaseURL, migrations: IngestRepo.migrations)
+        #expect(result.status == 2, "\(result)")
+        #expect(result.stderr.contains("--each-file"), "\(result)")
+    }
+
     // MARK: Connections
 
     @Test("cannot connect: exit 7, and the password is not shown")

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import GreyoakKit
 
@@ -28,5 +29,28 @@ import Testing
         #expect(digest.count == 32)
         #expect(digest.prefix(4) == [0xBA, 0x78, 0x16, 0xBF])
         #expect(SHA256.hex("abc".utf8) == SHA256.hex(Array("abc".utf8)))
+    }
+
+    /// Fed in uneven pieces, the incremental hasher gives the one-shot digest.
+    @Test(arguments: [1, 7, 63, 64, 65, 1000])
+    func piecesGiveTheSameDigest(_ piece: Int) {
+        let input = (0..<3000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        var hasher = SHA256.Hasher()
+        var start = 0
+        while start < input.count {
+            let end = min(start + piece, input.count)
+            input[start..<end].withUnsafeBytes { hasher.update($0) }
+            start = end
+        }
+        #expect(hasher.finalize() == SHA256.digest(input))
+    }
+
+    @Test func fileDigestReadsInChunks() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("greyoak-sha-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // Larger than the 1 MiB read buffer, so the digest spans reads.
+        try Data(repeating: UInt8(ascii: "a"), count: 1_000_000 * 2).write(to: URL(fileURLWithPath: path))
+        #expect(try SHA256.hexOfFile(path) == SHA256.hex([UInt8](repeating: UInt8(ascii: "a"), count: 2_000_000)))
+        #expect(throws: GreyoakError.self) { try SHA256.hexOfFile(path + ".missing") }
     }
 }

@@ -29,11 +29,7 @@ public final class IngestPipeline {
         self.settings = settings
         self.graph = graph
         self.logger = logger
-        files = try InputFile.expand(options.paths, format: options.format)
-        guard !files.isEmpty else {
-            throw GreyoakError(.invalidInput, "no score files found in \(options.paths.joined(separator: ", "))",
-                               hint: "give .csv, .json, .ndjson or .jsonl files (optionally .gz), a directory of them, or - for stdin")
-        }
+        files = try InputFile.expandSome(options.paths, format: options.format)
         progress = IngestProgress(totalFiles: files.count)
     }
 

@@ -19,6 +19,16 @@ public struct InputFile: Sendable, Equatable {
     public let format: InputFormat
     public let gzipped: Bool
 
+    /// ``expand(_:format:)``, failing when it finds no file at all.
+    static func expandSome(_ paths: [String], format: InputFormat?) throws -> [InputFile] {
+        let files = try expand(paths, format: format)
+        guard !files.isEmpty else {
+            throw GreyoakError(.invalidInput, "no score files found in \(paths.joined(separator: ", "))",
+                               hint: "give .csv, .json, .ndjson or .jsonl files (optionally .gz), a directory of them, or - for stdin")
+        }
+        return files
+    }
+
     /// Expands the paths a user gave into files: directories are walked recursively in
     /// sorted order (only files with a known extension are taken from them), `-` is
     /// standard input.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import GreyoakKit
 
 extension InputFormat: ExpressibleByArgument {}
@@ -34,6 +35,9 @@ struct IngestCommand: ParsableCommand {
     @Option(name: .customLong("hold-at"), help: "Lowest final score for Hold (default 50).") var holdAt: Double?
     @Option(name: .customLong("max-abs-z"), help: "Largest |z| accepted (default 10).") var maxAbsZ: Double?
     @Flag(name: .customLong("no-progress"), help: "No progress display or progress lines.") var noProgress = false
+    @Flag(name: .customLong("each-file"),
+          help: "Commit each file on its own and record it in greyoak_ingest_log; files recorded there are skipped, so the same command resumes a backfill.")
+    var eachFile = false
 
     func validate() throws {
         if maxErrors != nil, rejects == nil {
@@ -42,6 +46,10 @@ struct IngestCommand: ParsableCommand {
         if let maxErrors, maxErrors < 0 { throw ValidationError("--max-errors must be 0 or more") }
         if let writers, writers < 1 || writers > 64 { throw ValidationError("--writers must be between 1 and 64") }
         if dryRun && noCommit { throw ValidationError("--dry-run and --no-commit do not go together") }
+        if eachFile && maxErrors != nil {
+            throw ValidationError("--each-file does not take --max-errors: each file's run would replace the rejects of the one before")
+        }
+        if eachFile && paths.contains("-") { throw ValidationError("--each-file reads files, not standard input (-)") }
     }
 
     func run() throws {
@@ -65,6 +73,7 @@ struct IngestCommand: ParsableCommand {
         if let holdAt { ingest.rules.holdAt = holdAt }
         if let maxAbsZ { ingest.rules.maxAbsZ = maxAbsZ }
 
+        if eachFile { return try runEachFile(ingest, logger: logger) }
         let pipeline = try IngestPipeline(options: ingest, settings: options.settings, graph: try options.graph(), logger: logger)
         let display = noProgress || options.quiet ? nil : ProgressDisplay(progress: pipeline.progress)
         display?.start()
@@ -79,6 +88,47 @@ struct IngestCommand: ParsableCommand {
             throw ExitCode(failure.code.exitStatus)
         } catch {
             display?.stop()
+            throw error
+        }
+    }
+
+    /// `--each-file`: a line per file as it commits (or is skipped), then the totals.
+    private func runEachFile(_ ingest: IngestOptions, logger: Logger) throws {
+        let runner = try FileByFileIngest(options: ingest, settings: options.settings, graph: try options.graph(), logger: logger)
+        var display: ProgressDisplay?
+        var done = 0
+        do {
+            let (total, skipped) = try runner.run(started: { pipeline in
+                display = noProgress || options.quiet ? nil : ProgressDisplay(progress: pipeline.progress)
+                display?.start()
+            }, finished: { file, outcome in
+                display?.stop()
+                display = nil
+                switch outcome {
+                case let .loaded(summary):
+                    done += 1
+                    if !json { print("\(file.name): \(summary.text)") }
+                case let .skipped(when):
+                    done += 1
+                    if !json { print("\(file.name): skipped, committed already at \(when) (greyoak_ingest_log)") }
+                }
+            })
+            if json {
+                print(total.jsonText.dropLast() + ",\"skipped_files\":\(skipped)}")
+            } else {
+                print("total: \(total.text), \(skipped) file(s) skipped")
+            }
+        } catch {
+            display?.stop()
+            let remaining = runner.files.count - done
+            let note = "the \(done) of \(runner.files.count) file(s) before it stay committed (loaded now or before); " +
+                "run the same command again to resume with the \(remaining) left"
+            if let failure = error as? IngestFailure {
+                FileHandle.standardError.write(Data((failure.description + "\n" + note + "\n").utf8))
+                if json { print(failure.summary.jsonText) }
+                throw ExitCode(failure.code.exitStatus)
+            }
+            FileHandle.standardError.write(Data((note + "\n").utf8))
             throw error
         }
     }
