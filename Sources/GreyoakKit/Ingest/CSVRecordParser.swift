@@ -25,18 +25,10 @@ final class CSVRecordParser {
     private let emit: (RecordBatch) throws -> Void
     let notices: (String) -> Void
 
-    private var header: [String]?
-    /// `header?.count`, or -1: read per field without touching the array.
+    /// Fields in the header row; -1 until it has been read.
     private var headerCount = -1
-    /// Input field index → ScoreColumn raw value, or -1 to drop the field.
-    private var columnOf: [Int] = [] {
-        didSet {
-            columns.deallocate()
-            columns = .allocate(capacity: max(1, columnOf.count))
-            columns.initialize(from: columnOf, count: columnOf.count)
-        }
-    }
-    /// ``columnOf``'s elements, for the per-field path (no array retain, no bounds check).
+    /// Input field index → ScoreColumn raw value, or -1 to drop the field; `headerCount`
+    /// entries. A buffer, not an array: read per field with no retain and no bounds check.
     private var columns = UnsafeMutablePointer<Int>.allocate(capacity: 1)
     private var batch: RecordBatch
     private var fieldIndex = 0
@@ -176,7 +168,7 @@ final class CSVRecordParser {
         if status != 0 {
             throw error(at: line, "unterminated quoted field: a quote opened here is never closed")
         }
-        if header == nil {
+        if headerCount < 0 {
             throw error(at: 1, "the file is empty: a header row naming the columns is required")
         }
         if !batch.isEmpty { try emit(batch) }
@@ -197,7 +189,6 @@ final class CSVRecordParser {
     // MARK: Callbacks
 
     fileprivate func field(_ data: UnsafeMutableRawPointer?, _ length: Int) {
-        if failed { return }
         let startLine = line
         if let data, memchr(data, 0x0A, length) != nil {
             line += UnsafeRawBufferPointer(start: data, count: length).reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
@@ -230,13 +221,13 @@ final class CSVRecordParser {
             if terminator == 0x0A { line += 1 }
         }
         if fieldIndex == 0 { return }  // an empty line
-        guard let header else {
+        guard headerCount >= 0 else {
             do { try readHeader() } catch let error as RowError { failure = error } catch {}
             return
         }
-        if fieldIndex != header.count {
+        if fieldIndex != headerCount {
             batch.errors.append(RowError(file: file.name, fileIndex: fileIndex, location: .line(recordLine), column: nil, value: nil,
-                                         rule: "has \(fieldIndex) fields, the header has \(header.count)"))
+                                         rule: "has \(fieldIndex) fields, the header has \(headerCount)"))
         } else {
             batch.commitRecord(recordLine)
         }
@@ -279,9 +270,10 @@ final class CSVRecordParser {
         if !ignored.isEmpty {
             notices("\(file.name): ignoring fields with no scores column: \(ignored.joined(separator: ", "))")
         }
-        header = names
+        self.columns.deallocate()
+        self.columns = .allocate(capacity: max(1, columns.count))
+        self.columns.initialize(from: columns, count: columns.count)
         headerCount = names.count
-        columnOf = columns
     }
 }
 

@@ -40,25 +40,26 @@ public struct FileByFileIngest {
     /// - Parameters:
     ///   - started: Called with each file's pipeline before it runs (for a progress display).
     ///   - finished: Called after each file that committed or was skipped.
-    /// - Returns: The totals; `files` counts the files loaded, not those skipped.
+    /// - Returns: The totals; `files` counts the files loaded, ``IngestSummary/skippedFiles``
+    ///   those skipped.
     /// - Throws: The failing file's error, after the files before it were committed.
     public func run(started: (IngestPipeline) -> Void = { _ in },
-                    finished: (InputFile, FileOutcome) -> Void) throws -> (total: IngestSummary, skipped: Int) {
+                    finished: (InputFile, FileOutcome) -> Void) throws -> IngestSummary {
         // Dry runs and --no-commit write nothing, so they neither read nor write the ledger.
         let keepsLedger = !options.dryRun && !options.noCommit
         let ledger = keepsLedger ? try Connection(settings, logger: logger) : nil
         defer { ledger?.close() }
+        if let ledger { try IngestLedger.create(ledger) }
         var total = IngestSummary()
-        var skipped = 0
+        total.skippedFiles = 0
         let began = Date()
         for file in files {
             let path = file.path!
             var sha256: String?
             if let ledger {
                 sha256 = try SHA256.hexOfFile(path)
-                try IngestLedger.create(ledger)
                 if let when = try IngestLedger.committedAt(ledger, sha256: sha256!) {
-                    skipped += 1
+                    total.skippedFiles! += 1
                     finished(file, .skipped(committedAt: when))
                     continue
                 }
@@ -84,6 +85,6 @@ public struct FileByFileIngest {
         }
         total.seconds = Date().timeIntervalSince(began)
         total.rowsPerSecond = Double(total.rowsRead) / max(total.seconds, 1e-9)
-        return (total, skipped)
+        return total
     }
 }

@@ -14,53 +14,25 @@ enum InMemoryDuplicateCheck: Sendable {
     case exact(candidates: Set<UInt64>?)
 }
 
-/// A blocked Bloom filter over key hashes, in 16 MiB: each key sets seven bits in one
-/// 64-byte block, so an insert costs one cache miss. A key it calls new is new; one it may
-/// have seen becomes a candidate. False candidates only cost the second pass: expected
-/// well under one at 1M keys, some tens of thousands at 10M; past about 25M keys they
-/// overflow ``maxCandidates`` and the second pass remembers every key.
+/// The keys of a dry run's first pass that may repeat, in fixed memory: a 16 MiB
+/// ``BlockedBloomFilter`` and the hashes it may have seen before. False candidates only
+/// cost the second pass: expected well under one at 1M keys, some tens of thousands at 10M;
+/// past about 25M keys they overflow ``maxCandidates`` and the second pass remembers every key.
 ///
 /// `@unchecked Sendable`: filled by the validator stage only, read by the pipeline after
 /// that stage has ended.
 final class KeyScreen: @unchecked Sendable {
-    private static let blocks = 1 << 18
-    private static let wordsPerBlock = 8
     /// Most candidates it keeps; past that the second pass checks every key.
     static let maxCandidates = 250_000
 
-    private let words: UnsafeMutablePointer<UInt64>
+    private let filter = BlockedBloomFilter(bytes: 16 << 20)
     private(set) var candidates: Set<UInt64> = []
     private(set) var overflowed = false
 
-    init() {
-        // calloc: pages cost no memory until a key lands on them.
-        words = calloc(Self.blocks * Self.wordsPerBlock, 8)!.assumingMemoryBound(to: UInt64.self)
-    }
-
-    deinit { free(words) }
-
-    /// Adds a key; remembers it as a candidate when every one of its bits was set already.
+    /// Adds a key; remembers it as a candidate when the filter may have seen it.
     @inline(__always)
     func insert(_ hash: UInt64) {
-        // The key hashes are FNV-1a: mix them (splitmix64's finaliser) before taking bits.
-        var mixed = hash
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        mixed ^= mixed >> 31
-        let block = words + (Int(truncatingIfNeeded: mixed >> 46) & (Self.blocks - 1)) * Self.wordsPerBlock
-        var seen = true
-        // The bit positions come from a second mix, independent of the block's bits.
-        var bits = mixed &* 0x9E37_79B9_7F4A_7C15
-        for _ in 0..<7 {
-            let bit = Int(truncatingIfNeeded: bits & 511)
-            let word = bit >> 6, mask = UInt64(1) << UInt64(bit & 63)
-            if block[word] & mask == 0 {
-                seen = false
-                block[word] |= mask
-            }
-            bits >>= 9
-        }
-        guard seen, !overflowed else { return }
+        guard filter.insert(hash), !overflowed else { return }
         if candidates.count >= Self.maxCandidates {
             overflowed = true
             candidates = []

@@ -13,10 +13,12 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     public var writers = 0
     /// `committed`, `rolled back` (`--no-commit` or a failure) or `dry run`.
     public var outcome = "committed"
+    /// `--each-file` only: files skipped as committed before (absent from the JSON otherwise).
+    public var skippedFiles: Int?
 
     enum CodingKeys: String, CodingKey {
         case files, rowsRead = "rows_read", inserted, updated, unchanged, rejected, seconds
-        case rowsPerSecond = "rows_per_second", writers, outcome
+        case rowsPerSecond = "rows_per_second", writers, outcome, skippedFiles = "skipped_files"
     }
 
     public var jsonText: String {

@@ -56,7 +56,7 @@ final class StagingWriter: @unchecked Sendable {
             dispatchPrecondition(condition: .onQueue(queue))
             do {
                 if let failure { throw failure }
-                guard let connection else { throw PostgresError(code: .connectionClosed, message: "writer \(index + 1) has no connection") }
+                guard let connection else { throw noConnection }
                 // The validator decides, from the first rows, where they go.
                 guard let mode = mode.wait() else { return }
                 self.mode = mode
@@ -77,10 +77,14 @@ final class StagingWriter: @unchecked Sendable {
         }
     }
 
+    private var noConnection: PostgresError {
+        PostgresError(code: .connectionClosed, message: "writer \(index + 1) has no connection")
+    }
+
     /// Waits for ``prepare(settings:logger:)`` to finish; the error if the writer could not
     /// connect or begin its transaction.
     func waitForConnection() -> (any Error)? {
-        queue.sync { failure ?? (connection == nil ? PostgresError(code: .connectionClosed, message: "writer \(index + 1) has no connection") : nil) }
+        queue.sync { failure ?? (connection == nil ? noConnection : nil) }
     }
 
     /// Readies a writer whose direct COPY was abandoned to stage the same rows again: the
@@ -88,7 +92,7 @@ final class StagingWriter: @unchecked Sendable {
     /// handshake and keeps the connection slot (a busy server might not give it back).
     func reopen() throws {
         try queue.sync {
-            guard let connection else { throw failure ?? PostgresError(code: .connectionClosed, message: "writer \(index + 1) has no connection") }
+            guard let connection else { throw failure ?? noConnection }
             try connection.execute("ROLLBACK")
             try connection.execute("BEGIN")
             failure = nil
@@ -202,7 +206,7 @@ final class StagingWriter: @unchecked Sendable {
         try queue.sync {
             dispatchPrecondition(condition: .onQueue(queue))
             if let failure { throw failure }
-            guard let connection else { throw PostgresError(code: .connectionClosed, message: "writer \(index) has no connection") }
+            guard let connection else { throw noConnection }
             do {
                 return try body(connection)
             } catch let error as PostgresError {

@@ -7,10 +7,11 @@ import Foundation
 public enum SHA256 {
     /// The lowercase hex digest of `bytes`.
     public static func hex<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        digest(bytes).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        hexText(digest(bytes))
+    }
+
+    private static func hexText(_ digest: [UInt8]) -> String {
+        digest.map { byte in byte < 16 ? "0" + String(byte, radix: 16) : String(byte, radix: 16) }.joined()
     }
 
     public static func digest<Bytes: Collection>(_ bytes: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
@@ -35,7 +36,7 @@ public enum SHA256 {
                 break
             }
         }
-        return hasher.finalize().map { byte in byte < 16 ? "0" + String(byte, radix: 16) : String(byte, radix: 16) }.joined()
+        return hexText(hasher.finalize())
     }
 
     /// Incremental SHA-256: ``update(_:)`` any number of times, then ``finalize()`` once.

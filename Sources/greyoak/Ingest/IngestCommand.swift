@@ -81,15 +81,23 @@ struct IngestCommand: ParsableCommand {
             let summary = try pipeline.run()
             display?.stop()
             print(json ? summary.jsonText : summary.text)
-        } catch let failure as IngestFailure {
-            display?.stop()
-            FileHandle.standardError.write(Data((failure.description + "\n").utf8))
-            if json { print(failure.summary.jsonText) }
-            throw ExitCode(failure.code.exitStatus)
         } catch {
             display?.stop()
-            throw error
+            try report(error)
         }
+    }
+
+    /// Reports a run that failed: an ``IngestFailure``'s errors (and, with `--json`, its
+    /// summary) and its exit status; then `note`; any other error goes on to `Main`.
+    private func report(_ error: any Error, note: String? = nil) throws -> Never {
+        let tail = note.map { $0 + "\n" } ?? ""
+        if let failure = error as? IngestFailure {
+            FileHandle.standardError.write(Data((failure.description + "\n" + tail).utf8))
+            if json { print(failure.summary.jsonText) }
+            throw ExitCode(failure.code.exitStatus)
+        }
+        FileHandle.standardError.write(Data(tail.utf8))
+        throw error
     }
 
     /// `--each-file`: a line per file as it commits (or is skipped), then the totals.
@@ -98,7 +106,7 @@ struct IngestCommand: ParsableCommand {
         var display: ProgressDisplay?
         var done = 0
         do {
-            let (total, skipped) = try runner.run(started: { pipeline in
+            let total = try runner.run(started: { pipeline in
                 display = noProgress || options.quiet ? nil : ProgressDisplay(progress: pipeline.progress)
                 display?.start()
             }, finished: { file, outcome in
@@ -113,23 +121,13 @@ struct IngestCommand: ParsableCommand {
                     if !json { print("\(file.name): skipped, committed already at \(when) (greyoak_ingest_log)") }
                 }
             })
-            if json {
-                print(total.jsonText.dropLast() + ",\"skipped_files\":\(skipped)}")
-            } else {
-                print("total: \(total.text), \(skipped) file(s) skipped")
-            }
+            print(json ? total.jsonText : "total: \(total.text), \(total.skippedFiles ?? 0) file(s) skipped")
         } catch {
             display?.stop()
             let remaining = runner.files.count - done
             let note = "the \(done) of \(runner.files.count) file(s) before it stay committed (loaded now or before); " +
                 "run the same command again to resume with the \(remaining) left"
-            if let failure = error as? IngestFailure {
-                FileHandle.standardError.write(Data((failure.description + "\n" + note + "\n").utf8))
-                if json { print(failure.summary.jsonText) }
-                throw ExitCode(failure.code.exitStatus)
-            }
-            FileHandle.standardError.write(Data((note + "\n").utf8))
-            throw error
+            try report(error, note: note)
         }
     }
 }
