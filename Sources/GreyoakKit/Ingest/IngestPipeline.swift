@@ -57,15 +57,35 @@ public final class IngestPipeline {
         try SchemaLock.acquire(coordinator, mode: .shared, timeout: options.lockTimeout, logger: logger)
         try Migrator(graph: graph, connection: coordinator, logger: logger).requireAtHead()
         writers = try connected(writers)
-        summary.writers = writers.count
-
-        // Standard input cannot be read twice, so only files may try the direct path.
-        if !options.dryRun, files.allSatisfy({ $0.path != nil }),
-           let summary = try load(coordinator, writers: writers, summary: summary, allowDirect: true) {
-            return summary
+        guard !options.dryRun else {
+            summary.writers = writers.count
+            return try load(coordinator, writers: writers, summary: summary, allowDirect: false, commit: nil)!
         }
-        for writer in writers { try writer.reopen() }
-        return try load(coordinator, writers: writers, summary: summary, allowDirect: false)!
+        try Bookkeeping.requireForLoad(coordinator)
+        try LoadRecovery(connection: coordinator, logger: logger).run()
+        let (method, count) = try CommitMethod.choose(coordinator, writers: writers.count, logger: logger)
+        writers[count...].forEach { $0.close() }
+        writers = Array(writers.prefix(count))
+        for writer in writers { writer.twoPhase = method == .twoPhase }
+        summary.writers = writers.count
+        let commit = LoadCommit(coordinator: coordinator, method: method, logger: logger, settings: settings,
+                                load: try LoadJournal.begin(coordinator, input: LoadJournal.describe(files), method: method, writers: writers.count),
+                                ledgerEntry: options.ledgerEntry)
+        defer { LoadJournal.end(coordinator, commit.load) }
+        do {
+            // Standard input cannot be read twice, so only files may try the direct path.
+            if files.allSatisfy({ $0.path != nil }),
+               let summary = try load(coordinator, writers: writers, summary: summary, allowDirect: true, commit: commit) {
+                return summary
+            }
+            for writer in writers { try writer.reopen() }
+            return try load(coordinator, writers: writers, summary: summary, allowDirect: false, commit: commit)!
+        } catch let error as LoadCommit.OutcomeRecorded {
+            throw error.error
+        } catch {
+            LoadJournal.rolledBack(coordinator, commit.load, reason: "\(error)")
+            throw error
+        }
     }
 
     private func makeWriters(_ count: Int) -> [StagingWriter] {
@@ -112,7 +132,7 @@ public final class IngestPipeline {
     /// One attempt at the load; nil when the direct path met a row that exists already and
     /// the run must go again through the staging table.
     private func load(_ coordinator: Connection, writers: [StagingWriter], summary: IngestSummary,
-                      allowDirect: Bool) throws -> IngestSummary? {
+                      allowDirect: Bool, commit: LoadCommit?) throws -> IngestSummary? {
         var summary = summary
         let probe = LoadedDatesProbe(coordinator, logger: logger)
         var outcome = stream(into: writers, decide: allowDirect ? probe.mode : nil, inMemory: dryRunCheck)
@@ -162,7 +182,7 @@ public final class IngestPipeline {
         }
         if outcome.mode == .direct {
             summary.inserted = writers.reduce(0) { $0 + $1.stagedRows }
-            return try commit(writers, finish: finish)
+            return try self.commit(writers, with: commit!, finish: finish)
         }
 
         // Duplicates, found per writer (a key always lands on the same writer).
@@ -204,27 +224,21 @@ public final class IngestPipeline {
             }
         }
         summary.unchanged = staged - summary.inserted - summary.updated
-        return try commit(writers, finish: finish)
+        return try self.commit(writers, with: commit!, finish: finish)
     }
 
-    /// Commits every writer, or rolls all back for `--no-commit`.
-    private func commit(_ writers: [StagingWriter], finish: (String) -> IngestSummary) throws -> IngestSummary {
+    /// Commits every writer at one commit point (see ``LoadCommit``), or rolls all back for
+    /// `--no-commit`.
+    private func commit(_ writers: [StagingWriter], with commit: LoadCommit, finish: (String) -> IngestSummary) throws -> IngestSummary {
         if options.noCommit {
             writers.forEach { $0.rollback() }
+            LoadJournal.rolledBack(commit.coordinator, commit.load, reason: "--no-commit")
             return finish("rolled back (--no-commit)")
         }
         progress.set(phase: "committing")
-        for (index, writer) in writers.enumerated() {
-            do {
-                try writer.commit()
-            } catch {
-                writers[(index + 1)...].forEach { $0.rollback() }
-                throw GreyoakError(.databaseError,
-                                   "writer \(index + 1) of \(writers.count) failed to commit after \(index) had committed: \(error)",
-                                   hint: index > 0 ? "run the same files again: rows already committed read as unchanged and the rest load" : nil)
-            }
-        }
-        return finish("committed")
+        let summary = finish("committed")
+        try commit.commit(writers, summary: summary)
+        return summary
     }
 
     static func takeLoadLock(_ connection: Connection, logger: Logger) throws {

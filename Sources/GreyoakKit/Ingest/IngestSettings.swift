@@ -98,6 +98,8 @@ public struct IngestOptions: Sendable {
     public var writers = IngestOptions.defaultWriters
     public var lockTimeout: Double = 60
     public var rowsPerBatch = 2048
+    /// The `greyoak_ingest_log` row to commit with the data (`--each-file`).
+    public var ledgerEntry: IngestLedgerEntry?
 
     public init() {}
 

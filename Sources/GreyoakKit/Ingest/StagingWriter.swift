@@ -21,6 +21,12 @@ final class StagingWriter: @unchecked Sendable {
     private(set) var stagedRows = 0
     private(set) var mode = LoadMode.staging
     private var logger: Logger?
+    /// Stage in the shared table and end by preparing (a two-phase load); set before ``start``.
+    var twoPhase = false
+    /// After ``prepareTransaction(_:)``: the session has no transaction left to roll back.
+    private var prepared = false
+    /// The server process of this writer's session, to wait for its end after a failure.
+    private(set) var backendPID: Int32?
 
     init(index: Int, queueCapacity: Int = 3) {
         self.index = index
@@ -40,6 +46,7 @@ final class StagingWriter: @unchecked Sendable {
                 self.connection = connection
                 // Temporary tables live in local buffers: give them room before the first use.
                 try connection.execute("SET temp_buffers = '256MB'")
+                backendPID = Int32(try connection.execute("SELECT pg_backend_pid()")[0, 0] ?? "")
                 try connection.execute("BEGIN")
             } catch {
                 failure = error
@@ -62,7 +69,7 @@ final class StagingWriter: @unchecked Sendable {
                 self.mode = mode
                 let started = Date()
                 defer { logger?.debug("writer \(index + 1): COPY (\(mode)) ended after \(String(format: "%.3f", Date().timeIntervalSince(started))) s") }
-                if mode == .staging { try connection.execute(Self.createStaging) }
+                if mode == .staging && !twoPhase { try connection.execute(Self.stagingTableSQL(temporary: true)) }
                 let target = mode == .direct ? "scores (\(Self.allColumns.joined(separator: ", ")))" : "greyoak_stage"
                 stagedRows = try connection.copyIn("COPY \(target) FROM STDIN (FORMAT binary)") { sink in
                     try sink.send(CopyEncoder.header)
@@ -175,13 +182,27 @@ final class StagingWriter: @unchecked Sendable {
         }
     }
 
-    func commit() throws {
-        try onQueue { _ = try $0.execute("COMMIT") }
+    /// Commits, running `decision` (the journal and ledger rows) first in the same transaction.
+    func commit(with decision: [(String, [String?])] = []) throws {
+        try onQueue { connection in
+            for (sql, parameters) in decision { try connection.execute(sql, parameters) }
+            try connection.execute("COMMIT")
+        }
+    }
+
+    /// Prepares the transaction as `gid`, after deleting what it staged in the shared table
+    /// (which would otherwise become visible at COMMIT PREPARED).
+    func prepareTransaction(_ gid: String) throws {
+        try onQueue { connection in
+            if mode == .staging { try timed(connection, "empty greyoak_stage", "DELETE FROM greyoak_stage") }
+            try connection.execute("PREPARE TRANSACTION '\(gid)'")
+            prepared = true
+        }
     }
 
     func rollback() {
         queue.sync {
-            _ = try? connection?.execute("ROLLBACK")
+            if !prepared { _ = try? connection?.execute("ROLLBACK") }
             connection?.close()
             connection = nil
         }
@@ -220,16 +241,20 @@ final class StagingWriter: @unchecked Sendable {
     static let valueColumns = ScoreColumn.allCases.dropFirst(3).map(\.name)
     static let allColumns = ScoreColumn.allCases.map(\.name)
 
-    static let createStaging = """
-        CREATE TEMPORARY TABLE greyoak_stage (
+    /// The staging table: temporary (dropped at commit) for a load in one transaction,
+    /// permanent and unlogged (``SharedStaging``, made by `db upgrade`) for two-phase loads.
+    static func stagingTableSQL(temporary: Bool) -> String {
+        (temporary ? "CREATE TEMPORARY TABLE" : "CREATE UNLOGGED TABLE") + """
+         greyoak_stage (
             ticker VARCHAR(20) NOT NULL, scoring_date TIMESTAMP NOT NULL, mode VARCHAR(20) NOT NULL,
             f_score FLOAT8, t_score FLOAT8, r_score FLOAT8, o_score FLOAT8, q_score FLOAT8, s_score FLOAT8,
             weighted_score FLOAT8, risk_penalty FLOAT8, final_score FLOAT8,
             band band_enum, guardrails VARCHAR(500), as_of TIMESTAMP,
             f_z FLOAT8, t_z FLOAT8, r_z FLOAT8, o_z FLOAT8, q_z FLOAT8, s_z FLOAT8,
             src_file INT4 NOT NULL, src_line INT8 NOT NULL
-        ) ON COMMIT DROP
-        """
+        )
+        """ + (temporary ? " ON COMMIT DROP" : "")
+    }
 
     static let keyMatch = "t.ticker = s.ticker AND t.scoring_date = s.scoring_date AND t.mode = s.mode"
 

@@ -49,11 +49,17 @@ public final class Migrator {
 
     /// Upgrades to `spec` (see ``RevisionGraph/resolve(_:current:)``).
     @discardableResult
+    ///
+    /// Interrupted loads are recovered first (their prepared transactions would hold locks on
+    /// `scores` that a migration waits for), and greyoak's bookkeeping tables are made last,
+    /// so that loads need no CREATE privilege.
     public func upgrade(to spec: String) throws -> [MigrationStep] {
         try locked {
+            try LoadRecovery(connection: connection, logger: logger).run()
             let current = try currentHeads()
             let steps = try graph.upgradePlan(from: current, to: try graph.resolve(spec, current: current))
             try steps.forEach(run)
+            try connection.transaction { try Bookkeeping.create(connection) }
             return steps
         }
     }
@@ -64,7 +70,14 @@ public final class Migrator {
         try locked {
             let current = try currentHeads()
             let steps = try graph.downgradePlan(from: current, to: try graph.resolve(spec, current: current))
+            // The shared staging table uses band_enum, which a downgrade may drop; it is
+            // empty between loads, so it goes first and comes back if the type is still there.
+            if !steps.isEmpty {
+                try LoadRecovery(connection: connection, logger: logger).run()
+                try SharedStaging.drop(connection)
+            }
             try steps.forEach(run)
+            if !steps.isEmpty { try connection.transaction { try Bookkeeping.create(connection) } }
             return steps
         }
     }

@@ -6,7 +6,7 @@
 struct CatalogSnapshot: Equatable {
     var objects: [String: String] = [:]
 
-    static let ignoredTables: Set<String> = ["alembic_version", AuditLog.table, IngestLedger.table]
+    static let ignoredTables: Set<String> = Set(["alembic_version"] + Bookkeeping.tables)
 
     /// Reads the schema named `schema`; the caller has put it first on the search path so
     /// that type names come out unqualified.
