@@ -11,7 +11,7 @@ enum SharedStaging {
     /// Creates it once `scores`' band type exists (a database at base has nothing to stage for).
     static func create(_ connection: Connection) throws {
         if try connection.execute("SELECT to_regclass('greyoak_stage') IS NULL AND to_regtype('band_enum') IS NOT NULL")[0, 0] == "t" {
-            try connection.execute(StagingWriter.stagingTableSQL(temporary: false))
+            try connection.execute(StagingSQL.stagingTable(temporary: false))
         }
     }
 
