@@ -17,15 +17,14 @@ public enum CommitMethod: String, Sendable {
     /// Picks the method for `writers` writers, and says why when it must use fewer.
     ///
     /// - Returns: The method and the number of writers it allows.
-    static func choose(_ connection: Connection, writers: Int, logger: Logger) throws -> (CommitMethod, Int) {
+    static func choose(_ connection: Connection, writers: Int, distribution: TableDistribution,
+                       logger: Logger) throws -> (CommitMethod, Int) {
         if writers <= 1 { return (.oneTransaction, 1) }
         let row = try connection.execute("""
-            SELECT current_setting('max_prepared_transactions')::int,
-                   (SELECT count(*) FROM pg_prepared_xacts),
-                   EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')
+            SELECT current_setting('max_prepared_transactions')::int, (SELECT count(*) FROM pg_prepared_xacts)
             """)
         let allowed = Int(row[0, 0] ?? "0") ?? 0, inUse = Int(row[0, 1] ?? "0") ?? 0
-        if row[0, 2] == "t", try isDistributed(connection) {
+        if distribution == .citus {
             logger.info("scores is a Citus distributed table: loading in one transaction (Citus refuses PREPARE TRANSACTION after distributed writes and runs its own two-phase commit across workers)")
             return (.oneTransaction, 1)
         }
@@ -43,12 +42,6 @@ public enum CommitMethod: String, Sendable {
         return (.twoPhase, min(writers, free))
     }
 
-    private static func isDistributed(_ connection: Connection) throws -> Bool {
-        // Two statements: the second would not parse where Citus's catalog does not exist.
-        guard try connection.execute("SELECT to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL")[0, 0] == "t" else { return false }
-        return try connection.execute(
-            "SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition WHERE logicalrelid = to_regclass('scores'))")[0, 0] == "t"
-    }
 
     /// The id of writer `index`'s prepared transaction in load `load`. Prepared transactions'
     /// ids are unique in the whole cluster, so it names the database (by oid) too.

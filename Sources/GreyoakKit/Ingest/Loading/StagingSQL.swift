@@ -59,6 +59,46 @@ enum StagingSQL {
         ORDER BY s.ticker, s.scoring_date, s.mode
         """
 
+    // MARK: Citus
+    //
+    // A Citus coordinator cannot plan ``upsert`` (a ctid names a row of one shard only, and
+    // the data-modifying CTEs join a local table with a distributed one) nor
+    // ``presentDates`` (a correlated subquery over a distributed table). These forms it
+    // plans: the temporary staging table is sent to the workers as an intermediate result
+    // and every shard does its part. Plain PostgreSQL keeps the one-join form, which reads
+    // `scores` once (measured in the README's "Far more data").
+
+    /// The staged dates `scores` holds, without a correlated subquery: the distinct dates
+    /// of each shard that are among the staged ones.
+    static let citusPresentDates = """
+        SELECT coalesce(array_agg(d.scoring_date), '{}') FROM (
+            SELECT DISTINCT t.scoring_date FROM scores t
+            WHERE t.scoring_date IN (SELECT DISTINCT scoring_date FROM greyoak_stage)) d
+        """
+
+    /// Updates the rows of loaded dates whose values changed; unchanged rows are neither
+    /// written nor locked (unlike `ON CONFLICT DO UPDATE ... WHERE`, which locks every row
+    /// it meets).
+    static let citusUpdateChanged = """
+        UPDATE scores t SET \(valueColumns.map { "\($0) = s.\($0)" }.joined(separator: ", ")), updated_at = now()
+        FROM greyoak_stage s
+        WHERE \(keyMatch) AND s.scoring_date = ANY($1::timestamp[])
+          AND (\(valueColumns.map { "t.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(valueColumns.map { "s.\($0)" }.joined(separator: ", ")))
+        """
+
+    /// Inserts the staged rows of loaded dates whose keys `scores` lacks, after
+    /// ``citusUpdateChanged``; counts them with RETURNING, because Citus reports the rows it
+    /// sent, not the rows inserted, for an `INSERT ... SELECT ... ON CONFLICT DO NOTHING`.
+    static let citusInsertNewKeys = """
+        WITH inserted AS (
+            INSERT INTO scores (\(allColumns.joined(separator: ", ")))
+            SELECT \(allColumns.map { "s.\($0)" }.joined(separator: ", ")) FROM greyoak_stage s
+            WHERE s.scoring_date = ANY($1::timestamp[])
+            ON CONFLICT (ticker, scoring_date, mode) DO NOTHING
+            RETURNING 1)
+        SELECT count(*) FROM inserted
+        """
+
     /// Narrows the duplicate statements to the candidate keys: $1 tickers, $2 timestamps in
     /// microseconds since 2000-01-01, $3 modes.
     static let candidateFilter = """

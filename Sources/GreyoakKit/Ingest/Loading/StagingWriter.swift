@@ -23,6 +23,8 @@ final class StagingWriter: @unchecked Sendable {
     private var logger: Logger?
     /// Stage in the shared table and end by preparing (a two-phase load); set before ``start``.
     var twoPhase = false
+    /// How `scores` is placed, which picks the upsert's statements; set before ``upsert()``.
+    var distribution = TableDistribution.local
     /// After ``prepareTransaction(_:)``: the session has no transaction left to roll back.
     private var prepared = false
     /// The server process of this writer's session, to wait for its end after a failure.
@@ -154,13 +156,19 @@ final class StagingWriter: @unchecked Sendable {
         try onQueue { connection in
             // Room for the join's hash table and the sort before the insert.
             try connection.execute("SET LOCAL work_mem = '256MB'")
-            let dates = try timed(connection, "dates already loaded", StagingSQL.presentDates)[0, 0] ?? "{}"
+            let citus = distribution == .citus
+            let dates = try timed(connection, "dates already loaded", citus ? StagingSQL.citusPresentDates : StagingSQL.presentDates)[0, 0] ?? "{}"
             let total = stagedRows
             var inserted = 0, updated = 0
             if dates != "{}" {
-                let result = try timed(connection, "upsert into loaded dates", StagingSQL.upsert, [dates])
-                inserted += Int(result[0, 0] ?? "0") ?? 0
-                updated += Int(result[0, 1] ?? "0") ?? 0
+                if citus {
+                    updated = try timed(connection, "update changed rows", StagingSQL.citusUpdateChanged, [dates]).affectedRows
+                    inserted = Int(try timed(connection, "insert new keys", StagingSQL.citusInsertNewKeys, [dates])[0, 0] ?? "0") ?? 0
+                } else {
+                    let result = try timed(connection, "upsert into loaded dates", StagingSQL.upsert, [dates])
+                    inserted += Int(result[0, 0] ?? "0") ?? 0
+                    updated += Int(result[0, 1] ?? "0") ?? 0
+                }
             }
             if dates == "{}" || inserted + updated < total {
                 inserted += try timed(connection, "insert new dates", StagingSQL.insertNewDates, [dates]).affectedRows

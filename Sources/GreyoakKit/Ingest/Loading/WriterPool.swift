@@ -61,10 +61,13 @@ final class WriterPool {
 
     /// Keeps the first `count` writers (the commit method may allow fewer than connected)
     /// and tells them how the load will commit.
-    func keep(_ count: Int, twoPhase: Bool) {
+    func keep(_ count: Int, twoPhase: Bool, distribution: TableDistribution) {
         writers[count...].forEach { $0.close() }
         writers = Array(writers.prefix(count))
-        for writer in writers { writer.twoPhase = twoPhase }
+        for writer in writers {
+            writer.twoPhase = twoPhase
+            writer.distribution = distribution
+        }
     }
 
     /// Readies every writer to stage the same rows again after an abandoned direct COPY.

@@ -64,8 +64,9 @@ public final class IngestPipeline {
         // before it sends a row (see LoadRecovery, LoadJournal).
         try Bookkeeping.requireForLoad(coordinator)
         try LoadRecovery(connection: coordinator, logger: logger).run()
-        let (method, count) = try CommitMethod.choose(coordinator, writers: writers.count, logger: logger)
-        writers.keep(count, twoPhase: method == .twoPhase)
+        let distribution = try TableDistribution.ofScores(coordinator)
+        let (method, count) = try CommitMethod.choose(coordinator, writers: writers.count, distribution: distribution, logger: logger)
+        writers.keep(count, twoPhase: method == .twoPhase, distribution: distribution)
         summary.writers = writers.count
         let commit = LoadCommit(coordinator: coordinator, method: method, logger: logger, settings: settings,
                                 load: try LoadJournal.begin(coordinator, input: LoadJournal.describe(files), method: method, writers: writers.count),
