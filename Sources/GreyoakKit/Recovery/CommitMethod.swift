@@ -25,7 +25,7 @@ public enum CommitMethod: String, Sendable {
             """)
         let allowed = Int(row[0, 0] ?? "0") ?? 0, inUse = Int(row[0, 1] ?? "0") ?? 0
         if distribution == .citus {
-            logger.info("scores is a Citus distributed table: loading in one transaction (Citus refuses PREPARE TRANSACTION after distributed writes and runs its own two-phase commit across workers)")
+            logger.debug("scores is a Citus distributed table: loading in one transaction (Citus refuses PREPARE TRANSACTION after distributed writes and runs its own two-phase commit across workers)")
             return (.oneTransaction, 1)
         }
         if allowed == 0 {

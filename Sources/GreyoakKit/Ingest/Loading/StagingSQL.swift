@@ -60,43 +60,29 @@ enum StagingSQL {
         """
 
     // MARK: Citus
-    //
-    // A Citus coordinator cannot plan ``upsert`` (a ctid names a row of one shard only, and
-    // the data-modifying CTEs join a local table with a distributed one) nor
-    // ``presentDates`` (a correlated subquery over a distributed table). These forms it
-    // plans: the temporary staging table is sent to the workers as an intermediate result
-    // and every shard does its part. Plain PostgreSQL keeps the one-join form, which reads
-    // `scores` once (measured in the README's "Far more data").
 
-    /// The staged dates `scores` holds, without a correlated subquery: the distinct dates
-    /// of each shard that are among the staged ones.
-    static let citusPresentDates = """
-        SELECT coalesce(array_agg(d.scoring_date), '{}') FROM (
-            SELECT DISTINCT t.scoring_date FROM scores t
-            WHERE t.scoring_date IN (SELECT DISTINCT scoring_date FROM greyoak_stage)) d
-        """
-
-    /// Updates the rows of loaded dates whose values changed; unchanged rows are neither
-    /// written nor locked (unlike `ON CONFLICT DO UPDATE ... WHERE`, which locks every row
-    /// it meets).
-    static let citusUpdateChanged = """
-        UPDATE scores t SET \(valueColumns.map { "\($0) = s.\($0)" }.joined(separator: ", ")), updated_at = now()
-        FROM greyoak_stage s
-        WHERE \(keyMatch) AND s.scoring_date = ANY($1::timestamp[])
-          AND (\(valueColumns.map { "t.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(valueColumns.map { "s.\($0)" }.joined(separator: ", ")))
-        """
-
-    /// Inserts the staged rows of loaded dates whose keys `scores` lacks, after
-    /// ``citusUpdateChanged``; counts them with RETURNING, because Citus reports the rows it
-    /// sent, not the rows inserted, for an `INSERT ... SELECT ... ON CONFLICT DO NOTHING`.
-    static let citusInsertNewKeys = """
-        WITH inserted AS (
-            INSERT INTO scores (\(allColumns.joined(separator: ", ")))
+    /// The upsert on a Citus coordinator, which cannot plan ``upsert`` (a ctid names a row
+    /// of one shard only; the data-modifying CTEs join a local table with a distributed one)
+    /// nor ``presentDates`` (a correlated subquery over a distributed table).
+    ///
+    /// `INSERT ... SELECT ... ON CONFLICT` is the form Citus plans best: it pulls the staged
+    /// rows once, sends each to its own shard, and every shard inserts or updates its rows
+    /// in parallel. Measured on a coordinator with two workers against `UPDATE ... FROM` the
+    /// staging table plus `INSERT ... ON CONFLICT DO NOTHING`, which broadcasts the whole
+    /// staging table to every shard: 3.2 s against 5.1 s for the UPDATE alone, at 200k rows.
+    /// Unchanged rows are not written, but (unlike with ``upsert``) they are locked. $1 is the
+    /// transaction's `now()`: Citus wants the expressions of DO UPDATE immutable. Returns
+    /// (inserted, updated), an inserted row being one no earlier transaction wrote
+    /// (`xmax = 0`).
+    static let citusUpsert = """
+        WITH written AS (
+            INSERT INTO scores AS t (\(allColumns.joined(separator: ", ")))
             SELECT \(allColumns.map { "s.\($0)" }.joined(separator: ", ")) FROM greyoak_stage s
-            WHERE s.scoring_date = ANY($1::timestamp[])
-            ON CONFLICT (ticker, scoring_date, mode) DO NOTHING
-            RETURNING 1)
-        SELECT count(*) FROM inserted
+            ON CONFLICT (ticker, scoring_date, mode) DO UPDATE
+            SET \(valueColumns.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")), updated_at = $1::timestamp
+            WHERE (\(valueColumns.map { "t.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(valueColumns.map { "EXCLUDED.\($0)" }.joined(separator: ", ")))
+            RETURNING t.xmax = 0 AS inserted)
+        SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
         """
 
     /// Narrows the duplicate statements to the candidate keys: $1 tickers, $2 timestamps in

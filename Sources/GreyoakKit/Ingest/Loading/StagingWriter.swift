@@ -156,19 +156,19 @@ final class StagingWriter: @unchecked Sendable {
         try onQueue { connection in
             // Room for the join's hash table and the sort before the insert.
             try connection.execute("SET LOCAL work_mem = '256MB'")
-            let citus = distribution == .citus
-            let dates = try timed(connection, "dates already loaded", citus ? StagingSQL.citusPresentDates : StagingSQL.presentDates)[0, 0] ?? "{}"
+            if distribution == .citus {
+                // The transaction's own now(), as a value: Citus wants DO UPDATE's expressions immutable.
+                let now = try connection.execute("SELECT now()::timestamp::text")[0, 0]
+                let result = try timed(connection, "upsert (Citus)", StagingSQL.citusUpsert, [now])
+                return (Int(result[0, 0] ?? "0") ?? 0, Int(result[0, 1] ?? "0") ?? 0)
+            }
+            let dates = try timed(connection, "dates already loaded", StagingSQL.presentDates)[0, 0] ?? "{}"
             let total = stagedRows
             var inserted = 0, updated = 0
             if dates != "{}" {
-                if citus {
-                    updated = try timed(connection, "update changed rows", StagingSQL.citusUpdateChanged, [dates]).affectedRows
-                    inserted = Int(try timed(connection, "insert new keys", StagingSQL.citusInsertNewKeys, [dates])[0, 0] ?? "0") ?? 0
-                } else {
-                    let result = try timed(connection, "upsert into loaded dates", StagingSQL.upsert, [dates])
-                    inserted += Int(result[0, 0] ?? "0") ?? 0
-                    updated += Int(result[0, 1] ?? "0") ?? 0
-                }
+                let result = try timed(connection, "upsert into loaded dates", StagingSQL.upsert, [dates])
+                inserted += Int(result[0, 0] ?? "0") ?? 0
+                updated += Int(result[0, 1] ?? "0") ?? 0
             }
             if dates == "{}" || inserted + updated < total {
                 inserted += try timed(connection, "insert new dates", StagingSQL.insertNewDates, [dates]).affectedRows
