@@ -70,7 +70,9 @@ enum StagingSQL {
     /// in parallel. Measured on a coordinator with two workers against `UPDATE ... FROM` the
     /// staging table plus `INSERT ... ON CONFLICT DO NOTHING`, which broadcasts the whole
     /// staging table to every shard: 3.2 s against 5.1 s for the UPDATE alone, at 200k rows.
-    /// Unchanged rows are not written, but (unlike with ``upsert``) they are locked. $1 is the
+    /// Unchanged rows are not written, but (unlike with ``upsert``) they are locked, which is
+    /// why plain PostgreSQL keeps ``upsert``: there this form took 1.8-2.4 s and 10 MB of WAL
+    /// for 200k unchanged rows, the join 0.5-1.0 s and none. $1 is the
     /// transaction's `now()`: Citus wants the expressions of DO UPDATE immutable. Returns
     /// (inserted, updated), an inserted row being one no earlier transaction wrote
     /// (`xmax = 0`).
