@@ -42,6 +42,7 @@ public struct SchemaDiff {
         noteOtherRelations()
         dropTables()
         dropColumns()
+        dropIdentities()
         changeEnums()
         changeDomains()
         createSequences()
@@ -129,6 +130,18 @@ public struct SchemaDiff {
                     "greyoak never guesses renames: if \(column.name) became \(added.joined(separator: " or ")), write ALTER TABLE \(q(name)) RENAME COLUMN \(q(column.name)) TO … instead of this DROP and the ADD below, to keep its data",
                 ]
                 add("ALTER TABLE \(q(name)) DROP COLUMN \(q(column.name))", hint, destructive: "drops column \(name).\(column.name) and its data")
+            }
+        }
+    }
+
+    /// Before sequences are made: an identity's own sequence may hold the name a new serial
+    /// sequence takes.
+    private mutating func dropIdentities() {
+        for name in keptTables {
+            for old in from.tables[name]!.columns where old.identity != nil {
+                if let new = to.tables[name]!.column(old.name), new.identity == nil, new.generatedExpression == old.generatedExpression {
+                    add("ALTER TABLE \(q(name)) ALTER COLUMN \(q(old.name)) DROP IDENTITY")
+                }
             }
         }
     }
@@ -259,7 +272,6 @@ public struct SchemaDiff {
 
     private mutating func changeColumn(_ table: String, _ old: SchemaCatalog.Column, _ new: SchemaCatalog.Column) {
         let alter = "ALTER TABLE \(q(table)) ALTER COLUMN \(q(old.name))"
-        if old.identity != nil, new.identity == nil { add("\(alter) DROP IDENTITY") }
         var defaultDropped = false
         if old.type != new.type {
             if old.defaultExpression != nil, !defaultsSet.contains("\(table).\(old.name)") {

@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+@testable import GreyoakKit
+
+/// `greyoak db revision --autogenerate` on a corpus in the style of migra's and
+/// pg-schema-diff's: each folder of `Tests/schema-diff-corpus` holds a `before.sql` and an
+/// `after.sql` (and, optionally, `expected.txt`: lines the generated file must contain).
+///
+/// For each case, on one database the migrations stop at `before` while the schema is
+/// `after` (a drifted database): the generated revision, once stamped, passes `db verify`,
+/// and a second generation is empty. On a second database the migrations run for real:
+/// upgrading from `before` gives `after`'s catalog, downgrading gives `before`'s back, and
+/// upgrading again gives `after`'s.
+@Suite struct DBAutogenerateCorpusTests {
+    static let corpus: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<2 { url.deleteLastPathComponent() }  // the file, GreyoakIntegrationTests
+        return url.appendingPathComponent("schema-diff-corpus").path
+    }()
+
+    static let cases: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: corpus)) ?? [])
+        .filter { FileManager.default.fileExists(atPath: "\(corpus)/\($0)/after.sql") }
+        .sorted()
+
+    @Test func corpusIsLargeEnough() {
+        #expect(Self.cases.count >= 25, "\(Self.corpus) holds \(Self.cases.count) cases")
+    }
+
+    @Test(arguments: cases)
+    func corpusCase(_ name: String) async throws {
+        let folder = "\(Self.corpus)/\(name)"
+        let before = try String(contentsOfFile: "\(folder)/before.sql", encoding: .utf8)
+        let expectedLines = ((try? String(contentsOfFile: "\(folder)/expected.txt", encoding: .utf8)) ?? "")
+            .split(separator: "\n").map(String.init)
+        let migrations = try MigrationsDirectory()
+        defer { migrations.remove() }
+        try migrations.write("r0", message: "before", upgrade: before)
+
+        // A drifted database: the schema is `after`, the version table says `before`.
+        let generated = try await withTestDatabase { db in
+            try load("\(folder)/after.sql", into: db)
+            try await db.succeed("db", "stamp", "r0", migrations: migrations.path)
+            let result = try await db.succeed("db", "revision", "--autogenerate", "-m", "sync \(name)", "--rev-id", "r1",
+                                              migrations: migrations.path)
+            let path = try #require(try FileManager.default.contentsOfDirectory(atPath: migrations.path).first { $0.hasPrefix("r1_") })
+            let text = try String(contentsOfFile: "\(migrations.path)/\(path)", encoding: .utf8)
+            #expect(result.lines == ["Generating \(migrations.path)/\(path) ...  done"])
+            for line in expectedLines { #expect(text.contains(line), "\(name): the generated file lacks \(line):\n\(text)") }
+            let destructive = text.components(separatedBy: "-- DESTRUCTIVE:").count - 1
+            #expect(result.stderr.components(separatedBy: "DESTRUCTIVE:").count - 1 == destructive, "\(result)")
+
+            try await db.succeed("db", "stamp", "r1", migrations: migrations.path)
+            let again = try await db.succeed("db", "revision", "--autogenerate", "-m", "again", "--rev-id", "r2", migrations: migrations.path)
+            #expect(again.lines == ["No changes: the live database matches what the migrations build at r1; no file written"], "\(text)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: migrations.path).filter { $0.hasPrefix("r2") } == [])
+            let verify = try await db.greyoak("db", "verify", migrations: migrations.path)
+            #expect(verify.status == 0, "\(verify)\n\(text)")
+            return text
+        }
+
+        // The migrations for real, from nothing.
+        try await withTestDatabase { db in
+            try await db.succeed("db", "upgrade", "r0", migrations: migrations.path)
+            try expectCatalog(of: db, equals: "\(folder)/before.sql", "at r0")
+            let upgrade = try await db.greyoak("db", "upgrade", "head", migrations: migrations.path)
+            try #require(upgrade.status == 0, "\(upgrade)\n\(generated)")
+            try expectCatalog(of: db, equals: "\(folder)/after.sql", "after upgrade\n\(generated)")
+            let downgrade = try await db.greyoak("db", "downgrade", "r0", migrations: migrations.path)
+            try #require(downgrade.status == 0, "\(downgrade)\n\(generated)")
+            try expectCatalog(of: db, equals: "\(folder)/before.sql", "after downgrade\n\(generated)")
+            try await db.succeed("db", "upgrade", "head", migrations: migrations.path)
+            try expectCatalog(of: db, equals: "\(folder)/after.sql", "after upgrading again")
+        }
+    }
+
+    /// `--from-schema` writes the same migration as the live comparison, without the
+    /// database being at the desired state (or even at head).
+    @Test func fromSchemaFileMatchesTheLiveComparison() async throws {
+        let folder = "\(Self.corpus)/scores_drift"
+        let migrations = try MigrationsDirectory()
+        defer { migrations.remove() }
+        try migrations.write("r0", message: "before", upgrade: try String(contentsOfFile: "\(folder)/before.sql", encoding: .utf8))
+        try await withTestDatabase { db in
+            let result = try await db.succeed("db", "revision", "--autogenerate", "--from-schema", "\(folder)/after.sql",
+                                              "-m", "declared", "--rev-id", "r1", migrations: migrations.path)
+            #expect(result.lines.first?.hasPrefix("Generating \(migrations.path)/r1_declared.sql") == true)
+            #expect(try db.versionRows() == nil, "generating from a file changes nothing in the database")
+            #expect(try db.column("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'greyoak_verify%'") == ["0"])
+            try await db.succeed("db", "upgrade", "head", migrations: migrations.path)
+            try expectCatalog(of: db, equals: "\(folder)/after.sql", "after upgrade")
+
+            let live = try await db.greyoak("db", "revision", "--autogenerate", "--from-schema", "\(folder)/after.sql",
+                                            "-m", "again", migrations: migrations.path)
+            #expect(live.lines == ["No changes: \(folder)/after.sql matches what the migrations build at r1; no file written"])
+        }
+    }
+
+    @Test func liveDatabaseBehindHeadIsRefused() async throws {
+        let migrations = try MigrationsDirectory.linearChain()
+        defer { migrations.remove() }
+        try await withTestDatabase { db in
+            try await db.succeed("db", "upgrade", "2b7e0c9d4a11", migrations: migrations.path)
+            let result = try await db.greyoak("db", "revision", "--autogenerate", "-m", "x", migrations: migrations.path)
+            #expect(result.status == 3, "\(result)")
+            #expect(result.stderr.hasPrefix("FAILED: Target database is not up to date: it is at 2b7e0c9d4a11, the new revision builds on 3c8f1d2e5b22"))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: migrations.path).count == 3)
+        }
+    }
+
+    @Test func fromSchemaNeedsAutogenerate() async throws {
+        let migrations = try MigrationsDirectory.copyOfRepository()
+        defer { migrations.remove() }
+        let result = try await CLI.run(["db", "revision", "-m", "x", "--from-schema", "/dev/null"],
+                                       databaseURL: unreachableDatabaseURL, migrations: migrations.path)
+        #expect(result.status == 2, "\(result)")
+        #expect(result.stderr == "FAILED: --from-schema works with --autogenerate only\n")
+    }
+
+    /// Runs a SQL file's statements on the database.
+    func load(_ path: String, into db: TestDatabase) throws {
+        let connection = try db.connect()
+        for statement in SQLSplitter.split(try String(contentsOfFile: path, encoding: .utf8)) {
+            try connection.execute(statement.text)
+        }
+    }
+
+    /// The live `public` schema equals what `path` builds, object for object.
+    func expectCatalog(of db: TestDatabase, equals path: String, _ when: String,
+                       sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let connection = try db.connect()
+        let want = CatalogSnapshot(try ScratchSchema.loading(path, on: connection))
+        let have = CatalogSnapshot(try ScratchSchema.live(connection, schema: "public"))
+        #expect(have.differences(from: want) == [], "\(when)", sourceLocation: sourceLocation)
+        #expect(!want.objects.isEmpty || (try? String(contentsOfFile: path, encoding: .utf8))?.isEmpty == true, sourceLocation: sourceLocation)
+    }
+}
