@@ -4,14 +4,19 @@ import Foundation
 /// `verify` and `revision --autogenerate` build the schema the migrations (or a SQL file)
 /// describe, and read its catalog, without changing the database.
 enum ScratchSchema {
-    /// Creates a scratch schema, puts it alone on the search path, runs `fill`, reads the
+    /// Creates a scratch schema, puts it first on the search path, runs `fill`, reads the
     /// catalog, and rolls everything back.
+    ///
+    /// The live schema stays on the path behind it, so that SQL finds what extensions
+    /// installed there (`citext`, `gin_trgm_ops`); everything the SQL creates goes into the
+    /// scratch schema, and a name found there comes out unqualified as it does in the live one.
     static func catalog(_ connection: Connection, fill: () throws -> Void) throws -> SchemaCatalog {
         let scratch = "greyoak_verify_\(getpid())"
+        let live = try connection.execute("SELECT current_schema()")[0, 0]
         try connection.execute("BEGIN")
         defer { _ = try? connection.execute("ROLLBACK") }
         try connection.execute("CREATE SCHEMA \(scratch)")
-        try connection.execute("SET LOCAL search_path TO \(scratch)")
+        try connection.execute("SET LOCAL search_path TO \(([scratch] + (live.map { [SchemaCatalog().quote($0)] } ?? [])).joined(separator: ", "))")
         try fill()
         return try SchemaCatalog.read(connection, schema: scratch)
     }

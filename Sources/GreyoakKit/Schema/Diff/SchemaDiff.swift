@@ -20,6 +20,8 @@ public struct SchemaDiff {
     /// `table.column` whose default an enum rebuild already set.
     private var defaultsSet: Set<String> = []
     private var rebuiltEnums: [String] = []
+    /// Enums that are made anew (``rebuildEnum(_:old:new:)``) rather than given new values.
+    private var enumsToRebuild: Set<String> = []
 
     public init(from: SchemaCatalog, to: SchemaCatalog) {
         self.from = from
@@ -27,11 +29,15 @@ public struct SchemaDiff {
         keptTables = from.tables.keys.filter { to.tables[$0] != nil }.sorted()
         newTables = to.tables.keys.filter { from.tables[$0] == nil }.sorted()
         droppedTables = from.tables.keys.filter { to.tables[$0] == nil }.sorted()
+        enumsToRebuild = Set(from.enums.keys.filter { name in
+            guard let old = from.enums[name], let new = to.enums[name], old != new else { return false }
+            return !Self.isSubsequence(old, of: new) || Self.uses(new.filter { !old.contains($0) }, of: name, in: to)
+        })
         shakenTables = Set(keptTables.filter { name in
             let (a, b) = (from.tables[name]!, to.tables[name]!)
             let keysChanged = a.constraints.values.contains { [.primaryKey, .unique].contains($0.kind) && b.constraints[$0.name] != $0 }
             let typesChanged = a.columns.contains { column in
-                b.column(column.name).map { $0.type != column.type || !Self.isSubsequence(from.enums[column.type] ?? [], of: to.enums[column.type] ?? []) } ?? false
+                b.column(column.name).map { $0.type != column.type || enumsToRebuild.contains(column.type) } ?? false
             }
             return keysChanged || typesChanged
         })
@@ -79,7 +85,7 @@ public struct SchemaDiff {
         let order: [SchemaCatalog.Constraint.Kind] = [.check, .exclusion, .trigger, .unique, .primaryKey]
         for name in keptTables {
             let (a, b) = (from.tables[name]!, to.tables[name]!)
-            let gone = a.constraints.values.filter { $0.kind != .foreignKey && b.constraints[$0.name] != $0 }
+            let gone = a.constraints.values.filter { $0.kind != .foreignKey && (b.constraints[$0.name] != $0 || mentionsRebuiltEnum($0.definition)) }
                 .sorted { (order.firstIndex(of: $0.kind)!, $0.name) < (order.firstIndex(of: $1.kind)!, $1.name) }
             for constraint in gone { add("ALTER TABLE \(q(name)) DROP CONSTRAINT \(q(constraint.name))") }
         }
@@ -88,7 +94,8 @@ public struct SchemaDiff {
     private mutating func dropIndexes() {
         for name in keptTables {
             let (a, b) = (from.tables[name]!, to.tables[name]!)
-            for index in a.indexes.values.filter({ !$0.backsConstraint && b.indexes[$0.name] != $0 }).sorted(by: { $0.name < $1.name }) {
+            for index in a.indexes.values.filter({ !$0.backsConstraint && (b.indexes[$0.name] != $0 || mentionsRebuiltEnum($0.definition)) })
+                .sorted(by: { $0.name < $1.name }) {
                 add("DROP INDEX \(q(index.name))")
             }
         }
@@ -151,7 +158,7 @@ public struct SchemaDiff {
     private mutating func changeEnums() {
         for name in from.enums.keys.sorted() {
             guard let old = from.enums[name], let new = to.enums[name], old != new else { continue }
-            if Self.isSubsequence(old, of: new) {
+            if !enumsToRebuild.contains(name) {
                 for (position, label) in new.enumerated() where !old.contains(label) {
                     let place = position > 0 ? " AFTER \(sqlLiteral(new[position - 1]))"
                         : new.count > 1 ? " BEFORE \(sqlLiteral(new[1]))" : ""
@@ -172,7 +179,9 @@ public struct SchemaDiff {
         let removed = old.filter { !new.contains($0) }
         let oldName = "\(name)__greyoak_old"
         add("ALTER TYPE \(q(name)) RENAME TO \(q(oldName))",
-            ["enum \(name) loses or reorders values, which ALTER TYPE cannot do: rename it, create it anew, convert its columns through text, drop the old one"],
+            [removed.isEmpty && Self.isSubsequence(old, of: new)
+                ? "enum \(name) gains values that this migration uses, which ADD VALUE does not allow in one transaction: rename it, create it anew, convert its columns through text, drop the old one"
+                : "enum \(name) loses or reorders values, which ALTER TYPE cannot do: rename it, create it anew, convert its columns through text, drop the old one"],
             destructive: removed.isEmpty ? nil : "values \(removed.map(sqlLiteral).joined(separator: ", ")) are removed: converting a row that holds one fails")
         add("CREATE TYPE \(q(name)) AS ENUM (\(new.map(sqlLiteral).joined(separator: ", ")))")
         for table in keptTables {
@@ -306,7 +315,7 @@ public struct SchemaDiff {
         for name in keptTables {
             let (a, b) = (from.tables[name]!, to.tables[name]!)
             let order: [SchemaCatalog.Constraint.Kind] = [.primaryKey, .unique, .exclusion, .check, .trigger]
-            let new = b.constraints.values.filter { $0.kind != .foreignKey && a.constraints[$0.name] != $0 }
+            let new = b.constraints.values.filter { $0.kind != .foreignKey && (a.constraints[$0.name] != $0 || mentionsRebuiltEnum($0.definition)) }
                 .sorted { (order.firstIndex(of: $0.kind)!, $0.name) < (order.firstIndex(of: $1.kind)!, $1.name) }
             for constraint in new { addConstraint(name, constraint, existingTable: true) }
         }
@@ -353,7 +362,7 @@ public struct SchemaDiff {
     private mutating func createIndexes() {
         for name in to.tables.keys.sorted() {
             let existing = from.tables[name]
-            for index in to.tables[name]!.indexes.values.filter({ !$0.backsConstraint && existing?.indexes[$0.name] != $0 })
+            for index in to.tables[name]!.indexes.values.filter({ !$0.backsConstraint && (existing?.indexes[$0.name] != $0 || mentionsRebuiltEnum($0.definition)) })
                 .sorted(by: { $0.name < $1.name }) {
                 let note = existing == nil ? [] : [
                     "blocks writes to \(name) while it builds: on a large table, move it to a separate revision marked `-- Transactional: no` as CREATE INDEX CONCURRENTLY",
@@ -376,6 +385,23 @@ public struct SchemaDiff {
         for name in rebuiltEnums { add("DROP TYPE \(q(name))") }
         for name in from.enums.keys.sorted() where to.enums[name] == nil { add("DROP TYPE \(q(name))") }
         for name in from.domains.keys.sorted() where to.domains[name] == nil { add("DROP DOMAIN \(q(name))") }
+    }
+
+    /// Whether an expression names a value of an enum that is made anew: an index or CHECK that
+    /// does must be dropped before the columns convert, and made again after.
+    private func mentionsRebuiltEnum(_ text: String) -> Bool {
+        enumsToRebuild.contains { text.contains("::\(q($0))") }
+    }
+
+    /// Whether `catalog`'s expressions use one of `labels` of enum `name`. A value that
+    /// `ALTER TYPE … ADD VALUE` adds cannot be used in the transaction that adds it, so such an
+    /// enum is made anew instead.
+    private static func uses(_ labels: [String], of name: String, in catalog: SchemaCatalog) -> Bool {
+        let needles = labels.map { "\(sqlLiteral($0))::\(catalog.quote(name))" }
+        let texts = catalog.tables.values.flatMap { table in
+            table.columns.compactMap(\.defaultExpression) + table.constraints.values.map(\.definition) + table.indexes.values.map(\.definition)
+        } + catalog.domains.values.compactMap(\.defaultExpression) + catalog.domains.values.flatMap(\.checks.values)
+        return texts.contains { text in needles.contains { text.contains($0) } }
     }
 
     private static func isSubsequence(_ small: [String], of large: [String]) -> Bool {
