@@ -9,3 +9,4 @@ CREATE TABLE scores (
     PRIMARY KEY (ticker, scoring_date, mode)
 );
 CREATE INDEX idx_scores_band ON scores (band);
+INSERT INTO scores (ticker, scoring_date, mode, final_score, band) VALUES ('AAPL', '2025-10-08', 'Investor', 71.5, 'Buy');

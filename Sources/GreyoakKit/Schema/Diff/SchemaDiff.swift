@@ -20,6 +20,7 @@ public struct SchemaDiff {
     /// `table.column` whose default an enum rebuild already set.
     private var defaultsSet: Set<String> = []
     private var rebuiltEnums: [String] = []
+    private var sequencesDropped: Set<String> = []
     /// Enums that are made anew (``rebuildEnum(_:old:new:)``) rather than given new values.
     private var enumsToRebuild: Set<String> = []
 
@@ -305,7 +306,24 @@ public struct SchemaDiff {
         }
         if let identity = new.identity, identity != old.identity {
             let kind = identity == "a" ? "ALWAYS" : "BY DEFAULT"
-            add(old.identity == nil ? "\(alter) ADD GENERATED \(kind) AS IDENTITY" : "\(alter) SET GENERATED \(kind)")
+            if old.identity == nil {
+                // The serial sequence goes first, so that pg_get_serial_sequence names the identity's.
+                for sequence in from.sequences.values.sorted(by: { $0.name < $1.name })
+                where sequence.ownedBy?.table == table && sequence.ownedBy?.column == old.name {
+                    if to.sequences[sequence.name] == nil {
+                        add("DROP SEQUENCE \(q(sequence.name))")
+                        sequencesDropped.insert(sequence.name)
+                    } else {
+                        add("ALTER SEQUENCE \(q(sequence.name)) OWNED BY NONE")
+                    }
+                }
+                add("\(alter) ADD GENERATED \(kind) AS IDENTITY")
+                // A new identity counts from 1; the rows the table holds already may not.
+                add("SELECT setval(pg_get_serial_sequence(\(sqlLiteral(q(table))), \(sqlLiteral(old.name))), coalesce(max(\(q(old.name))), 0) + 1, false) FROM \(q(table))",
+                    ["the identity continues after the values the rows hold"])
+            } else {
+                add("\(alter) SET GENERATED \(kind)")
+            }
         }
     }
 
@@ -353,6 +371,10 @@ public struct SchemaDiff {
             guard old == nil || old!.ownedBy?.table != new.ownedBy?.table || old!.ownedBy?.column != new.ownedBy?.column else { continue }
             if let owner = new.ownedBy {
                 add("ALTER SEQUENCE \(q(name)) OWNED BY \(q(owner.table)).\(q(owner.column))")
+                if old == nil, from.tables[owner.table]?.column(owner.column) != nil {
+                    add("SELECT setval(\(sqlLiteral(q(name))), coalesce(max(\(q(owner.column))), 0) + 1, false) FROM \(q(owner.table))",
+                        ["the new sequence continues after the values the rows hold"])
+                }
             } else if old != nil {
                 add("ALTER SEQUENCE \(q(name)) OWNED BY NONE")
             }
@@ -376,7 +398,7 @@ public struct SchemaDiff {
 
     private mutating func dropUnusedTypesAndSequences() {
         let droppedColumns = Set(keptTables.flatMap { table in replacedColumns(table).map { "\(table).\($0.name)" } })
-        for name in from.sequences.keys.sorted() where to.sequences[name] == nil {
+        for name in from.sequences.keys.sorted() where to.sequences[name] == nil && !sequencesDropped.contains(name) {
             // Dropping a table or column drops the sequence it owns.
             if let owner = from.sequences[name]!.ownedBy,
                droppedTables.contains(owner.table) || droppedColumns.contains("\(owner.table).\(owner.column)") { continue }
