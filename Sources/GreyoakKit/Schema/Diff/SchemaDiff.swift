@@ -38,7 +38,7 @@ public struct SchemaDiff {
             let (a, b) = (from.tables[name]!, to.tables[name]!)
             let keysChanged = a.constraints.values.contains { [.primaryKey, .unique].contains($0.kind) && b.constraints[$0.name] != $0 }
             let typesChanged = a.columns.contains { column in
-                b.column(column.name).map { $0.type != column.type || enumsToRebuild.contains(column.type) } ?? false
+                b.column(column.name).map { $0.type != column.type || enumsToRebuild.contains(Self.enumName(column.type)) } ?? false
             }
             return keysChanged || typesChanged
         })
@@ -186,12 +186,13 @@ public struct SchemaDiff {
             destructive: removed.isEmpty ? nil : "values \(removed.map(sqlLiteral).joined(separator: ", ")) are removed: converting a row that holds one fails")
         add("CREATE TYPE \(q(name)) AS ENUM (\(new.map(sqlLiteral).joined(separator: ", ")))")
         for table in keptTables {
-            for column in from.tables[table]!.columns where column.type == name {
-                guard let target = to.tables[table]!.column(column.name), target.type == name,
+            for column in from.tables[table]!.columns where [q(name), q(name) + "[]"].contains(column.type) {
+                guard let target = to.tables[table]!.column(column.name), target.type == column.type,
                       target.generatedExpression == column.generatedExpression else { continue }
                 let alter = "ALTER TABLE \(q(table)) ALTER COLUMN \(q(column.name))"
+                let array = column.type.hasSuffix("[]") ? "[]" : ""
                 if column.defaultExpression != nil { add("\(alter) DROP DEFAULT") }
-                add("\(alter) TYPE \(q(name)) USING \(q(column.name))::text::\(q(name))")
+                add("\(alter) TYPE \(column.type) USING \(q(column.name))::text\(array)::\(column.type)")
                 if let value = target.defaultExpression { add("\(alter) SET DEFAULT \(value)") }
                 defaultsSet.insert("\(table).\(column.name)")
             }
@@ -288,7 +289,7 @@ public struct SchemaDiff {
                 add("\(alter) DROP DEFAULT")
                 defaultDropped = true
             }
-            let cast = to.enums[new.type] != nil ? "::text::\(new.type)" : "::\(new.type)"
+            let cast = to.enums[Self.enumName(new.type)] != nil ? "::text\(new.type.hasSuffix("[]") ? "[]" : "")::\(new.type)" : "::\(new.type)"
             add("\(alter) TYPE \(new.type) USING \(q(old.name))\(cast)",
                 destructive: TypeWidening.isWidening(from: old.type, to: new.type) ? nil
                     : "\(table).\(old.name) changes from \(old.type) to \(new.type), which can fail or lose data")
@@ -424,6 +425,15 @@ public struct SchemaDiff {
             table.columns.compactMap(\.defaultExpression) + table.constraints.values.map(\.definition) + table.indexes.values.map(\.definition)
         } + catalog.domains.values.compactMap(\.defaultExpression) + catalog.domains.values.flatMap(\.checks.values)
         return texts.contains { text in needles.contains { text.contains($0) } }
+    }
+
+    /// The type's name as the catalog keys it: `"Band"[]` -> `Band`.
+    private static func enumName(_ type: String) -> String {
+        var name = type.hasSuffix("[]") ? String(type.dropLast(2)) : type
+        if name.count >= 2, name.hasPrefix("\""), name.hasSuffix("\"") {
+            name = String(name.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"")
+        }
+        return name
     }
 
     private static func isSubsequence(_ small: [String], of large: [String]) -> Bool {
