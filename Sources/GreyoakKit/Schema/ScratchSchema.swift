@@ -10,11 +10,15 @@ enum ScratchSchema {
     /// The live schema stays on the path behind it, so that SQL finds what extensions
     /// installed there (`citext`, `gin_trgm_ops`); everything the SQL creates goes into the
     /// scratch schema, and a name found there comes out unqualified as it does in the live one.
+    /// SQL that names a live object the scratch schema lacks (`DROP TABLE IF EXISTS old`) locks
+    /// it until the rollback (milliseconds later); its wait for such a lock is bounded to 2 s,
+    /// so live readers never queue long behind a replay that waits.
     static func catalog(_ connection: Connection, fill: () throws -> Void) throws -> SchemaCatalog {
         let scratch = "greyoak_verify_\(getpid())"
         let live = try connection.execute("SELECT current_schema()")[0, 0]
         try connection.execute("BEGIN")
         defer { _ = try? connection.execute("ROLLBACK") }
+        try connection.execute("SET LOCAL lock_timeout = '2s'")
         try connection.execute("CREATE SCHEMA \(scratch)")
         try connection.execute("SET LOCAL search_path TO \(([scratch] + (live.map { [SchemaCatalog().quote($0)] } ?? [])).joined(separator: ", "))")
         try fill()
