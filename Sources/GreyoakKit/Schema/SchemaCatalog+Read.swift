@@ -17,13 +17,15 @@ extension SchemaCatalog {
         catalog.keywords = Set(try connection.execute("SELECT word FROM pg_get_keywords() WHERE catcode <> 'U'").column)
 
         for row in try connection.execute("""
-            SELECT c.relname, c.relkind, pg_get_partkeydef(c.oid)
+            SELECT c.relname, c.relkind, pg_get_partkeydef(c.oid),
+                   (SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
+                    WHERE i.inhrelid = c.oid AND c.relispartition)
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND \(relation)
             """, [schema]).rows {
             let name = row[0]!
             switch row[1] {
-            case "r", "p": catalog.tables[name] = Table(name: name, partitionKey: row[2])
+            case "r", "p": catalog.tables[name] = Table(name: name, partitionKey: row[2], partitionOf: row[3])
             case "v": catalog.otherRelations[name] = "view"
             case "m": catalog.otherRelations[name] = "materialized view"
             default: catalog.otherRelations[name] = "foreign table"

@@ -42,6 +42,8 @@ public struct SchemaCatalog: Equatable, Sendable {
     public struct Table: Equatable, Sendable {
         public var name: String
         public var partitionKey: String?
+        /// The partitioned table this one is a partition of.
+        public var partitionOf: String?
         /// In attribute order.
         public var columns: [Column] = []
         public var constraints: [String: Constraint] = [:]

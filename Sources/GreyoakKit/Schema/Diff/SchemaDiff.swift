@@ -27,9 +27,12 @@ public struct SchemaDiff {
     public init(from: SchemaCatalog, to: SchemaCatalog) {
         self.from = from
         self.to = to
-        keptTables = from.tables.keys.filter { to.tables[$0] != nil }.sorted()
-        newTables = to.tables.keys.filter { from.tables[$0] == nil }.sorted()
-        droppedTables = from.tables.keys.filter { to.tables[$0] == nil }.sorted()
+        // Partitions follow their parent's indexes and constraints; greyoak does not write them.
+        let partitions = Set(from.tables.values.filter { $0.partitionOf != nil }.map(\.name))
+            .union(to.tables.values.filter { $0.partitionOf != nil }.map(\.name))
+        keptTables = from.tables.keys.filter { to.tables[$0] != nil && !partitions.contains($0) }.sorted()
+        newTables = to.tables.keys.filter { from.tables[$0] == nil && !partitions.contains($0) }.sorted()
+        droppedTables = from.tables.keys.filter { to.tables[$0] == nil && !partitions.contains($0) }.sorted()
         enumsToRebuild = Set(from.enums.keys.filter { name in
             guard let old = from.enums[name], let new = to.enums[name], old != new else { return false }
             return !Self.isSubsequence(old, of: new) || Self.uses(new.filter { !old.contains($0) }, of: name, in: to)
@@ -43,6 +46,9 @@ public struct SchemaDiff {
             return keysChanged || typesChanged
         })
 
+        for name in partitions.sorted() where from.tables[name] != to.tables[name] {
+            add(nil, ["NOT GENERATED: partition \(name) differs; write its CREATE TABLE … PARTITION OF, ATTACH or DETACH by hand"])
+        }
         dropForeignKeys()
         dropConstraints()
         dropIndexes()
@@ -70,7 +76,7 @@ public struct SchemaDiff {
     // MARK: - What goes first
 
     private mutating func dropForeignKeys() {
-        for name in from.tables.keys.sorted() {
+        for name in from.tables.keys.sorted() where from.tables[name]!.partitionOf == nil {
             let table = from.tables[name]!
             for key in table.constraints.values.filter({ $0.kind == .foreignKey }).sorted(by: { $0.name < $1.name }) {
                 let same = to.tables[name]?.constraints[key.name] == key
@@ -341,7 +347,7 @@ public struct SchemaDiff {
     }
 
     private mutating func addForeignKeys() {
-        for name in to.tables.keys.sorted() {
+        for name in to.tables.keys.sorted() where to.tables[name]!.partitionOf == nil {
             let existing = from.tables[name]
             for key in to.tables[name]!.constraints.values.filter({ $0.kind == .foreignKey }).sorted(by: { $0.name < $1.name })
             where existing?.constraints[key.name] != key || droppedForeignKeys.contains("\(name).\(key.name)") {
@@ -383,14 +389,16 @@ public struct SchemaDiff {
     }
 
     private mutating func createIndexes() {
-        for name in to.tables.keys.sorted() {
+        for name in to.tables.keys.sorted() where to.tables[name]!.partitionOf == nil {
             let existing = from.tables[name]
             for index in to.tables[name]!.indexes.values.filter({ !$0.backsConstraint && (existing?.indexes[$0.name] != $0 || mentionsRebuiltEnum($0.definition)) })
                 .sorted(by: { $0.name < $1.name }) {
                 let note = existing == nil ? [] : [
                     "blocks writes to \(name) while it builds: on a large table, move it to a separate revision marked `-- Transactional: no` as CREATE INDEX CONCURRENTLY",
                 ]
-                add(index.definition, note)
+                // `ON ONLY` is how the server prints a partitioned table's index; made without
+                // it, the index also reaches the partitions.
+                add(index.definition.replacingOccurrences(of: " ON ONLY ", with: " ON "), note)
             }
         }
     }
