@@ -125,6 +125,21 @@ import Testing
         }
     }
 
+    @Test func fromSchemaFileThatFailsNamesItsLine() async throws {
+        let migrations = try MigrationsDirectory.copyOfRepository()
+        defer { migrations.remove() }
+        let file = migrations.path + "/broken.schema"
+        try "CREATE TABLE a (id integer);\n\nCREATE TABLE b (id integr);\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try await withTestDatabase { db in
+            let result = try await db.greyoak("db", "revision", "--autogenerate", "--from-schema", file, "-m", "x", migrations: migrations.path)
+            #expect(result.status == 9, "\(result)")
+            #expect(result.stderr.hasPrefix("FAILED: \(file):3: "), "\(result)")
+            #expect(result.stderr.contains("type \"integr\" does not exist"), "\(result)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: migrations.path).filter { $0.hasSuffix(".sql") }.count == 1)
+            #expect(try !db.tableExists("a"))
+        }
+    }
+
     @Test func fromSchemaNeedsAutogenerate() async throws {
         let migrations = try MigrationsDirectory.copyOfRepository()
         defer { migrations.remove() }
