@@ -61,12 +61,18 @@ import Testing
             try db.query("CREATE SCHEMA public")
             try await db.succeed("db", "upgrade", "r0", migrations: migrations.path)
             try expectCatalog(of: db, equals: "\(folder)/before.sql", "at r0")
+            let rows = try rowCounts(db)
             let upgrade = try await db.greyoak("db", "upgrade", "head", migrations: migrations.path)
             try #require(upgrade.status == 0, "\(upgrade)\n\(generated)")
             try expectCatalog(of: db, equals: "\(folder)/after.sql", "after upgrade\n\(generated)")
+            // Tables that both sides keep keep their rows, both ways.
+            let upgradedRows = try rowCounts(db)
+            #expect(upgradedRows.filter { rows[$0.key] != nil } == rows.filter { upgradedRows[$0.key] != nil })
             let downgrade = try await db.greyoak("db", "downgrade", "r0", migrations: migrations.path)
             try #require(downgrade.status == 0, "\(downgrade)\n\(generated)")
             try expectCatalog(of: db, equals: "\(folder)/before.sql", "after downgrade\n\(generated)")
+            let downgradedRows = try rowCounts(db)
+            #expect(rows.filter { upgradedRows[$0.key] != nil } == downgradedRows.filter { upgradedRows[$0.key] != nil })
             try await db.succeed("db", "upgrade", "head", migrations: migrations.path)
             try expectCatalog(of: db, equals: "\(folder)/after.sql", "after upgrading again")
         }
@@ -155,6 +161,17 @@ import Testing
         for statement in SQLSplitter.split(try String(contentsOfFile: path, encoding: .utf8)) {
             try connection.execute(statement.text)
         }
+    }
+
+    /// Rows per table of `public`, greyoak's bookkeeping left out.
+    func rowCounts(_ db: TestDatabase) throws -> [String: String] {
+        let rows = try db.query("""
+            SELECT c.relname, (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I', c.relname), false, true, '')))[1]::text
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+              AND c.relname NOT IN ('alembic_version', 'greyoak_migration_log')
+            """)
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0[0]!, $0[1]!) })
     }
 
     /// The live `public` schema equals what `path` builds, object for object.
