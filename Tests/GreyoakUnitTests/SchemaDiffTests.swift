@@ -9,7 +9,8 @@ import Testing
         ("numeric", "numeric(20,2)", false), ("character varying(20)", "character varying(50)", true),
         ("character varying(50)", "character varying(20)", false), ("character varying(20)", "text", true),
         ("text", "character varying(10)", false), ("text", "character varying", true), ("text", "integer", false),
-        ("band_enum", "text", false),
+        ("band_enum", "text", true), ("integer", "text", true), ("text", "band_enum", false), ("integer[]", "text", true),
+        ("character(3)", "character varying(3)", true), ("character varying(3)", "character(3)", false),
     ] as [(String, String, Bool)])
     func widening(_ old: String, _ new: String, _ widens: Bool) {
         #expect(TypeWidening.isWidening(from: old, to: new) == widens)

@@ -7,10 +7,11 @@ enum TypeWidening {
     /// Integer and floating types by rank within their family.
     private static let integers = ["smallint": 1, "integer": 2, "bigint": 3]
     private static let floats = ["real": 1, "double precision": 2]
-    private static let strings: Set<String> = ["text", "character varying"]
 
     static func isWidening(from old: String, to new: String) -> Bool {
         if old == new { return true }
+        // Every value has a text form, and reads back from it.
+        if new == "text" || new == "character varying" { return true }
         let (oldBase, oldMod) = split(old), (newBase, newMod) = split(new)
         if let a = integers[old], let b = integers[new] { return a <= b }
         if integers[old] != nil, newBase == "numeric" { return newMod.isEmpty }
@@ -20,12 +21,11 @@ enum TypeWidening {
             guard let (op, os) = precision(oldMod) else { return false }
             return ns >= os && np - ns >= op - os
         }
-        if ["character varying", "character"].contains(oldBase), strings.contains(newBase) {
+        if ["character varying", "character"].contains(oldBase), newBase == "character varying" {
             guard let newLength = newMod.first else { return true }
             guard let oldLength = oldMod.first else { return false }
             return newLength >= oldLength
         }
-        if oldBase == "text", newBase == "character varying" { return newMod.isEmpty }
         return false
     }
 
