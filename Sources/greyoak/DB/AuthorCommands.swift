@@ -32,11 +32,14 @@ extension DBCommand {
                 let result = try Autogenerator(graph: graph, connection: try options.connect(logger))
                     .generate(parents: parents, schemaFile: fromSchema)
                 let source = fromSchema ?? "the live database"
+                for warning in result.warnings { logger.warning("\(warning)") }
                 guard !result.isEmpty else {
-                    print("No changes: \(source) matches what the migrations build at \(parents.isEmpty ? "base" : parents.joined(separator: ", ")); no file written")
+                    let at = parents.isEmpty ? "base" : parents.joined(separator: ", ")
+                    print(result.warnings.isEmpty
+                        ? "No changes: \(source) matches what the migrations build at \(at); no file written"
+                        : "No changes greyoak can write: \(source) differs from what the migrations build at \(at) only in what it does not generate (above); no file written")
                     return
                 }
-                for warning in result.warnings { logger.warning("\(warning)") }
                 upgrade = Autogenerator.render(result.upgrade, source: source)
                 downgrade = Autogenerator.render(result.downgrade, source: source)
             } else if fromSchema != nil {

@@ -10,7 +10,9 @@ public struct Autogenerator {
     public struct Result: Sendable {
         public var upgrade: [SchemaChange]
         public var downgrade: [SchemaChange]
-        public var isEmpty: Bool { upgrade.isEmpty && downgrade.isEmpty }
+        /// True when there is no statement to write (notes about objects greyoak does not
+        /// generate may remain: see ``warnings``).
+        public var isEmpty: Bool { !(upgrade + downgrade).contains { $0.sql != nil } }
         /// Every destructive statement, as `upgrade: …` / `downgrade: …` lines for stderr.
         public var warnings: [String] {
             upgrade.compactMap { $0.destructive.map { "upgrade: DESTRUCTIVE: \($0)" } }
