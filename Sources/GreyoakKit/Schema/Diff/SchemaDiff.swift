@@ -167,8 +167,9 @@ public struct SchemaDiff {
             guard let old = from.enums[name], let new = to.enums[name], old != new else { continue }
             if !enumsToRebuild.contains(name) {
                 for (position, label) in new.enumerated() where !old.contains(label) {
+                    // In order, so the label before is there already; the first goes before the first old one.
                     let place = position > 0 ? " AFTER \(sqlLiteral(new[position - 1]))"
-                        : new.count > 1 ? " BEFORE \(sqlLiteral(new[1]))" : ""
+                        : old.first.map { " BEFORE \(sqlLiteral($0))" } ?? ""
                     add("ALTER TYPE \(q(name)) ADD VALUE \(sqlLiteral(label))\(place)")
                 }
             } else {
