@@ -92,7 +92,7 @@ public struct SchemaDiff {
         let order: [SchemaCatalog.Constraint.Kind] = [.check, .exclusion, .trigger, .unique, .primaryKey]
         for name in keptTables {
             let (a, b) = (from.tables[name]!, to.tables[name]!)
-            let gone = a.constraints.values.filter { $0.kind != .foreignKey && (b.constraints[$0.name] != $0 || mentionsRebuiltEnum($0.definition)) }
+            let gone = a.constraints.values.filter { $0.kind != .foreignKey && (b.constraints[$0.name] != $0 || mustRemake($0.definition, on: name)) }
                 .sorted { (order.firstIndex(of: $0.kind)!, $0.name) < (order.firstIndex(of: $1.kind)!, $1.name) }
             for constraint in gone { add("ALTER TABLE \(q(name)) DROP CONSTRAINT \(q(constraint.name))") }
         }
@@ -101,7 +101,7 @@ public struct SchemaDiff {
     private mutating func dropIndexes() {
         for name in keptTables {
             let (a, b) = (from.tables[name]!, to.tables[name]!)
-            for index in a.indexes.values.filter({ !$0.backsConstraint && (b.indexes[$0.name] != $0 || mentionsRebuiltEnum($0.definition)) })
+            for index in a.indexes.values.filter({ !$0.backsConstraint && (b.indexes[$0.name] != $0 || mustRemake($0.definition, on: name)) })
                 .sorted(by: { $0.name < $1.name }) {
                 add("DROP INDEX \(q(index.name))")
             }
@@ -341,7 +341,7 @@ public struct SchemaDiff {
         for name in keptTables {
             let (a, b) = (from.tables[name]!, to.tables[name]!)
             let order: [SchemaCatalog.Constraint.Kind] = [.primaryKey, .unique, .exclusion, .check, .trigger]
-            let new = b.constraints.values.filter { $0.kind != .foreignKey && (a.constraints[$0.name] != $0 || mentionsRebuiltEnum($0.definition)) }
+            let new = b.constraints.values.filter { $0.kind != .foreignKey && (a.constraints[$0.name] != $0 || mustRemake($0.definition, on: name)) }
                 .sorted { (order.firstIndex(of: $0.kind)!, $0.name) < (order.firstIndex(of: $1.kind)!, $1.name) }
             for constraint in new { addConstraint(name, constraint, existingTable: true) }
         }
@@ -392,7 +392,7 @@ public struct SchemaDiff {
     private mutating func createIndexes() {
         for name in to.tables.keys.sorted() where to.tables[name]!.partitionOf == nil {
             let existing = from.tables[name]
-            for index in to.tables[name]!.indexes.values.filter({ !$0.backsConstraint && (existing?.indexes[$0.name] != $0 || mentionsRebuiltEnum($0.definition)) })
+            for index in to.tables[name]!.indexes.values.filter({ !$0.backsConstraint && (existing?.indexes[$0.name] != $0 || mustRemake($0.definition, on: name)) })
                 .sorted(by: { $0.name < $1.name }) {
                 let note = existing == nil ? [] : [
                     "blocks writes to \(name) while it builds: on a large table, move it to a separate revision marked `-- Transactional: no` as CREATE INDEX CONCURRENTLY",
@@ -419,10 +419,15 @@ public struct SchemaDiff {
         for name in from.domains.keys.sorted() where to.domains[name] == nil { add("DROP DOMAIN \(q(name))") }
     }
 
-    /// Whether an expression names a value of an enum that is made anew: an index or CHECK that
-    /// does must be dropped before the columns convert, and made again after.
-    private func mentionsRebuiltEnum(_ text: String) -> Bool {
-        enumsToRebuild.contains { text.contains("::\(q($0))") }
+    /// Whether an index or constraint of `table` that stays the same must still be dropped
+    /// first and made again: it names a value of an enum that is made anew (the columns
+    /// cannot convert under it), or a generated column that is dropped and added again
+    /// (which would drop it silently).
+    private func mustRemake(_ definition: String, on table: String) -> Bool {
+        if enumsToRebuild.contains(where: { definition.contains("::\(q($0))") }) { return true }
+        guard keptTables.contains(table), let kept = to.tables[table] else { return false }
+        let words = Set(definition.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "\"") }).map(String.init))
+        return replacedColumns(table).contains { kept.column($0.name) != nil && words.contains(q($0.name)) }
     }
 
     /// Whether `catalog`'s expressions use one of `labels` of enum `name`. A value that
