@@ -59,22 +59,23 @@ import Testing
             // The migrations for real, from nothing (the same database, emptied: one fewer to make).
             try db.query("DROP SCHEMA public CASCADE")
             try db.query("CREATE SCHEMA public")
+            let wantBefore = try catalog(db, of: "\(folder)/before.sql"), wantAfter = try catalog(db, of: "\(folder)/after.sql")
             try await db.succeed("db", "upgrade", "r0", migrations: migrations.path)
-            try expectCatalog(of: db, equals: "\(folder)/before.sql", "at r0")
+            try expectCatalog(of: db, equals: wantBefore, "at r0")
             let rows = try rowCounts(db)
             let upgrade = try await db.greyoak("db", "upgrade", "head", migrations: migrations.path)
             try #require(upgrade.status == 0, "\(upgrade)\n\(generated)")
-            try expectCatalog(of: db, equals: "\(folder)/after.sql", "after upgrade\n\(generated)")
+            try expectCatalog(of: db, equals: wantAfter, "after upgrade\n\(generated)")
             // Tables that both sides keep keep their rows, both ways.
             let upgradedRows = try rowCounts(db)
             #expect(upgradedRows.filter { rows[$0.key] != nil } == rows.filter { upgradedRows[$0.key] != nil })
             let downgrade = try await db.greyoak("db", "downgrade", "r0", migrations: migrations.path)
             try #require(downgrade.status == 0, "\(downgrade)\n\(generated)")
-            try expectCatalog(of: db, equals: "\(folder)/before.sql", "after downgrade\n\(generated)")
+            try expectCatalog(of: db, equals: wantBefore, "after downgrade\n\(generated)")
             let downgradedRows = try rowCounts(db)
             #expect(rows.filter { upgradedRows[$0.key] != nil } == downgradedRows.filter { upgradedRows[$0.key] != nil })
             try await db.succeed("db", "upgrade", "head", migrations: migrations.path)
-            try expectCatalog(of: db, equals: "\(folder)/after.sql", "after upgrading again")
+            try expectCatalog(of: db, equals: wantAfter, "after upgrading again")
         }
     }
 
@@ -195,13 +196,20 @@ import Testing
         return Dictionary(uniqueKeysWithValues: rows.map { ($0[0]!, $0[1]!) })
     }
 
-    /// The live `public` schema equals what `path` builds, object for object.
+    /// What a SQL file builds, loaded into a rolled-back scratch schema of the database.
+    func catalog(_ db: TestDatabase, of path: String) throws -> CatalogSnapshot {
+        CatalogSnapshot(try ScratchSchema.loading(path, on: try db.connect()))
+    }
+
+    /// The live `public` schema equals `want`, object for object.
+    func expectCatalog(of db: TestDatabase, equals want: CatalogSnapshot, _ when: String,
+                       sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let have = CatalogSnapshot(try ScratchSchema.live(try db.connect(), schema: "public"))
+        #expect(have.differences(from: want) == [], "\(when)", sourceLocation: sourceLocation)
+    }
+
     func expectCatalog(of db: TestDatabase, equals path: String, _ when: String,
                        sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let connection = try db.connect()
-        let want = CatalogSnapshot(try ScratchSchema.loading(path, on: connection))
-        let have = CatalogSnapshot(try ScratchSchema.live(connection, schema: "public"))
-        #expect(have.differences(from: want) == [], "\(when)", sourceLocation: sourceLocation)
-        #expect(!want.objects.isEmpty || (try? String(contentsOfFile: path, encoding: .utf8))?.isEmpty == true, sourceLocation: sourceLocation)
+        try expectCatalog(of: db, equals: try catalog(db, of: path), when, sourceLocation: sourceLocation)
     }
 }
