@@ -147,23 +147,24 @@ import Testing
         }
     }
 
-    /// A view is compared but not generated: the command says so, and writes no file for it alone.
-    @Test func viewsAreNotGenerated() async throws {
+    /// A materialized view is compared but not generated: the command says so, and writes no
+    /// file for it alone.
+    @Test func materializedViewsAreNotGenerated() async throws {
         let migrations = try MigrationsDirectory.copyOfRepository()
         defer { migrations.remove() }
         try await withTestDatabase { db in
             try await db.succeed("db", "upgrade", "head", migrations: migrations.path)
-            try db.query("CREATE VIEW strong_buys AS SELECT ticker FROM scores WHERE band = 'Strong Buy'")
+            try db.query("CREATE MATERIALIZED VIEW strong_buys AS SELECT ticker FROM scores WHERE band = 'Strong Buy'")
             let result = try await db.greyoak("db", "revision", "--autogenerate", "-m", "x", migrations: migrations.path)
             #expect(result.status == 0, "\(result)")
             #expect(result.lines == ["No changes greyoak can write: the live database differs from what the migrations build at 183eb85141bf only in what it does not generate (above); no file written"])
-            #expect(result.stderr == "WARN  [greyoak.autogenerate] NOT GENERATED: create view strong_buys by hand; greyoak generates tables, columns, types, sequences, constraints and indexes only\n")
+            #expect(result.stderr == "WARN  [greyoak.autogenerate] NOT GENERATED: create materialized view strong_buys by hand; greyoak generates tables, views, columns, types, sequences, constraints and indexes only\n")
             #expect(try FileManager.default.contentsOfDirectory(atPath: migrations.path).filter { $0.hasSuffix(".sql") }.count == 1)
 
             try db.query("ALTER TABLE scores ADD COLUMN note text")
             try await db.succeed("db", "revision", "--autogenerate", "-m", "note", "--rev-id", "r1", migrations: migrations.path)
             let text = try String(contentsOfFile: migrations.path + "/r1_note.sql", encoding: .utf8)
-            #expect(text.contains("-- NOT GENERATED: create view strong_buys by hand"))
+            #expect(text.contains("-- NOT GENERATED: create materialized view strong_buys by hand"))
             #expect(text.contains("ALTER TABLE scores ADD COLUMN note text;"))
         }
     }

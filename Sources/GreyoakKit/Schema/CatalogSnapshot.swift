@@ -16,9 +16,10 @@ public struct CatalogSnapshot: Equatable, Sendable {
     }
 
     /// The catalog as sentences' parts: the shapes `db verify` has always printed, plus
-    /// sequences, domains, identity and generated columns.
+    /// view definitions, sequences, domains, identity and generated columns.
     public init(_ catalog: SchemaCatalog) {
         for (name, kind) in catalog.otherRelations { objects["relation \(name)"] = kind }
+        for view in catalog.views.values { objects["view \(view.name)"] = view.definition }
         for table in catalog.tables.values {
             objects["relation \(table.name)"] = table.partitionKey == nil ? "table" : "partitioned table"
             for column in table.columns {

@@ -85,9 +85,30 @@ extension SchemaCatalog {
             """, [schema]).column where catalog.enums[name] == nil {
             catalog.enums[name] = []
         }
+        try readViews(connection, schema: schema, relation: relation, into: &catalog)
         try readDomains(connection, schema: schema, into: &catalog)
         try readSequences(connection, schema: schema, relation: relation, ignored: ignored, into: &catalog)
         return catalog
+    }
+
+    private static func readViews(_ connection: Connection, schema: String, relation: String,
+                                  into catalog: inout SchemaCatalog) throws {
+        for row in try connection.execute("""
+            SELECT c.relname, pg_get_viewdef(c.oid, true)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind = 'v' AND \(relation)
+            """, [schema]).rows {
+            catalog.views[row[0]!] = View(name: row[0]!, definition: row[1]!, dependsOn: [])
+        }
+        for row in try connection.execute("""
+            SELECT DISTINCT c.relname, t.relname
+            FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass
+            JOIN pg_class t ON t.oid = d.refobjid
+            WHERE c.relkind = 'v' AND t.oid <> c.oid AND t.relnamespace = c.relnamespace AND \(relation)
+            """, [schema]).rows {
+            catalog.views[row[0]!]?.dependsOn.insert(row[1]!)
+        }
     }
 
     private static func readDomains(_ connection: Connection, schema: String, into catalog: inout SchemaCatalog) throws {

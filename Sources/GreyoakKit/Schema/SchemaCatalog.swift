@@ -76,9 +76,19 @@ public struct SchemaCatalog: Equatable, Sendable {
         public var checks: [String: String]
     }
 
+    public struct View: Equatable, Sendable {
+        public var name: String
+        /// `pg_get_viewdef`: the query, as the server prints it.
+        public var definition: String
+        /// The tables and views of the schema it reads.
+        public var dependsOn: Set<String>
+    }
+
     public var tables: [String: Table] = [:]
-    /// Views, materialized views and foreign tables: name to kind. Compared, not generated.
+    /// Views, materialized views and foreign tables: name to kind.
     public var otherRelations: [String: String] = [:]
+    /// Plain views (materialized views and foreign tables are compared by kind only).
+    public var views: [String: View] = [:]
     public var sequences: [String: Sequence] = [:]
     /// Enum types and their labels in sort order.
     public var enums: [String: [String]] = [:]
@@ -87,7 +97,7 @@ public struct SchemaCatalog: Equatable, Sendable {
     public var keywords: Set<String> = []
 
     public static func == (a: SchemaCatalog, b: SchemaCatalog) -> Bool {
-        a.tables == b.tables && a.otherRelations == b.otherRelations && a.sequences == b.sequences
+        a.tables == b.tables && a.otherRelations == b.otherRelations && a.views == b.views && a.sequences == b.sequences
             && a.enums == b.enums && a.domains == b.domains
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The statements that turn the schema `from` into the schema `to`.
 ///
 /// Ordered by dependency: first what must go before anything else can change (foreign keys,
@@ -23,6 +25,9 @@ public struct SchemaDiff {
     private var sequencesDropped: Set<String> = []
     /// Enums that are made anew (``rebuildEnum(_:old:new:)``) rather than given new values.
     private var enumsToRebuild: Set<String> = []
+    /// Views dropped first and made last: new or changed ones, and those that read a table
+    /// whose columns change (PostgreSQL refuses to change a column a view reads).
+    private var viewsToDrop: Set<String> = [], viewsToCreate: Set<String> = []
 
     public init(from: SchemaCatalog, to: SchemaCatalog) {
         self.from = from
@@ -46,6 +51,23 @@ public struct SchemaDiff {
             return keysChanged || typesChanged
         })
 
+        let reshaped = Set(keptTables.filter { name in
+            from.tables[name]!.columns.contains { column in
+                guard let other = to.tables[name]!.column(column.name) else { return true }
+                return other.type != column.type || other.generatedExpression != column.generatedExpression
+                    || enumsToRebuild.contains(Self.enumName(column.type))
+            }
+        } + droppedTables)
+        var dropping = Set(from.views.values.filter { to.views[$0.name] != $0 || !$0.dependsOn.isDisjoint(with: reshaped) }.map(\.name))
+        while true {
+            let more = dropping.union(from.views.values.filter { !$0.dependsOn.isDisjoint(with: dropping) }.map(\.name))
+            if more == dropping { break }
+            dropping = more
+        }
+        viewsToDrop = dropping
+        viewsToCreate = Set(to.views.keys.filter { from.views[$0] == nil || dropping.contains($0) })
+
+        dropViews()
         for name in partitions.sorted() where from.tables[name] != to.tables[name] {
             add(nil, ["NOT GENERATED: partition \(name) differs; write its CREATE TABLE … PARTITION OF, ATTACH or DETACH by hand"])
         }
@@ -65,6 +87,7 @@ public struct SchemaDiff {
         addForeignKeys()
         setSequenceOwners()
         createIndexes()
+        createViews()
         dropUnusedTypesAndSequences()
     }
 
@@ -108,11 +131,39 @@ public struct SchemaDiff {
         }
     }
 
+    /// Dependents first.
+    private mutating func dropViews() {
+        for name in Self.dependenciesFirst(viewsToDrop, from).reversed() { add("DROP VIEW \(q(name))") }
+    }
+
+    /// Dependencies first.
+    private mutating func createViews() {
+        for name in Self.dependenciesFirst(viewsToCreate, to) {
+            var query = to.views[name]!.definition.trimmingCharacters(in: .whitespacesAndNewlines)
+            if query.hasSuffix(";") { query.removeLast() }
+            add("CREATE VIEW \(q(name)) AS\n\(query)")
+        }
+    }
+
+    /// `names` ordered so that a view comes after the views it reads (PostgreSQL allows no cycle).
+    private static func dependenciesFirst(_ names: Set<String>, _ catalog: SchemaCatalog) -> [String] {
+        var ordered: [String] = [], placed: Set<String> = []
+        var pending = names.sorted()
+        while !pending.isEmpty {
+            let ready = pending.filter { catalog.views[$0]!.dependsOn.subtracting(placed).isDisjoint(with: names) }
+            let next = ready.isEmpty ? pending : ready  // unreachable without a cycle; never loop forever
+            ordered += next
+            placed.formUnion(next)
+            pending.removeAll { placed.contains($0) }
+        }
+        return ordered
+    }
+
     private mutating func noteOtherRelations() {
         for name in Set(from.otherRelations.keys).union(to.otherRelations.keys).sorted()
-        where from.otherRelations[name] != to.otherRelations[name] {
+        where from.otherRelations[name] != to.otherRelations[name] && (from.otherRelations[name] ?? to.otherRelations[name]) != "view" {
             let what = to.otherRelations[name].map { "create \($0) \(name)" } ?? "drop \(from.otherRelations[name]!) \(name)"
-            add(nil, ["NOT GENERATED: \(what) by hand; greyoak generates tables, columns, types, sequences, constraints and indexes only"])
+            add(nil, ["NOT GENERATED: \(what) by hand; greyoak generates tables, views, columns, types, sequences, constraints and indexes only"])
         }
     }
 
