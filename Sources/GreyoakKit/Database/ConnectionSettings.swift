@@ -13,6 +13,12 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
     public let source: Source
     /// Passwords we know of, scrubbed from every libpq message before it is shown.
     let secrets: [String]
+    /// The `application_name` of the connection (`greyoak migrator`, `greyoak writer 2`), so
+    /// that a DBA can tell greyoak's sessions apart in `pg_stat_activity`.
+    public private(set) var applicationName = "greyoak"
+    /// Server settings sent in the startup packet (`lock_timeout`): they become the session's
+    /// defaults, so a `RESET` inside a migration returns to them rather than undoing them.
+    public private(set) var startupSettings: [String: String] = [:]
 
     public enum Source: String, Sendable {
         case flag = "--database-url"
@@ -40,6 +46,20 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
         for range in RedactedURL.passwordRanges(in: conninfo) where !range.isEmpty { secrets.append(String(conninfo[range])) }
         if let password = environment["PGPASSWORD"], !password.isEmpty { secrets.append(password) }
         self.secrets = secrets
+    }
+
+    /// The same target for one part of greyoak: `application_name` becomes `greyoak <part>`.
+    public func named(_ part: String) -> ConnectionSettings {
+        var copy = self
+        copy.applicationName = "greyoak \(part)"
+        return copy
+    }
+
+    /// The same target with a server setting as the session's default (see ``startupSettings``).
+    public func setting(_ name: String, to value: String) -> ConnectionSettings {
+        var copy = self
+        copy.startupSettings[name] = value
+        return copy
     }
 
     /// The target with any password replaced by `***`.

@@ -31,7 +31,7 @@ enum Main {
         let text: String
         switch error {
         case let error as MigrationFailure:
-            (status, text) = (GreyoakError.Code.failure.exitStatus, error.description)
+            (status, text) = (error.code.exitStatus, error.description)
         case let error as MigrationFileError:
             (status, text) = (GreyoakError.Code.failure.exitStatus, error.description)
         case is GreyoakError, is PostgresError:
