@@ -30,11 +30,12 @@ public enum DatabaseBackup {
                          hint: "fix the backup directory (or leave out --backup) and run the same command again")
         }
 
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw failed("cannot create the directory: \(error.localizedDescription)")
+        // Only the last component is created (0700): a mistyped parent should fail, not grow a tree.
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            guard mkdir(directory, 0o700) == 0 else { throw failed("cannot create \(directory): \(String(cString: strerror(errno)))") }
+        } else if !isDirectory.boolValue {
+            throw failed("\(directory) is not a directory")
         }
         // Created here with 0600 before pg_dump opens it, so the rows are never readable by others.
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)

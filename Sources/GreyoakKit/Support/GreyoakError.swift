@@ -19,6 +19,7 @@ public struct GreyoakError: Error, CustomStringConvertible, Sendable {
         public static let drift = Code(name: "drift", exitStatus: 8)
         public static let invalidInput = Code(name: "invalid input", exitStatus: 9)
         public static let databaseError = Code(name: "database error", exitStatus: 10)
+        public static let planRefused = Code(name: "plan refused by --fail-on", exitStatus: 11)
     }
 
     public var code: Code
