@@ -46,7 +46,9 @@ public struct StatementLocks: Sendable, Equatable {
                 result.lock(tokens.name(after: on), .shareRowExclusive)
             }
             // A new table's REFERENCES lock the referenced tables.
-            for position in tokens.positions(of: "REFERENCES") { result.lock(tokens.name(after: position), .shareRowExclusive) }
+            for position in tokens.positions(of: "REFERENCES") {
+                result.lock(tokens.identifier(position + 1, atAnyDepth: true), .shareRowExclusive)
+            }
         case "DROP":
             if tokens.word(1) == "TABLE" || tokens.word(1) == "MATERIALIZED" {
                 for name in tokens.names(from: tokens.skipping(["TABLE", "MATERIALIZED", "VIEW", "IF", "EXISTS"], from: 1)) {
@@ -207,9 +209,9 @@ struct SQLTokens {
 
     func words(_ range: Range<Int>) -> [String] { range.compactMap { word($0) } }
 
-    /// The identifier at `index`.
-    func identifier(_ index: Int) -> String? {
-        guard tokens.indices.contains(index), tokens[index].depth == 0,
+    /// The identifier at `index`; only at the top level unless `atAnyDepth`.
+    func identifier(_ index: Int, atAnyDepth: Bool = false) -> String? {
+        guard tokens.indices.contains(index), atAnyDepth || tokens[index].depth == 0,
               tokens[index].quoted || tokens[index].text.first?.isLetter == true || tokens[index].text.first == "_" else { return nil }
         return tokens[index].identifier
     }
