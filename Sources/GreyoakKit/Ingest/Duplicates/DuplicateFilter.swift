@@ -8,10 +8,7 @@ import Foundation
 /// A run with no candidates, the usual case, skips the check altogether. Past
 /// ``maxCandidates`` (a very large run on a saturated filter) it gives up and asks for the
 /// full check.
-///
-/// `@unchecked Sendable`: filled by the validator stage only, read by the pipeline after
-/// that stage has ended.
-final class DuplicateFilter: @unchecked Sendable {
+final class DuplicateFilter: @unchecked Sendable {  // filled by the validator stage only, read after it ended
     static let maxCandidates = 100_000
 
     private let filter = BlockedBloomFilter(bytes: 8 << 20)

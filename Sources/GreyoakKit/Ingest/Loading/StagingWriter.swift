@@ -5,10 +5,10 @@ import Logging
 /// One writer connection of an ingest: its own transaction, a temporary staging table fed
 /// by binary COPY, the duplicate check and the upsert into `scores`.
 ///
-/// `@unchecked Sendable` rule: `connection` and `failure` are touched only on `queue`
-/// (checked with `dispatchPrecondition`), so the libpq connection is used by one thread
-/// at a time; other threads talk to it only through `queue` and the ``input`` queue.
-final class StagingWriter: @unchecked Sendable {
+/// `connection` and `failure` are touched only on `queue` (checked with
+/// `dispatchPrecondition`), so the libpq connection is used by one thread at a time; other
+/// threads talk to it only through `queue` and the ``input`` queue.
+final class StagingWriter: @unchecked Sendable {  // the connection is used only on `queue` (see above)
     let index: Int
     /// COPY data from the validator; closing it ends the COPY. Replaced only by ``reopen()``,
     /// before the stages of the next attempt start.

@@ -1,4 +1,4 @@
-import CCSV
+internal import CCSV
 import Foundation
 
 /// Parses CSV with libcsv in strict mode into ``RecordBatch``es.
@@ -29,7 +29,7 @@ final class CSVRecordParser {
     private var headerCount = -1
     /// Input field index → ScoreColumn raw value, or -1 to drop the field; `headerCount`
     /// entries. A buffer, not an array: read per field with no retain and no bounds check.
-    private var columns = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+    private var columns: UnsafeMutablePointer<Int>
     private var batch: RecordBatch
     private var fieldIndex = 0
     private var line = 1
@@ -46,11 +46,21 @@ final class CSVRecordParser {
     private let splitsPlainLines: Bool
     /// Start and end offsets of the fields of the line being split: a buffer, not an array,
     /// so that the hot loop pays no exclusivity checks. A line with more fields goes to libcsv.
-    private let bounds = UnsafeMutablePointer<Int>.allocate(capacity: 2 * CSVRecordParser.maxSplitFields)
+    private let bounds: UnsafeMutablePointer<Int>
     private static let maxSplitFields = 128
 
     init(file: InputFile, fileIndex: Int, batchSize: Int, ignoreUnknownFields: Bool, splitsPlainLines: Bool = true,
          notices: @escaping (String) -> Void, emit: @escaping (RecordBatch) throws -> Void) throws {
+        // libcsv first, before any property is set: a throw from a fully initialised object
+        // would run `deinit`, which frees what it owns a second time.
+        let parser = UnsafeMutablePointer<csv_parser>.allocate(capacity: 1)
+        guard csv_init(parser, UInt8(CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL | CSV_EMPTY_IS_NULL)) == 0 else {
+            parser.deallocate()
+            throw GreyoakError(.failure, "cannot start the CSV parser")
+        }
+        // Large blocks: libcsv grows its field buffer in these steps.
+        csv_set_blk_size(parser, 1 << 16)
+        self.parser = parser
         self.splitsPlainLines = splitsPlainLines
         self.file = file
         self.fileIndex = fileIndex
@@ -59,13 +69,8 @@ final class CSVRecordParser {
         self.notices = notices
         self.emit = emit
         batch = RecordBatch(fileIndex: fileIndex, byLine: true, capacity: batchSize)
-        parser = .allocate(capacity: 1)
-        guard csv_init(parser, UInt8(CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL | CSV_EMPTY_IS_NULL)) == 0 else {
-            parser.deallocate()
-            throw GreyoakError(.failure, "cannot start the CSV parser")
-        }
-        // Large blocks: libcsv grows its field buffer in these steps.
-        csv_set_blk_size(parser, 1 << 16)
+        columns = .allocate(capacity: 1)
+        bounds = .allocate(capacity: 2 * Self.maxSplitFields)
     }
 
     deinit {
