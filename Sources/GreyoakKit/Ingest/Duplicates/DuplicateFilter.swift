@@ -13,7 +13,7 @@ final class DuplicateFilter: @unchecked Sendable {  // filled by the validator s
 
     private let filter = BlockedBloomFilter(bytes: 8 << 20)
     /// Candidate keys per writer: ticker, timestamp micros, mode index.
-    private(set) var candidates: [[(String, Int64, Int)]]
+    private(set) var candidates: [[(String, Int64, Mode)]]
     private(set) var overflowed = false
     private var candidateCount = 0
 
@@ -23,7 +23,7 @@ final class DuplicateFilter: @unchecked Sendable {  // filled by the validator s
 
     /// Records a key; remembers it as a candidate when the filter may have seen it.
     @inline(__always)
-    func insert(hash: UInt64, writer: Int, ticker: UnsafePointer<UInt8>, tickerLength: Int, date: Int64, mode: Int) {
+    func insert(hash: UInt64, writer: Int, ticker: UnsafePointer<UInt8>, tickerLength: Int, date: Int64, mode: Mode) {
         guard filter.insert(hash), !overflowed else { return }
         candidateCount += 1
         if candidateCount > Self.maxCandidates {

@@ -112,13 +112,13 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
     ///
     /// - Parameter candidates: The only keys that can be duplicates (from the validator's
     ///   ``DuplicateFilter``); `nil` means any key can, which costs a full `GROUP BY`.
-    func duplicates(policy: DuplicatePolicy, candidates: [(String, Int64, Int)]?, limit: Int) throws -> (groups: [DuplicateGroup], total: Int) {
+    func duplicates(policy: DuplicatePolicy, candidates: [(String, Int64, Mode)]?, limit: Int) throws -> (groups: [DuplicateGroup], total: Int) {
         if let candidates, candidates.isEmpty { return ([], 0) }
         return try onQueue { connection in
             var parameters: [String?] = []
             if let candidates {
                 func array(_ items: [String]) -> String { "{" + items.map { "\"\($0)\"" }.joined(separator: ",") + "}" }
-                parameters = [array(candidates.map(\.0)), array(candidates.map { String($0.1) }), array(candidates.map { ScoreValues.modes[$0.2] })]
+                parameters = [array(candidates.map(\.0)), array(candidates.map { String($0.1) }), array(candidates.map(\.2.name))]
             }
             let filter = candidates == nil ? "" : StagingSQL.candidateFilter
             if policy == .last {

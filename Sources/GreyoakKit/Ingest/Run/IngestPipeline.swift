@@ -102,8 +102,8 @@ public final class IngestPipeline {
         }
         summary.rowsRead = outcome.rowsRead
         summary.rejected = outcome.rejected
-        func finish(_ label: String) -> IngestSummary {
-            summary.outcome = label
+        func finish(_ outcome: IngestSummary.Outcome) -> IngestSummary {
+            summary.outcome = outcome
             summary.seconds = progress.snapshot.elapsed
             summary.rowsPerSecond = Double(summary.rowsRead) / max(summary.seconds, 1e-9)
             return summary
@@ -112,7 +112,7 @@ public final class IngestPipeline {
             writers.rollback()
             // A refused run loaded nothing, so a rejects file would only mislead.
             if let path = options.rejectsPath, options.maxErrors != nil { try? FileManager.default.removeItem(atPath: path) }
-            return IngestFailure(code: code, message: message, errors: errors, errorCount: count, summary: finish("rolled back"), hint: hint)
+            return IngestFailure(code: code, message: message, errors: errors, errorCount: count, summary: finish(.rolledBack), hint: hint)
         }
 
         if let fatal = outcome.fatal {
@@ -134,7 +134,7 @@ public final class IngestPipeline {
         if options.dryRun {
             summary.unchanged = 0
             logger.info("dry run: \(outcome.rowsRead - outcome.rejected) rows are valid; nothing was sent to the database")
-            return finish("dry run")
+            return finish(.dryRun)
         }
         if outcome.mode == .direct {
             summary.inserted = writers.stagedRows
@@ -160,13 +160,13 @@ public final class IngestPipeline {
     }
 
     /// Commits every writer, or rolls all back for `--no-commit`.
-    private func commit(_ writers: WriterPool, finish: (String) -> IngestSummary) throws -> IngestSummary {
+    private func commit(_ writers: WriterPool, finish: (IngestSummary.Outcome) -> IngestSummary) throws -> IngestSummary {
         if options.noCommit {
             writers.rollback()
-            return finish("rolled back (--no-commit)")
+            return finish(.rolledBackNoCommit)
         }
         progress.set(phase: "committing")
         try writers.commit()
-        return finish("committed")
+        return finish(.committed)
     }
 }
