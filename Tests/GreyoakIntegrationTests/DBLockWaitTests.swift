@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import GreyoakKit
 
@@ -42,22 +43,22 @@ import Testing
     /// bound would wait for the blocker and fail with 55P03.
     final class Readers: Sendable {
         struct Counts { var finished = 0; var timedOut = 0; var other: [String] = [] }
-        let counts = LockedBox(Counts())
-        let stopped = LockedBox(false)
+        let counts = Mutex(Counts())
+        let stopped = Mutex(false)
 
         func run(_ db: TestDatabase, lockTimeout: String) -> Task<Void, any Error> {
-            onThread { [counts, stopped] in
+            onThread { [self] in
                 let connection = try db.connect()
                 try connection.execute("SET application_name = 'reader'")
                 try connection.execute("SET lock_timeout = '\(lockTimeout)'")
-                while !stopped.value {
+                while !stopped.withLock({ $0 }) {
                     do {
                         try connection.execute("SELECT count(*) FROM scores")
-                        counts.mutate { $0.finished += 1 }
+                        counts.withLock { $0.finished += 1 }
                     } catch let error as PostgresError where error.sqlState == SQLState.lockNotAvailable {
-                        counts.mutate { $0.timedOut += 1 }
+                        counts.withLock { $0.timedOut += 1 }
                     } catch {
-                        counts.mutate { $0.other.append("\(error)") }
+                        counts.withLock { $0.other.append("\(error)") }
                     }
                     Thread.sleep(forTimeInterval: 0.05)
                 }
@@ -76,8 +77,8 @@ import Testing
             let readers = Readers()
             let reading = readers.run(db, lockTimeout: "4s")
             let result = try await db.greyoak("db", "upgrade", "head", "--ddl-lock-timeout", "500ms", migrations: migrations.path)
-            let duringMigration = readers.counts.value
-            readers.stopped.mutate { $0 = true }
+            let duringMigration = readers.counts.withLock { $0 }
+            readers.stopped.withLock { $0 = true }
             try await reading.value
             try await blocker.task.value
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// A session that holds a lock another session waits for, as `pg_stat_activity` shows it.
 public struct BlockingSession: Sendable, Equatable, CustomStringConvertible {
@@ -75,14 +76,18 @@ public final class BlockingSessionWatcher: Sendable {
         var seen: [BlockingSession] = []
         var stopped = false
     }
-    private let state = LockedBox(State())
+    /// Shared with the thread, which must not keep the watcher itself alive.
+    private final class Shared: Sendable {
+        let state = Mutex(State())
+    }
+    private let shared = Shared()
     private let finished = DispatchSemaphore(value: 0)
 
     /// Starts watching on a new connection; if that connection fails, the watcher notes it
     /// in the log and sees nothing (greyoak's own lock waits stay bounded either way).
     public init(settings: ConnectionSettings, logger: Logger) {
         let settings = settings.named("lock watcher")
-        let state = self.state, finished = self.finished
+        let shared = self.shared, finished = self.finished
         let thread = Thread {
             defer { finished.signal() }
             let connection: Connection
@@ -93,10 +98,10 @@ public final class BlockingSessionWatcher: Sendable {
                 return
             }
             defer { connection.close() }
-            while !state.value.stopped {
-                let waiting = state.value.waiting
+            while !shared.state.withLock({ $0.stopped }) {
+                let waiting = shared.state.withLock { $0.waiting }
                 if !waiting.isEmpty, let found = try? BlockingSessions.blocking(waiting, on: connection), !found.isEmpty {
-                    state.mutate { $0.seen = found }
+                    shared.state.withLock { $0.seen = found }
                 }
                 Thread.sleep(forTimeInterval: 0.1)
             }
@@ -106,19 +111,22 @@ public final class BlockingSessionWatcher: Sendable {
     }
 
     /// Sets the backends to watch.
-    public func watch(_ pids: [Int32]) { state.mutate { $0.waiting = pids } }
+    public func watch(_ pids: [Int32]) { shared.state.withLock { $0.waiting = pids } }
 
     /// The blockers seen most recently since the last call, and forgets them.
     public func takeBlockers() -> [BlockingSession] {
-        var taken: [BlockingSession] = []
-        state.mutate { taken = $0.seen; $0.seen = [] }
-        return taken
+        shared.state.withLock { state in
+            defer { state.seen = [] }
+            return state.seen
+        }
     }
 
     /// Stops the thread and closes its connection; safe to call more than once.
     public func stop() {
-        var first = false
-        state.mutate { first = !$0.stopped; $0.stopped = true }
+        let first = shared.state.withLock { state in
+            defer { state.stopped = true }
+            return !state.stopped
+        }
         if first { finished.wait() }
     }
 

@@ -1,66 +1,9 @@
 import Foundation
 
-/// Where a row came from, for messages: a CSV line or a JSON record's index.
-public enum RowLocation: Sendable, Equatable, Comparable, CustomStringConvertible {
-    /// 1-based physical line where the CSV record starts (the header is line 1).
-    case line(Int)
-    /// 1-based index of the object in a JSON array, or of the line in an NDJSON file.
-    case record(Int)
-    /// The file as a whole.
-    case file
-
-    public var description: String {
-        switch self {
-        case let .line(n): "\(n)"
-        case let .record(n): "record \(n)"
-        case .file: ""
-        }
-    }
-
-    var ordinal: Int {
-        switch self {
-        case let .line(n), let .record(n): n
-        case .file: 0
-        }
-    }
-}
-
-/// One rejected row or unreadable input, said the way the README promises:
-/// `FILE:LINE: column COL: value "V": RULE`.
-public struct RowError: Error, Sendable, CustomStringConvertible {
-    public var file: String
-    /// Index of the file in the run, for ordering.
-    public var fileIndex: Int
-    public var location: RowLocation
-    public var column: String?
-    public var value: String?
-    public var rule: String
-    /// Errors that make the rest of the input unreadable refuse the run whatever --max-errors says.
-    public var isFatal = false
-
-    public var description: String {
-        var text = file
-        if location != .file { text += ":\(location)" }
-        text += ":"
-        if let column { text += " column \(column):" }
-        if let value { text += " value \"\(Self.show(value))\":" }
-        return text + " \(rule)"
-    }
-
-    /// Keeps a value printable and short: JSON's escapes, at most 80 characters.
-    static func show(_ value: String) -> String {
-        let shown = JSONValue.quote(String(value.unicodeScalars.prefix(80)))
-        return String(shown.dropFirst().dropLast()) + (value.unicodeScalars.count > 80 ? "…" : "")
-    }
-}
-
 /// Records on their way from a parser to the validator: every field of a record in
 /// ``ScoreColumn`` order as a byte range in one buffer, NUL-terminated so that C number
 /// parsing can read it in place. Absent and NULL fields have a start of -1.
-///
-/// Owned by one stage at a time (the parser fills it, hands it on through a
-/// ``BoundedQueue``, and never touches it again), which makes `@unchecked Sendable` true.
-final class RecordBatch: @unchecked Sendable {
+final class RecordBatch: @unchecked Sendable {  // one owner at a time: the parser hands it on, then never touches it
     static let width = ScoreColumn.allCases.count
 
     let fileIndex: Int

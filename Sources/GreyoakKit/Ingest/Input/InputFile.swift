@@ -1,15 +1,5 @@
 import Foundation
 
-/// The formats `greyoak ingest` reads.
-public enum InputFormat: String, Sendable, CaseIterable {
-    /// RFC 4180 CSV with a header row naming the columns.
-    case csv
-    /// A JSON array of score objects, or the API's `{"stocks": [...]}` wrapper.
-    case json
-    /// One JSON object per line (`.ndjson`, `.jsonl`).
-    case ndjson
-}
-
 /// One input to read: a file (maybe gzipped) or standard input.
 public struct InputFile: Sendable, Equatable {
     /// What messages call it: the path as given, or `<stdin>`.
@@ -85,5 +75,12 @@ public struct InputFile: Sendable, Equatable {
         case "ndjson", "jsonl": return (.ndjson, gzipped)
         default: return nil
         }
+    }
+}
+
+extension InputFile {
+    /// Where the `ordinal`th row of this file is: a CSV line, or a JSON record.
+    func location(_ ordinal: Int) -> RowLocation {
+        format == .csv ? .line(ordinal) : .record(ordinal)
     }
 }
