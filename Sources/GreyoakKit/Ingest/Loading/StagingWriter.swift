@@ -102,6 +102,9 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
         }
     }
 
+    /// The server process of the connection, 0 without one.
+    var backendPID: Int32 { queue.sync { connection?.backendPID ?? 0 } }
+
     /// Waits for the COPY to end and returns its error, if any.
     func waitForLoad() -> (any Error)? {
         queue.sync { failure }

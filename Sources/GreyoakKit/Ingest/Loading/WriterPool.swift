@@ -26,11 +26,13 @@ final class WriterPool {
 
     private func makeWriters(_ count: Int) -> [StagingWriter] {
         let writers = (0..<count).map { StagingWriter(index: $0) }
-        for writer in writers { writer.prepare(settings: settings, logger: logger) }
+        for writer in writers { writer.prepare(settings: settings.named("writer \(writer.index + 1)"), logger: logger) }
         return writers
     }
 
     var count: Int { writers.count }
+    /// The writers' server processes, for the lock watcher.
+    var backendPIDs: [Int32] { writers.map(\.backendPID) }
     /// Rows the writers' COPYs took, after `--on-duplicate last` removed repeats.
     var stagedRows: Int { writers.reduce(0) { $0 + $1.stagedRows } }
 

@@ -42,12 +42,15 @@ public final class IngestPipeline {
         var summary = IngestSummary()
         summary.files = files.count
 
+        // Every lock wait of the load (the load lock, rows and tables) ends after
+        // --lock-timeout: lock_timeout is each session's default from its startup packet.
+        let bounded = settings.setting("lock_timeout", to: "\(Int((options.lockTimeout * 1000).rounded()))ms")
         // The coordinator connects first: on a server with few free connections it must get
         // one, while the run can do with fewer writers than asked for.
-        let coordinator = try Connection(settings, logger: logger)
+        let coordinator = try Connection(bounded.named("coordinator"), logger: logger)
         defer { coordinator.close() }
         // Writers connect while the coordinator checks the gate; none writes before it passed.
-        let writers = WriterPool(count: options.dryRun ? 0 : options.writers, settings: settings, logger: logger)
+        let writers = WriterPool(count: options.dryRun ? 0 : options.writers, settings: bounded, logger: logger)
         defer { writers.close() }
         // The gate: nothing is read before the database is known to be at head.
         if options.autoMigrate {
@@ -58,13 +61,26 @@ public final class IngestPipeline {
         try writers.connect()
         summary.writers = writers.count
 
-        // Standard input cannot be read twice, so only files may try the direct path.
-        if !options.dryRun, files.allSatisfy({ $0.path != nil }),
-           let summary = try load(coordinator, writers: writers, summary: summary, allowDirect: true) {
-            return summary
+        // Who blocks the coordinator or a writer is only visible while it waits.
+        let watcher = BlockingSessionWatcher(settings: settings, logger: logger)
+        watcher.watch([coordinator.backendPID] + writers.backendPIDs)
+        defer { watcher.stop() }
+        do {
+            // Standard input cannot be read twice, so only files may try the direct path.
+            if !options.dryRun, files.allSatisfy({ $0.path != nil }),
+               let summary = try load(coordinator, writers: writers, summary: summary, allowDirect: true) {
+                return summary
+            }
+            try writers.reopen()
+            return try load(coordinator, writers: writers, summary: summary, allowDirect: false)!
+        } catch let error as PostgresError where error.sqlState == SQLState.lockNotAvailable {
+            writers.rollback()
+            let blockers = watcher.takeBlockers()
+            throw GreyoakError(.lockTimeout, """
+                nothing was loaded: a lock was not obtained within --lock-timeout \(options.lockTimeout) s \
+                (\(error.activity ?? "loading")); \(BlockingSessions.describe(blockers))
+                """, hint: BlockingSessions.hint(blockers) + ", or raise --lock-timeout")
         }
-        try writers.reopen()
-        return try load(coordinator, writers: writers, summary: summary, allowDirect: false)!
     }
 
     /// A dry run's second pass, when its first one screened keys that may repeat: the input
