@@ -18,24 +18,10 @@ import Testing
         return migrations
     }
 
-    /// Starts a session (application_name `report-query`) that reads scores in a transaction
-    /// and keeps it open for `seconds`; returns once it holds its ACCESS SHARE lock.
-    static func startBlocker(_ db: TestDatabase, seconds: Double) async throws -> (pid: String, task: Task<Void, any Error>) {
-        let task = onThread {
-            let connection = try db.connect()
-            try connection.execute("SET application_name = 'report-query'")
-            _ = try? connection.execute("BEGIN; SELECT count(*) FROM scores; SELECT pg_sleep(\(seconds)); COMMIT")
-        }
-        for _ in 0..<200 {
-            let pids = try db.column("""
-                SELECT a.pid::text FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid
-                WHERE a.application_name = 'report-query' AND l.relation = 'scores'::regclass AND l.granted
-                """)
-            if let pid = pids.first { return (pid, task) }
-            try await Task.sleep(nanoseconds: 50_000_000)
-        }
-        task.cancel()
-        throw GreyoakError(.failure, "the blocking session never took its lock")
+    /// A `report-query` session that reads scores in a transaction kept open for `seconds`.
+    static func startBlocker(_ db: TestDatabase, seconds: Double) async throws -> Blocker {
+        try await Blocker.start(db, sql: "BEGIN; SELECT count(*) FROM scores; SELECT pg_sleep(\(seconds)); COMMIT",
+                                held: "l.relation = 'scores'::regclass AND l.granted")
     }
 
     /// Readers of scores, one query after another until stopped, each with its own
@@ -101,10 +87,9 @@ import Testing
             let migrations = try await Self.prepare(db, transactional: transactional)
             defer { migrations.remove() }
             let blocker = try await Self.startBlocker(db, seconds: 30)
-            defer { blocker.task.cancel() }
             let result = try await db.greyoak("db", "upgrade", "head", "--ddl-lock-timeout", "300ms", "--ddl-retries", "2",
                                               migrations: migrations.path)
-            try db.query("SELECT pg_terminate_backend(\(blocker.pid))")
+            try await blocker.end(db)
 
             #expect(result.status == 6, "\(result)")
             #expect(result.stderr.contains("canceling statement due to lock timeout (SQLSTATE 55P03)"), "\(result)")
@@ -129,10 +114,9 @@ import Testing
                                                     upgrade: "RESET lock_timeout;\nALTER TABLE scores ADD COLUMN confidence FLOAT;")
             defer { migrations.remove() }
             let blocker = try await Self.startBlocker(db, seconds: 30)
-            defer { blocker.task.cancel() }
             let result = try await db.greyoak("db", "upgrade", "head", "--ddl-lock-timeout", "300ms", "--ddl-retries", "1",
                                               migrations: migrations.path, timeout: 25)
-            try db.query("SELECT pg_terminate_backend(\(blocker.pid))")
+            try await blocker.end(db)
             #expect(result.status == 6, "\(result)")
             #expect(result.stderr.contains("each waiting at most 400ms for a lock"), "\(result)")
             #expect(try db.versionRows() == [Self.initial])
@@ -152,16 +136,6 @@ import Testing
             try await db.succeed("db", "upgrade", "head", migrations: migrations.path)
             #expect(try db.column("SELECT application_name FROM seen WHERE me") == ["greyoak migrator"])
             #expect(try db.column("SELECT application_name FROM seen WHERE NOT me").contains("greyoak lock watcher"))
-        }
-    }
-}
-
-/// Runs blocking work (a libpq call that waits on a lock) on a thread of its own: on Swift's
-/// cooperative pool it would hold one of its few threads and starve the other tests.
-func onThread(_ body: @escaping @Sendable () throws -> Void) -> Task<Void, any Error> {
-    Task {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            Thread { continuation.resume(with: Result { try body() }) }.start()
         }
     }
 }

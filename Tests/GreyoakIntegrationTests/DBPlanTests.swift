@@ -142,23 +142,11 @@ import Testing
             defer { migrations.remove() }
             try await Self.prepare(db, migrations)
             let catalogBefore = try db.query("SELECT relname, relfilenode::text FROM pg_class WHERE relnamespace = 'public'::regnamespace ORDER BY 1")
-            let holder = onThread {
-                let connection = try db.connect()
-                try connection.execute("SET application_name = 'holder'")
-                _ = try? connection.execute("BEGIN; LOCK TABLE scores IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(20); COMMIT")
-            }
-            var holderPID: String?
-            for _ in 0..<200 where holderPID == nil {
-                holderPID = try db.column("""
-                    SELECT a.pid::text FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid
-                    WHERE a.application_name = 'holder' AND l.mode = 'AccessExclusiveLock' AND l.granted
-                    """).first
-                if holderPID == nil { try await Task.sleep(nanoseconds: 50_000_000) }
-            }
-            let pid = try #require(holderPID)
+            let holder = try await Blocker.start(db, name: "holder",
+                                                 sql: "BEGIN; LOCK TABLE scores IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(20); COMMIT",
+                                                 held: "l.mode = 'AccessExclusiveLock' AND l.granted")
             let result = try await CLI.run(["db", "plan"], databaseURL: db.url, migrations: migrations.path, timeout: 15)
-            try db.query("SELECT pg_terminate_backend(\(pid))")
-            try await holder.value
+            try await holder.end(db)
 
             #expect(result.status == 0, "\(result)")
             #expect(result.lines.first == "upgrade 7a0000000000 -> 7a0000000001, case 01")

@@ -5,24 +5,10 @@ import Testing
 /// Every lock wait of a load ends after --lock-timeout, with nothing loaded and the blocking
 /// session named.
 @Suite struct IngestLockWaitTests {
-    /// A session (`report-query`) that locks one row of scores and keeps its transaction
-    /// open until it is terminated.
-    static func lockRow(_ db: TestDatabase, ticker: String) async throws -> (pid: String, task: Task<Void, any Error>) {
-        let task = onThread {
-            let connection = try db.connect()
-            try connection.execute("SET application_name = 'report-query'")
-            _ = try? connection.execute("BEGIN; SELECT * FROM scores WHERE ticker = '\(ticker)' FOR UPDATE; SELECT pg_sleep(30); COMMIT")
-        }
-        for _ in 0..<200 {
-            if let pid = try db.column("""
-                SELECT a.pid::text FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid
-                WHERE a.application_name = 'report-query' AND l.relation = 'scores'::regclass AND l.mode = 'RowShareLock'
-                """).first {
-                return (pid, task)
-            }
-            try await Task.sleep(nanoseconds: 50_000_000)
-        }
-        throw GreyoakError(.failure, "the row lock was never taken")
+    /// A `report-query` session that locks one row of scores and keeps its transaction open.
+    static func lockRow(_ db: TestDatabase, ticker: String) async throws -> Blocker {
+        try await Blocker.start(db, sql: "BEGIN; SELECT * FROM scores WHERE ticker = '\(ticker)' FOR UPDATE; SELECT pg_sleep(30); COMMIT",
+                                held: "l.relation = 'scores'::regclass AND l.mode = 'RowShareLock'")
     }
 
     @Test(arguments: [1, 2]) func aLockedRowEndsTheLoadAfterTheTimeoutWithNothingLoaded(writers: Int) async throws {
@@ -41,9 +27,8 @@ import Testing
                 ScoreRecord.valid(ticker: $0).with(["risk_penalty": "5", "final_score": "65"])
             }))
             let blocker = try await Self.lockRow(db, ticker: "LCK7")
-            defer { blocker.task.cancel() }
             let result = try await IngestCLI.ingest(db, [changed, "--lock-timeout", "1", "--writers", String(writers)], timeout: 30)
-            try db.query("SELECT pg_terminate_backend(\(blocker.pid))")
+            try await blocker.end(db)
 
             #expect(result.status == 6, "\(result)")
             #expect(result.stderr.contains("nothing was loaded: a lock was not obtained within --lock-timeout 1.0 s"), "\(result)")
@@ -68,14 +53,13 @@ import Testing
                 ScoreRecord.valid(ticker: "APP\($0)").with(["risk_penalty": "5", "final_score": "65"])
             }))
             let blocker = try await Self.lockRow(db, ticker: "APP3")
-            defer { blocker.task.cancel() }
             async let load = IngestCLI.ingest(db, [changed, "--lock-timeout", "20", "--writers", "2"], timeout: 40)
             var names: Set<String> = []
             for _ in 0..<200 where !names.isSuperset(of: ["greyoak coordinator", "greyoak writer 1", "greyoak writer 2", "greyoak lock watcher"]) {
                 names.formUnion(try db.column("SELECT application_name FROM pg_stat_activity WHERE datname = current_database()"))
                 try await Task.sleep(nanoseconds: 50_000_000)
             }
-            try db.query("SELECT pg_terminate_backend(\(blocker.pid))")
+            try await blocker.end(db)
             let result = try await load
             #expect(result.status == 0, "\(result)")
             #expect(names.isSuperset(of: ["greyoak coordinator", "greyoak writer 1", "greyoak writer 2", "greyoak lock watcher"]), "\(names)")
