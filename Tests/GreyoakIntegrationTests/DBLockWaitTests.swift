@@ -123,6 +123,24 @@ import Testing
         }
     }
 
+    /// CREATE INDEX CONCURRENTLY waits for every older transaction; cancelled by the lock
+    /// timeout it leaves an invalid index, which the retry drops before building it again.
+    @Test func concurrentIndexRetriesAfterDroppingTheInvalidIndexItLeft() async throws {
+        try await withTestDatabase { db in
+            let migrations = try await Self.prepare(db, transactional: false,
+                                                    upgrade: "CREATE INDEX CONCURRENTLY idx_scores_as_of ON scores (as_of);")
+            defer { migrations.remove() }
+            let blocker = try await Self.startBlocker(db, seconds: 4)
+            let result = try await db.greyoak("db", "upgrade", "head", "--ddl-lock-timeout", "500ms", migrations: migrations.path)
+            try await blocker.task.value
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stderr.contains("statement cancelled, retry 1 of 10"), "\(result)")
+            #expect(result.stderr.contains("dropping the invalid index idx_scores_as_of that the timed-out attempt left"), "\(result)")
+            #expect(try db.versionRows() == ["6a0000000001"])
+            #expect(try db.column("SELECT indisvalid::text FROM pg_index WHERE indexrelid = to_regclass('idx_scores_as_of')") == ["true"])
+        }
+    }
+
     /// The migration itself records who is connected while it runs (the watcher connects
     /// as the run starts, so the migration sleeps a moment first).
     @Test func migratorSessionsSayWhatTheyAre() async throws {

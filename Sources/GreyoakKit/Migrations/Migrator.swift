@@ -170,7 +170,12 @@ public final class Migrator {
                 // Statement by statement: the ones that ran stay, so only the one that timed out runs again.
                 let statements = migration.statements(upgrade: step.isUpgrade)
                 for index in statements.indices {
-                    try retryingLockTimeouts(step) { try execute(step, only: index) }
+                    var attempt = 0
+                    try retryingLockTimeouts(step) {
+                        if attempt > 0 { try dropInvalidIndex(left: statements[index], step: step, index: index) }
+                        attempt += 1
+                        try execute(step, only: index)
+                    }
                 }
                 try connection.transaction(record)
             }
@@ -206,7 +211,7 @@ public final class Migrator {
                 }
                 retries += 1
                 let delay = lockPolicy.delay(beforeRetry: retries)
-                let rolledBack = step.migration.transactional ? "rolled back" : "statement not run"
+                let rolledBack = step.migration.transactional ? "rolled back" : "statement cancelled"
                 logger.warning("""
                     lock timeout (\(timeout)) at \(step.migration.path):\(failure.statement.line), \
                     \(BlockingSessions.describe(blockers)); \(rolledBack), retry \(retries) of \(lockPolicy.retries) \
@@ -214,6 +219,25 @@ public final class Migrator {
                     """)
                 Thread.sleep(forTimeInterval: delay)
             }
+        }
+    }
+
+    /// A `CREATE INDEX CONCURRENTLY` cancelled by `lock_timeout` (it waits for every older
+    /// transaction) leaves an INVALID index of its name, and running it again would fail
+    /// with "already exists": drop that index first. Its own lock wait is bounded and retried
+    /// like the statement's.
+    private func dropInvalidIndex(left statement: SQLSplitter.Statement, step: MigrationStep, index: Int) throws {
+        guard statement.text.range(of: "CONCURRENTLY", options: .caseInsensitive) != nil,
+              let name = StatementLocks.classify(statement.text).builds.first, !name.hasPrefix("an index on ") else { return }
+        let quoted = "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        do {
+            let invalid = try connection.execute("SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)", [quoted])
+            guard invalid.column.first == "t" else { return }
+            logger.info("dropping the invalid index \(name) that the timed-out attempt left")
+            try connection.execute("DROP INDEX CONCURRENTLY IF EXISTS \(quoted)")
+        } catch {
+            throw MigrationFailure(step: step, statementIndex: index, statementCount: step.migration.statements(upgrade: step.isUpgrade).count,
+                                   statement: statement, error: error.during("dropping the invalid index \(name) a timed-out attempt left"))
         }
     }
 
