@@ -141,6 +141,21 @@ import Testing
         }
     }
 
+    /// greyoak's lock_timeout joins the user's own startup options rather than replacing them.
+    @Test func userStartupOptionsAreKept() async throws {
+        try await withTestDatabase { db in
+            let migrations = try await Self.prepare(db, upgrade: """
+                CREATE TABLE settings_seen AS SELECT current_setting('work_mem') AS work_mem, current_setting('lock_timeout') AS lock_timeout,
+                       (SELECT reset_val FROM pg_settings WHERE name = 'lock_timeout') AS session_default;
+                """)
+            defer { migrations.remove() }
+            let url = db.url + (db.url.contains("?") ? "&" : "?") + "options=-c%20work_mem%3D12MB"
+            let result = try await CLI.run(["db", "upgrade", "head", "--ddl-lock-timeout", "1500ms"], databaseURL: url, migrations: migrations.path)
+            #expect(result.status == 0, "\(result)")
+            #expect(try db.query("SELECT work_mem, lock_timeout, session_default FROM settings_seen") == [["12MB", "1500ms", "1500"]])
+        }
+    }
+
     /// The migration itself records who is connected while it runs (the watcher connects
     /// as the run starts, so the migration sleeps a moment first).
     @Test func migratorSessionsSayWhatTheyAre() async throws {
