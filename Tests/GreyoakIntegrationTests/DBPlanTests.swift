@@ -25,6 +25,7 @@ import Testing
         ("7a0000000013", true, "ALTER TYPE band_enum ADD VALUE 'Sell';", ""),
         ("7a0000000014", true, "ALTER TABLE scores DROP COLUMN o_z;", "ALTER TABLE scores ADD COLUMN o_z FLOAT;"),
         ("7a0000000015", true, "CREATE INDEX idx_scores_risk ON scores (risk_penalty);", ""),
+        ("7a0000000016", true, "REINDEX INDEX idx_scores_band;", ""),
     ]
 
     static func corpusDirectory() throws -> MigrationsDirectory {
@@ -123,6 +124,10 @@ import Testing
             // A downgrade that forgets its index.
             let forgetful = try #require(plans["7a0000000015"]?["round_trip"] as? [String: Any])
             #expect((forgetful["problems"] as? [String])?.first == "upgrade then downgrade: index idx_scores_risk is left over (CREATE INDEX idx_scores_risk ON scores USING btree (risk_penalty))", "\(forgetful)")
+
+            // An index rewritten on its own.
+            found = try Self.statement(plans["7a0000000016"])
+            #expect(found.locks == ["scores ShareLock"] && found.rewrites == ["idx_scores_band"] && found.builds == ["idx_scores_band"], "\(found)")
 
             // Weighed by the live table of the same name.
             let tables = try #require(plans["7a0000000001"]?["tables"] as? [String: [String: Any]])

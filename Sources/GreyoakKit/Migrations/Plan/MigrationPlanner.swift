@@ -240,6 +240,13 @@ struct Replay {
                 planned.builds.append(relation.name)
             }
         }
+        // An index rewritten on its own (REINDEX), not as part of its table's rewrite.
+        for (oid, relation) in after.relations.sorted(by: { $0.value.name < $1.value.name }) where relation.kind == "i" {
+            if let old = before.relations[oid], old.filenode != relation.filenode, live.indexTables[relation.name] != nil,
+               !planned.rewrites.contains(relation.table) {
+                planned.rewrites.append(relation.name)
+            }
+        }
     }
 
     /// Adds the modes read from the SQL (see ``StatementLocks``) and the tables it scans.

@@ -67,7 +67,8 @@ public struct PlannedStatement: Sendable, Encodable {
     public var sql: String
     /// The strongest lock it takes on each table that exists on the live database.
     public var locks: [PlannedLock]
-    /// Live tables it rewrites (their relfilenode changes): every row is copied under the lock.
+    /// Live tables it rewrites (their relfilenode changes): every row is copied under the
+    /// lock; and live indexes rewritten on their own (`REINDEX`).
     public var rewrites: [String]
     /// Indexes it builds or rebuilds.
     public var builds: [String]

@@ -80,6 +80,7 @@ public struct StatementLocks: Sendable, Equatable {
             let concurrently = tokens.word(2) == "CONCURRENTLY"
             let name = tokens.identifier(concurrently ? 3 : 2)
             if tokens.word(1) == "TABLE" { result.lock(name, concurrently ? .shareUpdateExclusive : .share) }
+            if tokens.word(1) == "INDEX", let name { result.indexTableLocks[name] = concurrently ? .shareUpdateExclusive : .share }
             if let name { result.builds.append(name) }
         case "VACUUM", "ANALYZE":
             for name in tokens.names(from: 1) where !["FULL", "VERBOSE", "ANALYZE", "FREEZE"].contains(name.uppercased()) {
