@@ -62,6 +62,12 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
         return copy
     }
 
+    /// The same target whose every lock wait ends after `milliseconds` (`lock_timeout` as the
+    /// session's default).
+    public func lockTimeout(milliseconds: Int) -> ConnectionSettings {
+        setting("lock_timeout", to: "\(milliseconds)ms")
+    }
+
     /// The target with any password replaced by `***`.
     public var description: String {
         conninfo.isEmpty ? "the PG* environment" : RedactedURL.redact(conninfo)

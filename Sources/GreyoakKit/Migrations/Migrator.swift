@@ -34,7 +34,7 @@ public final class Migrator {
     /// The connection settings a migrator's connection should use: `greyoak migrator`, with
     /// `lock_timeout` as the session's default so that a `RESET` in a migration keeps it.
     public static func settings(_ settings: ConnectionSettings, policy: LockRetryPolicy) -> ConnectionSettings {
-        settings.named("migrator").setting("lock_timeout", to: "\(policy.timeout.milliseconds)ms")
+        settings.named("migrator").lockTimeout(milliseconds: policy.timeout.milliseconds)
     }
 
     /// The database's current heads, checked against the migration files.

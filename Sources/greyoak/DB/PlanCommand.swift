@@ -24,7 +24,7 @@ extension DBCommand {
             let logger = options.logger("greyoak.plan")
             let graph = try options.graph()
             // The plan locks only its scratch objects; the bound is for the unforeseen.
-            let connection = try Connection(options.settings.named("plan").setting("lock_timeout", to: "2s"), logger: logger)
+            let connection = try Connection(options.settings.named("plan").lockTimeout(milliseconds: 2000), logger: logger)
             let plans = try MigrationPlanner(graph: graph, connection: connection, logger: logger).plan(to: revision)
             if json {
                 let encoder = JSONEncoder()

@@ -47,7 +47,7 @@ public struct FileByFileIngest {
                     finished: (InputFile, FileOutcome) -> Void) throws -> IngestSummary {
         // Dry runs and --no-commit write nothing, so they neither read nor write the ledger.
         let keepsLedger = !options.dryRun && !options.noCommit
-        let ledger = keepsLedger ? try Connection(settings.named("ledger"), logger: logger) : nil
+        let ledger = keepsLedger ? try Connection(settings.named("ledger").lockTimeout(milliseconds: Int((options.lockTimeout * 1000).rounded())), logger: logger) : nil
         defer { ledger?.close() }
         if let ledger { try IngestLedger.create(ledger) }
         var total = IngestSummary()

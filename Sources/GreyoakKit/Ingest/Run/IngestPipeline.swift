@@ -44,7 +44,7 @@ public final class IngestPipeline {
 
         // Every lock wait of the load (the load lock, rows and tables) ends after
         // --lock-timeout: lock_timeout is each session's default from its startup packet.
-        let bounded = settings.setting("lock_timeout", to: "\(Int((options.lockTimeout * 1000).rounded()))ms")
+        let bounded = settings.lockTimeout(milliseconds: Int((options.lockTimeout * 1000).rounded()))
         // The coordinator connects first: on a server with few free connections it must get
         // one, while the run can do with fewer writers than asked for.
         let coordinator = try Connection(bounded.named("coordinator"), logger: logger)
