@@ -81,3 +81,18 @@ import Testing
 }
 
 import Foundation
+
+/// How `db plan` prints sizes: like `pg_size_pretty`, and rows in k/M.
+@Suite struct PlanSizeTextTests {
+    // Expected values are pg_size_pretty's output on PostgreSQL 15.
+    @Test(arguments: [(0, "0 bytes"), (10239, "10239 bytes"), (10240, "10 kB"), (10_485_248, "10 MB"), (10_485_760, "10 MB"),
+                      (267_042_816, "255 MB"), (325_058_560, "310 MB"), (10_737_418_240, "10 GB"), (21_990_232_555_520, "20 TB")])
+    func bytesAsPgSizePretty(_ count: Int, _ text: String) {
+        #expect(TableSize.bytes(count) == text)
+    }
+
+    @Test(arguments: [(999, "999"), (2000, "2.0k"), (1_000_000, "1.0M"), (1_250_000_000, "1.2G")])
+    func rows(_ count: Int, _ text: String) {
+        #expect(TableSize.rows(count) == text)
+    }
+}

@@ -112,14 +112,17 @@ public struct TableSize: Sendable, Encodable, Equatable {
         }
     }
 
-    /// As `pg_size_pretty` prints it (1024-based, kB/MB/GB).
+    /// As `pg_size_pretty(bigint)` prints it, digit for digit: bytes below 10 kB, then the
+    /// unit that keeps the number below 20,480 before halving, rounded half up.
     static func bytes(_ count: Int) -> String {
-        var value = Double(count)
-        for unit in ["bytes", "kB", "MB", "GB"] {
-            if value < 10 * 1024 || unit == "GB" { return unit == "bytes" ? "\(count) bytes" : "\(Int(value.rounded())) \(unit)" }
-            value /= 1024
+        let limit = 10 * 1024, limit2 = limit * 2 - 1
+        guard abs(count) >= limit else { return "\(count) bytes" }
+        var size = count >> 9  // one extra bit for the rounding
+        for unit in ["kB", "MB", "GB"] {
+            if abs(size) < limit2 { return "\((size + (size < 0 ? -1 : 1)) / 2) \(unit)" }
+            size >>= 10
         }
-        return "\(count) bytes"
+        return "\((size + (size < 0 ? -1 : 1)) / 2) TB"
     }
 }
 
