@@ -59,15 +59,8 @@ public final class Connection {
     /// followed by greyoak's `-c name=value` settings, or nil when greyoak adds none.
     private static func startupOptions(_ settings: ConnectionSettings) -> String? {
         guard !settings.startupSettings.isEmpty else { return nil }
-        var user = ProcessInfo.processInfo.environment["PGOPTIONS"]
-        if !settings.conninfo.isEmpty, let parsed = PQconninfoParse(settings.conninfo, nil) {
-            defer { PQconninfoFree(parsed) }
-            var option = parsed
-            while let keyword = option.pointee.keyword {
-                if String(cString: keyword) == "options", let value = option.pointee.val { user = String(cString: value) }
-                option += 1
-            }
-        }
+        let fromURL = settings.conninfo.isEmpty ? nil : RedactedURL.parse(settings.conninfo)?["options"]
+        let user = fromURL ?? ProcessInfo.processInfo.environment["PGOPTIONS"]
         // Spaces and backslashes in an -c value are escaped with a backslash (libpq's rule).
         let ours = settings.startupSettings.sorted { $0.key < $1.key }.map { name, value in
             "-c \(name)=" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: " ", with: "\\ ")
