@@ -1,4 +1,4 @@
-import CLibPQ
+internal import CLibPQ
 import Foundation
 import Logging
 
@@ -24,8 +24,14 @@ public final class Connection {
         notices = NoticeRouter(logger: logger, settings: settings)
         // With expand_dbname = 1 the dbname entry may be a URL or conninfo string; a NULL
         // or empty value is skipped, which leaves libpq to read PG* and .pgpass.
-        let keywords = ["dbname", "fallback_application_name"]
-        let values: [String?] = [settings.conninfo.isEmpty ? nil : settings.conninfo, "greyoak"]
+        // application_name comes after dbname, so it wins over one in the URL: every greyoak
+        // session says which part of greyoak it is.
+        var keywords = ["dbname", "fallback_application_name", "application_name"]
+        var values: [String?] = [settings.conninfo.isEmpty ? nil : settings.conninfo, "greyoak", settings.applicationName]
+        if let options = Self.startupOptions(settings) {
+            keywords.append("options")
+            values.append(options)
+        }
         handle = withCStringArray(keywords) { keys in
             withCStringArray(values) { vals in PQconnectdbParams(keys, vals, 1) }
         }
@@ -45,6 +51,22 @@ public final class Connection {
     }
 
     deinit { close() }
+
+    /// The server process serving this connection (`pg_backend_pid()`), 0 when closed.
+    public var backendPID: Int32 { handle.map { PQbackendPID($0) } ?? 0 }
+
+    /// The `options` startup parameter: the user's own (from the URL, else `PGOPTIONS`)
+    /// followed by greyoak's `-c name=value` settings, or nil when greyoak adds none.
+    private static func startupOptions(_ settings: ConnectionSettings) -> String? {
+        guard !settings.startupSettings.isEmpty else { return nil }
+        let fromURL = settings.conninfo.isEmpty ? nil : RedactedURL.parse(settings.conninfo)?["options"]
+        let user = fromURL ?? ProcessInfo.processInfo.environment["PGOPTIONS"]
+        // Spaces and backslashes in an -c value are escaped with a backslash (libpq's rule).
+        let ours = settings.startupSettings.sorted { $0.key < $1.key }.map { name, value in
+            "-c \(name)=" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: " ", with: "\\ ")
+        }
+        return ([user].compactMap { $0 }.filter { !$0.isEmpty } + ours).joined(separator: " ")
+    }
 
     /// Closes the connection; safe to call more than once.
     public func close() {

@@ -28,7 +28,7 @@ struct IngestCommand: ParsableCommand {
     @Flag(name: .customLong("no-commit"), help: "Do everything, upsert included, then roll back.") var noCommit = false
     @Flag(help: "Print the summary as one JSON object on stdout.") var json = false
     @Option(help: "Writer connections (default: one per core, at most 4).") var writers: Int?
-    @Option(name: .customLong("lock-timeout"), help: "Seconds to wait for the schema lock.") var lockTimeout: Double = 60
+    @Option(name: .customLong("lock-timeout"), help: "Seconds any lock wait may last: the schema lock, the load lock, rows and tables.") var lockTimeout: Double = 60
     @Option(help: "JSON file of validation settings (strong_buy_at, buy_at, hold_at, max_abs_z, ...).") var settings: String?
     @Option(name: .customLong("strong-buy-at"), help: "Lowest final score for Strong Buy (default 75).") var strongBuyAt: Double?
     @Option(name: .customLong("buy-at"), help: "Lowest final score for Buy (default 65).") var buyAt: Double?
@@ -94,7 +94,7 @@ struct IngestCommand: ParsableCommand {
         if let failure = error as? IngestFailure {
             FileHandle.standardError.write(Data((failure.description + "\n" + tail).utf8))
             if json { print(failure.summary.jsonText) }
-            throw ExitCode(failure.code.exitStatus)
+            throw ExitCode(GreyoakError.Code(for: failure).exitStatus)
         }
         FileHandle.standardError.write(Data(tail.utf8))
         throw error

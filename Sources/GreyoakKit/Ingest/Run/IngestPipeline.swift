@@ -1,0 +1,188 @@
+import Foundation
+import Logging
+
+/// `greyoak ingest`: schema gate → read → parse → validate → COPY into staging → upsert.
+///
+/// The run itself: the gate, the attempts (straight into `scores` when it can, else, or
+/// again, through the staging table), the verdict on what the stages found, and the upsert
+/// and commit. The stages are wired in ``PipelineStages``; the writer connections are a
+/// ``WriterPool``.
+///
+/// A coordinator connection holds the shared ``SchemaLock`` for the whole run (migrations
+/// take it exclusively) and, for the upsert and commit, the ``LoadLock`` that serialises
+/// greyoak runs with each other. Every use of it stays on the thread that calls ``run()``.
+public final class IngestPipeline {
+    let options: IngestOptions
+    let settings: ConnectionSettings
+    let graph: RevisionGraph
+    let logger: Logger
+    public let progress: IngestProgress
+    let files: [InputFile]
+
+    public init(options: IngestOptions, settings: ConnectionSettings, graph: RevisionGraph, logger: Logger) throws {
+        self.options = options
+        self.settings = settings
+        self.graph = graph
+        self.logger = logger
+        files = try InputFile.expandSome(options.paths, format: options.format)
+        progress = IngestProgress(totalFiles: files.count)
+    }
+
+    private var stages: PipelineStages {
+        PipelineStages(files: files, options: options, progress: progress, logger: logger)
+    }
+
+    /// Runs the whole load.
+    ///
+    /// - Returns: The summary of a run that committed (or, for `--dry-run` and
+    ///   `--no-commit`, would have).
+    /// - Throws: ``IngestFailure`` for invalid input (nothing written), ``GreyoakError``
+    ///   for the schema gate, locks and connections, ``PostgresError`` for the database.
+    public func run() throws -> IngestSummary {
+        var summary = IngestSummary()
+        summary.files = files.count
+
+        // Every lock wait of the load (the load lock, rows and tables) ends after
+        // --lock-timeout: lock_timeout is each session's default from its startup packet.
+        let bounded = settings.lockTimeout(milliseconds: Int((options.lockTimeout * 1000).rounded()))
+        // The coordinator connects first: on a server with few free connections it must get
+        // one, while the run can do with fewer writers than asked for.
+        let coordinator = try Connection(bounded.named("coordinator"), logger: logger)
+        defer { coordinator.close() }
+        // Writers connect while the coordinator checks the gate; none writes before it passed.
+        let writers = WriterPool(count: options.dryRun ? 0 : options.writers, settings: bounded, logger: logger)
+        defer { writers.close() }
+        // The gate: nothing is read before the database is known to be at head.
+        if options.autoMigrate {
+            try Migrator(graph: graph, connection: coordinator, logger: logger, lockTimeout: options.lockTimeout).upgrade(to: "heads")
+        }
+        try SchemaLock.acquire(coordinator, mode: .shared, timeout: options.lockTimeout, logger: logger)
+        try Migrator(graph: graph, connection: coordinator, logger: logger).requireAtHead()
+        try writers.connect()
+        summary.writers = writers.count
+
+        // Who blocks the coordinator or a writer is only visible while it waits.
+        let watcher = BlockingSessionWatcher(settings: settings, logger: logger)
+        watcher.watch([coordinator.backendPID] + writers.backendPIDs)
+        defer { watcher.stop() }
+        do {
+            // Standard input cannot be read twice, so only files may try the direct path.
+            if !options.dryRun, files.allSatisfy({ $0.path != nil }),
+               let summary = try load(coordinator, writers: writers, summary: summary, allowDirect: true) {
+                return summary
+            }
+            try writers.reopen()
+            return try load(coordinator, writers: writers, summary: summary, allowDirect: false)!
+        } catch let error as PostgresError where error.sqlState == SQLState.lockNotAvailable {
+            writers.rollback()
+            let blockers = watcher.takeBlockers()
+            throw GreyoakError(.lockTimeout, """
+                nothing was loaded: a lock was not obtained within --lock-timeout \(options.lockTimeout) s \
+                (\(error.activity ?? "loading")); \(BlockingSessions.describe(blockers))
+                """, hint: BlockingSessions.hint(blockers) + ", or raise --lock-timeout")
+        }
+    }
+
+    /// A dry run's second pass, when its first one screened keys that may repeat: the input
+    /// again, remembering exactly just those keys (every key, past the screen's limit).
+    private func recheck(_ screen: KeyScreen) -> StreamOutcome? {
+        guard screen.overflowed || !screen.candidates.isEmpty else { return nil }
+        logger.info(screen.overflowed
+            ? "more than \(KeyScreen.maxCandidates) keys may occur more than once; reading the input again to check every key"
+            : "\(screen.candidates.count) key(s) may occur more than once; reading the input again to check them")
+        progress.restart()
+        return stages.run(into: [], decide: nil, inMemory: .exact(candidates: screen.overflowed ? nil : screen.candidates))
+    }
+
+    /// How a dry run's first pass looks for repeated keys: screened when the input can be
+    /// read again, else exactly (see ``InMemoryDuplicateCheck``); nil for a load.
+    private var dryRunCheck: InMemoryDuplicateCheck? {
+        guard options.dryRun else { return nil }
+        return files.allSatisfy { $0.path != nil } ? .screen : .exact(candidates: nil)
+    }
+
+    /// One attempt at the load; nil when the direct path met a row that exists already and
+    /// the run must go again through the staging table.
+    private func load(_ coordinator: Connection, writers: WriterPool, summary: IngestSummary,
+                      allowDirect: Bool) throws -> IngestSummary? {
+        var summary = summary
+        let probe = LoadedDatesProbe(coordinator, logger: logger)
+        var outcome = stages.run(into: writers.writers, decide: allowDirect ? probe.mode : nil, inMemory: dryRunCheck)
+        if outcome.fatal == nil, let screen = outcome.screen, let again = recheck(screen) { outcome = again }
+        defer { if probe.holdsLoadLock { probe.releaseLoadLock() } }
+        if outcome.mode == .direct, let error = outcome.fatal as? PostgresError, error.sqlState == SQLState.uniqueViolation {
+            // The writers keep their connections; run() reopens them for the staging path.
+            logger.info("a key is in scores already or twice in the input (\(error.detail ?? error.message)); loading again through the staging table")
+            progress.restart()
+            return nil
+        }
+        summary.rowsRead = outcome.rowsRead
+        summary.rejected = outcome.rejected
+        func finish(_ outcome: IngestSummary.Outcome) -> IngestSummary {
+            summary.outcome = outcome
+            summary.seconds = progress.snapshot.elapsed
+            summary.rowsPerSecond = Double(summary.rowsRead) / max(summary.seconds, 1e-9)
+            return summary
+        }
+        func refuse(_ code: GreyoakError.Code, _ message: String, errors: [RowError], count: Int, hint: String? = nil) -> IngestFailure {
+            writers.rollback()
+            // A refused run loaded nothing, so a rejects file would only mislead.
+            if let path = options.rejectsPath, options.maxErrors != nil { try? FileManager.default.removeItem(atPath: path) }
+            return IngestFailure(code: code, message: message, errors: errors, errorCount: count, summary: finish(.rolledBack), hint: hint)
+        }
+
+        if let fatal = outcome.fatal {
+            if let row = fatal as? RowError {
+                throw refuse(.invalidInput, "nothing was loaded: \(row.file) cannot be read past this point",
+                             errors: outcome.errors + [row], count: outcome.errorCount + 1)
+            }
+            writers.rollback()
+            throw fatal
+        }
+        let allowed = options.maxErrors ?? 0
+        if outcome.rejected > allowed {
+            let message = options.maxErrors == nil
+                ? "nothing was loaded: \(outcome.rejected) of \(outcome.rowsRead) rows are invalid"
+                : "nothing was loaded: \(outcome.rejected) rows are invalid, more than --max-errors \(allowed)"
+            throw refuse(.invalidInput, message, errors: outcome.errors, count: outcome.errorCount,
+                         hint: options.maxErrors == nil ? "fix the files, or load the good rows with --max-errors N --rejects FILE" : nil)
+        }
+        if options.dryRun {
+            summary.unchanged = 0
+            logger.info("dry run: \(outcome.rowsRead - outcome.rejected) rows are valid; nothing was sent to the database")
+            return finish(.dryRun)
+        }
+        if outcome.mode == .direct {
+            summary.inserted = writers.stagedRows
+            return try commit(writers, finish: finish)
+        }
+
+        progress.set(phase: "checking duplicates")
+        let duplicates = try writers.duplicates(policy: options.onDuplicate, filter: outcome.duplicates, limit: options.maxReport)
+        if duplicates.total > 0 {
+            throw refuse(.invalidInput, "nothing was loaded: \(duplicates.total) key(s) appear more than once",
+                         errors: Array(duplicates.groups.prefix(options.maxReport).map { $0.rowError(files: files) }),
+                         count: duplicates.total, hint: "keep the last occurrence with --on-duplicate last")
+        }
+
+        progress.set(phase: "upserting")
+        try LoadLock.acquire(coordinator, logger: logger)
+        defer { LoadLock.release(coordinator) }
+        let counts = try writers.upsert()
+        summary.inserted += counts.inserted
+        summary.updated += counts.updated
+        summary.unchanged = writers.stagedRows - summary.inserted - summary.updated
+        return try commit(writers, finish: finish)
+    }
+
+    /// Commits every writer, or rolls all back for `--no-commit`.
+    private func commit(_ writers: WriterPool, finish: (IngestSummary.Outcome) -> IngestSummary) throws -> IngestSummary {
+        if options.noCommit {
+            writers.rollback()
+            return finish(.rolledBackNoCommit)
+        }
+        progress.set(phase: "committing")
+        try writers.commit()
+        return finish(.committed)
+    }
+}

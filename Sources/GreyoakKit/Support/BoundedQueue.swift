@@ -1,0 +1,59 @@
+import Foundation
+
+/// A blocking queue of at most `capacity` items between two pipeline stages.
+///
+/// The bound is what keeps memory flat: a fast producer waits for a slow consumer, and a
+/// taken item is released at once (a ring of optionals, not an array that keeps them).
+/// `close()` ends the stream after what is queued; `cancel()` ends it at once and wakes
+/// everyone, so one failing stage stops the others.
+final class BoundedQueue<Element: Sendable>: @unchecked Sendable {  // all state is guarded by `condition`
+    private let condition = NSCondition()
+    private var ring: [Element?]
+    private var head = 0
+    private var count = 0
+    private var closed = false
+    private var cancelled = false
+
+    init(capacity: Int) { ring = Array(repeating: nil, count: max(1, capacity)) }
+
+    /// Adds an item, waiting while the queue is full. Returns false once cancelled.
+    @discardableResult
+    func put(_ item: Element) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while count == ring.count && !cancelled { condition.wait() }
+        if cancelled { return false }
+        ring[(head + count) % ring.count] = item
+        count += 1
+        condition.broadcast()
+        return true
+    }
+
+    /// The next item, waiting while the queue is empty; nil when closed and drained, or cancelled.
+    func take() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        while count == 0 && !closed && !cancelled { condition.wait() }
+        if cancelled || count == 0 { return nil }
+        let item = ring[head]
+        ring[head] = nil
+        head = (head + 1) % ring.count
+        count -= 1
+        condition.broadcast()
+        return item
+    }
+
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
