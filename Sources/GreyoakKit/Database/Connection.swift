@@ -118,6 +118,13 @@ public final class Connection {
         return Int(result.affectedRows)
     }
 
+    /// Whether the connection is still up: after a failed statement, it tells an error the
+    /// server reported (the session goes on) from a lost connection (the outcome unknown).
+    public var isAlive: Bool {
+        guard let handle else { return false }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
     // MARK: - Internals
 
     private func live() throws(PostgresError) -> OpaquePointer {

@@ -76,7 +76,8 @@ struct LoadCommit {
             try coordinator.transaction {
                 for (sql, parameters) in decision { try coordinator.execute(sql, parameters) }
             }
-        } catch let error as PostgresError where error.code == .statementFailed {
+        } catch let error as PostgresError where error.sqlState != nil && coordinator.isAlive {
+            // The server refused the decision and the session goes on: it did not commit.
             abortPrepared(after: [])
             throw error
         } catch {
