@@ -38,13 +38,36 @@ public final class IngestPipeline {
     ///   `--no-commit`, would have).
     /// - Throws: ``IngestFailure`` for invalid input (nothing written), ``GreyoakError``
     ///   for the schema gate, locks and connections, ``PostgresError`` for the database.
+    ///
+    /// A transient failure (see ``TransientFailure``) before the commit point starts the load
+    /// again from the start, for up to `--connect-retry` seconds; standard input, which cannot
+    /// be read again, only waits for the server to accept the first connection.
     public func run() throws -> IngestSummary {
+        let deadline = Date().addingTimeInterval(options.connectRetry)
+        var delay = 0.5
+        while true {
+            do {
+                return try attempt(connectRetry: max(0, deadline.timeIntervalSinceNow))
+            } catch where !reachedCommitPoint && TransientFailure.matches(error) && Date() < deadline
+                && files.allSatisfy({ $0.path != nil }) {
+                logger.warning("the load failed before its commit point, nothing of it committed (\(error)); starting again in \(delay) s")
+                Thread.sleep(forTimeInterval: min(delay, max(0, deadline.timeIntervalSinceNow)))
+                delay = min(delay * 2, 4)
+                progress.restart()
+            }
+        }
+    }
+
+    /// Set once the run reaches its commit: from there on nothing is retried.
+    private var reachedCommitPoint = false
+
+    private func attempt(connectRetry: Double) throws -> IngestSummary {
         var summary = IngestSummary()
         summary.files = files.count
 
         // The coordinator connects first: on a server with few free connections it must get
         // one, while the run can do with fewer writers than asked for.
-        let coordinator = try Connection(settings, logger: logger)
+        let coordinator = try TransientFailure.connect(settings, logger: logger, retryFor: connectRetry)
         defer { coordinator.close() }
         // Writers connect while the coordinator checks the gate; none writes before it passed.
         let writers = WriterPool(count: options.dryRun ? 0 : options.writers, settings: settings, logger: logger)
@@ -188,6 +211,7 @@ public final class IngestPipeline {
             return finish("rolled back (--no-commit)")
         }
         progress.set(phase: "committing")
+        reachedCommitPoint = true
         let summary = finish("committed")
         try writers.commit(with: commit, summary: summary)
         return summary
