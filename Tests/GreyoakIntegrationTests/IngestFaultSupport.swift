@@ -71,15 +71,7 @@ enum Leftovers {
     /// server processes exit a moment later — then expects no prepared transaction, staged
     /// row, unresolved journal entry or lock on `scores`.
     static func expectNone(_ database: TestDatabase, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            let sessions = try database.column("""
-                SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
-                  AND backend_type = 'client backend'
-                """)[0]
-            if sessions == "0" { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        try await waitForSessionsToEnd(database)
         let prepared = try database.column("SELECT gid FROM pg_prepared_xacts WHERE database = current_database()")
         #expect(prepared.isEmpty, "prepared transactions left: \(prepared)", sourceLocation: sourceLocation)
         #expect(try database.column("SELECT count(*) FROM greyoak_stage") == ["0"], "rows left in greyoak_stage", sourceLocation: sourceLocation)
@@ -90,6 +82,19 @@ enum Leftovers {
               AND pid <> pg_backend_pid() AND (relation = 'scores'::regclass OR locktype = 'advisory')
             """)
         #expect(locks.isEmpty, "locks left: \(locks)", sourceLocation: sourceLocation)
+    }
+
+    /// Waits up to 30 s for every other client session on the database to end.
+    static func waitForSessionsToEnd(_ database: TestDatabase) async throws {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let sessions = try database.column("""
+                SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+                  AND backend_type = 'client backend'
+                """)[0]
+            if sessions == "0" { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
     }
 }
 
