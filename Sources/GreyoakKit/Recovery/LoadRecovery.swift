@@ -44,9 +44,14 @@ public struct LoadRecovery {
         for id in ids.sorted() {
             guard try connection.execute("SELECT pg_try_advisory_lock(\(LoadJournal.lockArguments(id)))")[0, 0] == "t" else { continue }
             defer { LoadJournal.end(connection, id) }
-            if let resolution = try resolve(id, gids: prepared[id] ?? [], journal: journal) {
-                logger.warning("recovered an interrupted \(resolution)")
-                resolutions.append(resolution)
+            do {
+                if let resolution = try resolve(id, gids: prepared[id] ?? [], journal: journal) {
+                    logger.warning("recovered an interrupted \(resolution)")
+                    resolutions.append(resolution)
+                }
+            } catch let error as PostgresError where error.sqlState == SQLState.insufficientPrivilege {
+                // Only the role that prepared a transaction (or a superuser) may finish it.
+                logger.error("cannot recover interrupted load \(id): \(error.message); run `greyoak db recover` as the role that ran it")
             }
         }
         return resolutions

@@ -46,7 +46,9 @@ struct CatalogSnapshot: Equatable {
             JOIN pg_namespace n ON n.oid = i.relnamespace
             WHERE n.nspname = $1 AND t.relname NOT IN (\(ignored))
             """, [schema]).rows {
+            // A temporary schema prints as pg_temp (verify replays there for a role without CREATE).
             snapshot.objects["index \(row[0]!)"] = row[1]!.replacingOccurrences(of: " ON \(schema).", with: " ON ")
+                .replacingOccurrences(of: " ON pg_temp.", with: " ON ")
         }
         for row in try connection.execute("""
             SELECT t.typname, string_agg(e.enumlabel, ', ' ORDER BY e.enumsortorder)

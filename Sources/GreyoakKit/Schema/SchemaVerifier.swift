@@ -101,11 +101,21 @@ public struct SchemaVerifier {
     /// `CONCURRENTLY` is dropped from the replayed SQL because a transaction cannot run it;
     /// the index it builds is the same.
     private func expectedSnapshot(applying revisions: [String]) throws -> CatalogSnapshot {
-        let scratch = "greyoak_verify_\(getpid())"
+        var scratch = "greyoak_verify_\(getpid())"
         try connection.execute("BEGIN")
         defer { _ = try? connection.execute("ROLLBACK") }
-        try connection.execute("CREATE SCHEMA \(scratch)")
-        try connection.execute("SET LOCAL search_path TO \(scratch)")
+        do {
+            try connection.execute("SAVEPOINT scratch")
+            try connection.execute("CREATE SCHEMA \(scratch)")
+            try connection.execute("SET LOCAL search_path TO \(scratch)")
+        } catch {
+            guard error.sqlState == SQLState.insufficientPrivilege else { throw error }
+            // A role without CREATE on the database (a loader) replays into its temporary
+            // schema instead, which needs only TEMPORARY; still rolled back.
+            try connection.execute("ROLLBACK TO SAVEPOINT scratch")
+            try connection.execute("SET LOCAL search_path TO pg_temp")
+            scratch = ""
+        }
         for id in revisions {
             let migration = graph.migrations[id]!
             for statement in migration.upgrade {
@@ -115,6 +125,9 @@ public struct SchemaVerifier {
                     throw GreyoakError(.failure, "cannot replay \(migration.path):\(statement.line) to compute the expected schema: \(error)")
                 }
             }
+        }
+        if scratch.isEmpty {
+            scratch = try connection.execute("SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()")[0, 0] ?? "pg_temp"
         }
         return try CatalogSnapshot.read(connection, schema: scratch)
     }
