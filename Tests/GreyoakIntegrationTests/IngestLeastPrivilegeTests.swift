@@ -20,24 +20,34 @@ struct IngestLeastPrivilegeTests {
         ]
     }
 
+    /// Runs `body` with the URL of a new role that has the loader grants on `database`
+    /// (after `prepare`, run as the owner), dropping the role afterwards.
+    static func withLoader(_ database: TestDatabase, prepare: (Connection) throws -> Void = { _ in },
+                           _ body: (_ url: String, _ owner: Connection, _ role: String) async throws -> Void) async throws {
+        let role = "greyoak_l_" + database.name.dropFirst("greyoak_t_".count)
+        let admin = try database.connect(database.adminURL)
+        try admin.execute("CREATE ROLE \(role) LOGIN PASSWORD '\(password)'")
+        let owner = try database.connect()
+        defer {
+            _ = try? owner.execute("DROP OWNED BY \(role)")
+            _ = try? admin.execute("REVOKE ALL ON DATABASE \(database.name) FROM \(role)")
+            _ = try? admin.execute("DROP ROLE IF EXISTS \(role)")
+        }
+        for grant in loaderGrants(role: role, database: database.name) { try owner.execute(grant) }
+        try prepare(owner)
+        var components = try #require(URLComponents(string: database.url))
+        components.user = role
+        components.password = password
+        try await body(try #require(components.string), owner, role)
+        // The role's sessions must end before the role and the database can be dropped.
+        try await Leftovers.waitForSessionsToEnd(database)
+    }
+
     @Test("loads (one and two writers), --each-file and db verify work with the loader's grants alone")
     func loader() async throws {
         try await withTestDatabase { database in
             try await IngestCLI.upgradeHead(database)
-            let role = "greyoak_l_" + database.name.dropFirst("greyoak_t_".count)
-            let admin = try database.connect(database.adminURL)
-            try admin.execute("CREATE ROLE \(role) LOGIN PASSWORD '\(Self.password)'")
-            let owner = try database.connect()
-            defer {
-                _ = try? owner.execute("DROP OWNED BY \(role)")
-                _ = try? admin.execute("REVOKE ALL ON DATABASE \(database.name) FROM \(role)")
-                _ = try? admin.execute("DROP ROLE IF EXISTS \(role)")
-            }
-            for grant in Self.loaderGrants(role: role, database: database.name) { try owner.execute(grant) }
-            var components = try #require(URLComponents(string: database.url))
-            components.user = role
-            components.password = Self.password
-            let url = try #require(components.string)
+            try await Self.withLoader(database) { url, owner, role in
             let loader = TestDatabase(name: database.name, url: url, adminURL: database.adminURL)
 
             let scratch = try IngestScratch()
@@ -60,7 +70,7 @@ struct IngestLeastPrivilegeTests {
             let refused = try await CLI.run(["db", "verify"], databaseURL: url, migrations: IngestRepo.migrations)
             #expect(refused.status != 0)
             #expect(refused.stderr.contains("permission denied for table greyoak_migration_log"), "\(refused)")
-            try await Leftovers.waitForSessionsToEnd(database)
+            }
         }
     }
 
@@ -68,21 +78,7 @@ struct IngestLeastPrivilegeTests {
     func missingBookkeeping() async throws {
         try await withTestDatabase { database in
             try await IngestCLI.upgradeHead(database)
-            let role = "greyoak_m_" + database.name.dropFirst("greyoak_t_".count)
-            let admin = try database.connect(database.adminURL)
-            try admin.execute("CREATE ROLE \(role) LOGIN PASSWORD '\(Self.password)'")
-            let owner = try database.connect()
-            defer {
-                _ = try? owner.execute("DROP OWNED BY \(role)")
-                _ = try? admin.execute("REVOKE ALL ON DATABASE \(database.name) FROM \(role)")
-                _ = try? admin.execute("DROP ROLE IF EXISTS \(role)")
-            }
-            for grant in Self.loaderGrants(role: role, database: database.name) { try owner.execute(grant) }
-            try owner.execute("DROP TABLE greyoak_ingest_log")
-            var components = try #require(URLComponents(string: database.url))
-            components.user = role
-            components.password = Self.password
-            let url = try #require(components.string)
+            try await Self.withLoader(database, prepare: { try $0.execute("DROP TABLE greyoak_ingest_log") }) { url, _, _ in
             let scratch = try IngestScratch()
             defer { scratch.remove() }
             let file = try scratch.write("one.csv", ScoreRecord.csv([ScoreRecord.valid(ticker: "TCS.NS")]))
@@ -90,7 +86,7 @@ struct IngestLeastPrivilegeTests {
             #expect(result.status == 3, "\(result)")
             #expect(result.stderr.contains("greyoak_ingest_log"), "\(result)")
             #expect(result.stderr.contains("greyoak db upgrade head"), "\(result)")
-            try await Leftovers.waitForSessionsToEnd(database)
+            }
         }
     }
 }
