@@ -145,8 +145,8 @@ public final class IngestPipeline {
         }
         summary.rowsRead = outcome.rowsRead
         summary.rejected = outcome.rejected
-        func finish(_ label: String) -> IngestSummary {
-            summary.outcome = label
+        func finish(_ outcome: IngestSummary.Outcome) -> IngestSummary {
+            summary.outcome = outcome
             summary.seconds = progress.snapshot.elapsed
             summary.rowsPerSecond = Double(summary.rowsRead) / max(summary.seconds, 1e-9)
             return summary
@@ -155,7 +155,7 @@ public final class IngestPipeline {
             writers.rollback()
             // A refused run loaded nothing, so a rejects file would only mislead.
             if let path = options.rejectsPath, options.maxErrors != nil { try? FileManager.default.removeItem(atPath: path) }
-            return IngestFailure(code: code, message: message, errors: errors, errorCount: count, summary: finish("rolled back"), hint: hint)
+            return IngestFailure(code: code, message: message, errors: errors, errorCount: count, summary: finish(.rolledBack), hint: hint)
         }
 
         if let fatal = outcome.fatal {
@@ -177,7 +177,7 @@ public final class IngestPipeline {
         if options.dryRun {
             summary.unchanged = 0
             logger.info("dry run: \(outcome.rowsRead - outcome.rejected) rows are valid; nothing was sent to the database")
-            return finish("dry run")
+            return finish(.dryRun)
         }
         if outcome.mode == .direct {
             summary.inserted = writers.stagedRows
@@ -204,15 +204,15 @@ public final class IngestPipeline {
 
     /// Commits every writer at one commit point (see ``LoadCommit``), or rolls all back for
     /// `--no-commit`.
-    private func commit(_ writers: WriterPool, with commit: LoadCommit, finish: (String) -> IngestSummary) throws -> IngestSummary {
+    private func commit(_ writers: WriterPool, with commit: LoadCommit, finish: (IngestSummary.Outcome) -> IngestSummary) throws -> IngestSummary {
         if options.noCommit {
             writers.rollback()
             LoadJournal.rolledBack(commit.coordinator, commit.load, reason: "--no-commit")
-            return finish("rolled back (--no-commit)")
+            return finish(.rolledBackNoCommit)
         }
         progress.set(phase: "committing")
         reachedCommitPoint = true
-        let summary = finish("committed")
+        let summary = finish(.committed)
         try writers.commit(with: commit, summary: summary)
         return summary
     }
