@@ -39,23 +39,50 @@ struct FaultScenario: Sendable {
         try #require(result.status == 0, "\(result)")
     }
 
-    /// The checks after a fault: all or nothing now; after `greyoak db recover`, all or
-    /// nothing and nothing left behind; then a rerun gives the clean table.
+    /// What settles an interrupted load in a check: every one of them must.
+    enum Recovery: Sendable {
+        case dbRecover, dbUpgrade, nextLoad
+    }
+
+    /// The checks after a fault: all or nothing now; after recovery (`how`), all or nothing,
+    /// the interrupted load named, and nothing left behind; then a rerun gives the clean table.
     ///
     /// - Parameter committed: The faulted run said it committed: then it must be all.
-    func check(_ database: TestDatabase, committed: Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    func check(_ database: TestDatabase, committed: Bool, recovery how: Recovery = .dbRecover,
+               sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        try await Leftovers.waitForSessionsToEnd(database)
         let now = try ScoresTable.snapshot(database)
         #expect(now == none || now == all, "scores holds part of the load", sourceLocation: sourceLocation)
         if committed { #expect(now == all, "the run said it committed, but scores does not hold the load", sourceLocation: sourceLocation) }
+        // Something to settle: a load still marked running, or a prepared transaction.
+        let pending = try database.column("""
+            SELECT (SELECT count(*) FROM greyoak_load WHERE state = 'running')
+                 + (SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database())
+            """) != ["0"]
 
-        let recover = try await CLI.run(["db", "recover"], databaseURL: database.url, migrations: IngestRepo.migrations)
-        #expect(recover.status == 0, "\(recover)", sourceLocation: sourceLocation)
-        let recovered = try ScoresTable.snapshot(database)
-        #expect(recovered == none || recovered == all, "after recovery scores holds part of the load", sourceLocation: sourceLocation)
-        if now == all { #expect(recovered == all, "recovery undid a committed load", sourceLocation: sourceLocation) }
+        let arguments: [String]
+        switch how {
+        case .dbRecover: arguments = ["db", "recover"]
+        case .dbUpgrade: arguments = ["db", "upgrade", "head"]
+        case .nextLoad: arguments = ["ingest", "--no-progress", load]
+        }
+        let recovery = try await CLI.run(arguments, databaseURL: database.url, migrations: IngestRepo.migrations)
+        #expect(recovery.status == 0, "\(recovery)", sourceLocation: sourceLocation)
+        if pending {
+            // Named by the run that settles it: what, when, and how it was resolved.
+            #expect(recovery.stderr.contains("recovered an interrupted load"), "\(recovery)", sourceLocation: sourceLocation)
+        }
+        if how != .nextLoad {
+            let recovered = try ScoresTable.snapshot(database)
+            #expect(recovered == none || recovered == all, "after recovery scores holds part of the load", sourceLocation: sourceLocation)
+            if now == all { #expect(recovered == all, "recovery undid a committed load", sourceLocation: sourceLocation) }
+        }
         try await Leftovers.expectNone(database, sourceLocation: sourceLocation)
         let verify = try await CLI.run(["db", "verify"], databaseURL: database.url, migrations: IngestRepo.migrations)
         #expect(verify.status == 0, "\(verify)", sourceLocation: sourceLocation)
+        if try database.column("SELECT count(*) FROM greyoak_load WHERE state = 'interrupted'") != ["0"] {
+            #expect(verify.stdout.contains("was interrupted; resolved"), "\(verify)", sourceLocation: sourceLocation)
+        }
 
         let rerun = try await IngestCLI.ingest(database, [load])
         #expect(rerun.status == 0, "\(rerun)", sourceLocation: sourceLocation)

@@ -66,6 +66,6 @@ struct IngestServerFaultTests {
         try cluster.start()
         let result = try await run
         #expect(result.status == 0 || result.status == 10 || result.status == 7, "\(result)")
-        try await scenario.check(database, committed: result.status == 0)
+        try await scenario.check(database, committed: result.status == 0, recovery: .dbUpgrade)
     }
 }

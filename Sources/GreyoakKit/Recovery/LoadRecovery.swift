@@ -115,7 +115,10 @@ public struct LoadRecovery {
                            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
                            AND l.classid = \(LoadJournal.lockClass)::oid
                            AND l.objid = (substring(p.gid FROM '^greyoak_load_([0-9]+)_')::bigint & 2147483647)::oid)
-            FROM pg_prepared_xacts p WHERE p.database = current_database() ORDER BY p.prepared
+            FROM pg_prepared_xacts p WHERE p.database = current_database()
+              -- Another tool's (Citus's own, say) only once it has lingered: those live for moments.
+              AND (p.gid LIKE 'greyoak\\_load\\_%' OR p.prepared < now() - interval '1 minute')
+            ORDER BY p.prepared
             """).rows
         for row in prepared {
             let gid = row[0] ?? "", when = row[1] ?? "?", owner = row[2] ?? "?"
