@@ -24,10 +24,20 @@ public final class Connection {
         notices = NoticeRouter(logger: logger, settings: settings)
         // With expand_dbname = 1 the dbname entry may be a URL or conninfo string; a NULL
         // or empty value is skipped, which leaves libpq to read PG* and .pgpass.
+        // Keywords are read in order, a later one winning: the defaults before dbname are
+        // overridden by the same parameters in the user's URL or conninfo. Keepalives notice
+        // a dead peer in about a minute instead of the system's two hours; connect_timeout
+        // bounds a connection attempt to a host that does not answer (PGCONNECT_TIMEOUT wins).
+        var keywords = ["keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count"]
+        var values: [String?] = ["1", "30", "10", "3"]
+        if ProcessInfo.processInfo.environment["PGCONNECT_TIMEOUT"] == nil {
+            keywords.append("connect_timeout")
+            values.append("10")
+        }
         // application_name comes after dbname, so it wins over one in the URL: every greyoak
         // session says which part of greyoak it is.
-        var keywords = ["dbname", "fallback_application_name", "application_name"]
-        var values: [String?] = [settings.conninfo.isEmpty ? nil : settings.conninfo, "greyoak", settings.applicationName]
+        keywords += ["dbname", "fallback_application_name", "application_name"]
+        values += [settings.conninfo.isEmpty ? nil : settings.conninfo, "greyoak", settings.applicationName]
         if let options = Self.startupOptions(settings) {
             keywords.append("options")
             values.append(options)
@@ -138,6 +148,25 @@ public final class Connection {
         let result = try check(PQgetResult(conn), sql: sql, expecting: [PGRES_COMMAND_OK])
         drainResults()
         return Int(result.affectedRows)
+    }
+
+    /// Whether the connection is still up: after a failed statement, it tells an error the
+    /// server reported (the session goes on) from a lost connection (the outcome unknown).
+    public var isAlive: Bool {
+        guard let handle else { return false }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    /// The value libpq uses for a connection option (`keepalives_idle`, `sslmode`, ...).
+    public func option(_ keyword: String) -> String? {
+        guard let handle, let options = PQconninfo(handle) else { return nil }
+        defer { PQconninfoFree(options) }
+        var entry = options
+        while let name = entry.pointee.keyword {
+            if String(cString: name) == keyword { return entry.pointee.val.map { String(cString: $0) } }
+            entry += 1
+        }
+        return nil
     }
 
     // MARK: - Internals

@@ -64,12 +64,18 @@ public final class Migrator {
     }
 
     /// Upgrades to `spec` (see ``RevisionGraph/resolve(_:current:)``).
+    ///
+    /// Interrupted loads are recovered first (their prepared transactions would hold locks on
+    /// `scores` that a migration waits for), and greyoak's bookkeeping tables are made last,
+    /// so that loads need no CREATE privilege.
     @discardableResult
     public func upgrade(to spec: String) throws -> [MigrationStep] {
         try locked {
+            try LoadRecovery(connection: connection, logger: logger).run()
             let current = try currentHeads()
             let steps = try graph.upgradePlan(from: current, to: try graph.resolve(spec, current: current))
             try runAll(steps, from: current)
+            try connection.transaction { try Bookkeeping.create(connection) }
             return steps
         }
     }
@@ -80,6 +86,7 @@ public final class Migrator {
         try locked {
             let current = try currentHeads()
             let steps = try graph.downgradePlan(from: current, to: try graph.resolve(spec, current: current))
+            if !steps.isEmpty { try LoadRecovery(connection: connection, logger: logger).run() }
             try runAll(steps, from: current)
             return steps
         }

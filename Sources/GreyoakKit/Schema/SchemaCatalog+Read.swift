@@ -1,6 +1,6 @@
 extension SchemaCatalog {
     /// Greyoak's own bookkeeping tables: never part of a migration.
-    static let ignoredTables: Set<String> = ["alembic_version", AuditLog.table, IngestLedger.table]
+    static let ignoredTables: Set<String> = Set(["alembic_version"] + Bookkeeping.tables)
 
     /// A condition true when the object `oid` of catalog `catalog` is not a member of an
     /// extension: extension members belong to the extension's script, not to the schema.

@@ -63,6 +63,10 @@ public struct SchemaVerifier {
             }
         }
 
+        let (loadProblems, loadNotes) = try LoadRecovery.inspect(connection)
+        for problem in loadProblems { report.fail(.databaseError, problem) }
+        report.notes += loadNotes
+
         let live = try snapshot(schema: schema)
         let expected = try expectedSnapshot(applying: graph.newestFirst(applied).reversed())
         for difference in live.differences(from: expected) { report.fail(.drift, difference) }

@@ -14,14 +14,28 @@ enum ScratchSchema {
     /// it until the rollback (milliseconds later); its wait for such a lock is bounded to 2 s,
     /// so live readers never queue long behind a replay that waits.
     static func catalog(_ connection: Connection, fill: () throws -> Void) throws -> SchemaCatalog {
-        let scratch = "greyoak_verify_\(getpid())"
+        var scratch = "greyoak_verify_\(getpid())"
         let live = try connection.execute("SELECT current_schema()")[0, 0]
+        let behind = live.map { [SchemaCatalog().quote($0)] } ?? []
         try connection.execute("BEGIN")
         defer { _ = try? connection.execute("ROLLBACK") }
         try connection.execute("SET LOCAL lock_timeout = '2s'")
-        try connection.execute("CREATE SCHEMA \(scratch)")
-        try connection.execute("SET LOCAL search_path TO \(([scratch] + (live.map { [SchemaCatalog().quote($0)] } ?? [])).joined(separator: ", "))")
+        do {
+            try connection.execute("SAVEPOINT scratch")
+            try connection.execute("CREATE SCHEMA \(scratch)")
+            try connection.execute("SET LOCAL search_path TO \(([scratch] + behind).joined(separator: ", "))")
+        } catch {
+            guard error.sqlState == SQLState.insufficientPrivilege else { throw error }
+            // A role without CREATE on the database (a loader) replays into its temporary
+            // schema instead, which needs only TEMPORARY; still rolled back.
+            try connection.execute("ROLLBACK TO SAVEPOINT scratch")
+            try connection.execute("SET LOCAL search_path TO \((["pg_temp"] + behind).joined(separator: ", "))")
+            scratch = ""
+        }
         try fill()
+        if scratch.isEmpty {
+            scratch = try connection.execute("SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()")[0, 0] ?? "pg_temp"
+        }
         return try SchemaCatalog.read(connection, schema: scratch)
     }
 

@@ -21,6 +21,12 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
     private(set) var stagedRows = 0
     private(set) var mode = LoadMode.staging
     private var logger: Logger?
+    /// Stage in the shared table and end by preparing (a two-phase load); set before ``start``.
+    var twoPhase = false
+    /// After ``prepareTransaction(_:)``: the session has no transaction left to roll back.
+    private var prepared = false
+    /// The server process of this writer's session, to wait for its end after a failure.
+    private(set) var backendPID: Int32?
 
     init(index: Int, queueCapacity: Int = 3) {
         self.index = index
@@ -40,6 +46,7 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
                 self.connection = connection
                 // Temporary tables live in local buffers: give them room before the first use.
                 try connection.execute("SET temp_buffers = '256MB'")
+                backendPID = connection.backendPID
                 try connection.execute("BEGIN")
             } catch {
                 failure = error
@@ -62,7 +69,7 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
                 self.mode = mode
                 let started = Date()
                 defer { logger?.debug("writer \(index + 1): COPY (\(mode)) ended after \(String(format: "%.3f", Date().timeIntervalSince(started))) s") }
-                if mode == .staging { try connection.execute(StagingSQL.createStaging) }
+                if mode == .staging && !twoPhase { try connection.execute(StagingSQL.stagingTable(temporary: true)) }
                 let target = mode == .direct ? "scores (\(StagingSQL.allColumns.joined(separator: ", ")))" : "greyoak_stage"
                 stagedRows = try connection.copyIn("COPY \(target) FROM STDIN (FORMAT binary)") { sink in
                     try sink.send(CopyEncoder.header)
@@ -101,9 +108,6 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
             input = BoundedQueue(capacity: queueCapacity)
         }
     }
-
-    /// The server process of the connection, 0 without one.
-    var backendPID: Int32 { queue.sync { connection?.backendPID ?? 0 } }
 
     /// Waits for the COPY to end and returns its error, if any.
     func waitForLoad() -> (any Error)? {
@@ -165,13 +169,27 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
         }
     }
 
-    func commit() throws {
-        try onQueue { _ = try $0.execute("COMMIT") }
+    /// Commits, running `decision` (the journal and ledger rows) first in the same transaction.
+    func commit(with decision: [(String, [String?])] = []) throws {
+        try onQueue { connection in
+            for (sql, parameters) in decision { try connection.execute(sql, parameters) }
+            try connection.execute("COMMIT")
+        }
+    }
+
+    /// Prepares the transaction as `gid`, after deleting what it staged in the shared table
+    /// (which would otherwise become visible at COMMIT PREPARED).
+    func prepareTransaction(_ gid: String) throws {
+        try onQueue { connection in
+            if mode == .staging { try timed(connection, "empty greyoak_stage", "DELETE FROM greyoak_stage") }
+            try connection.execute("PREPARE TRANSACTION '\(gid)'")
+            prepared = true
+        }
     }
 
     func rollback() {
         queue.sync {
-            _ = try? connection?.execute("ROLLBACK")
+            if !prepared { _ = try? connection?.execute("ROLLBACK") }
             connection?.close()
             connection = nil
         }

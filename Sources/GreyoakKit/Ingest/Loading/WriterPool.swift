@@ -32,7 +32,7 @@ final class WriterPool {
 
     var count: Int { writers.count }
     /// The writers' server processes, for the lock watcher.
-    var backendPIDs: [Int32] { writers.map(\.backendPID) }
+    var backendPIDs: [Int32] { writers.compactMap(\.backendPID) }
     /// Rows the writers' COPYs took, after `--on-duplicate last` removed repeats.
     var stagedRows: Int { writers.reduce(0) { $0 + $1.stagedRows } }
 
@@ -60,6 +60,14 @@ final class WriterPool {
         guard !connected.isEmpty else { throw failure }
         logger.warning("only \(connected.count) of \(writers.count) writer connections opened (\(failure)); loading with \(connected.count)")
         writers = connected
+    }
+
+    /// Keeps the first `count` writers (the commit method may allow fewer than connected)
+    /// and tells them how the load will commit.
+    func keep(_ count: Int, twoPhase: Bool) {
+        writers[count...].forEach { $0.close() }
+        writers = Array(writers.prefix(count))
+        for writer in writers { writer.twoPhase = twoPhase }
     }
 
     /// Readies every writer to stage the same rows again after an abandoned direct COPY.

@@ -4,10 +4,9 @@ import Logging
 /// `greyoak ingest --each-file`: a backfill that can stop and resume.
 ///
 /// Each file is its own run (its own schema gate, transaction and commit), in the order the
-/// paths expand to. A committed file is recorded in ``IngestLedger`` by its SHA-256 after its
-/// commit; a file already recorded there is skipped. When a file fails, the files before it
-/// stay committed and the same command, run again, starts at the failed one. A crash between
-/// a commit and its ledger row only means that file loads again, and reads as unchanged.
+/// paths expand to. A committed file is recorded in ``IngestLedger`` by its SHA-256 in the
+/// transaction that commits it; a file already recorded there is skipped. When a file fails, the files before it
+/// stay committed and the same command, run again, starts at the failed one.
 ///
 /// What a run over many files gives up: a key in two files is not an error (the later file
 /// updates what the earlier one loaded, as two runs would).
@@ -47,9 +46,10 @@ public struct FileByFileIngest {
                     finished: (InputFile, FileOutcome) -> Void) throws -> IngestSummary {
         // Dry runs and --no-commit write nothing, so they neither read nor write the ledger.
         let keepsLedger = !options.dryRun && !options.noCommit
-        let ledger = keepsLedger ? try Connection(settings.named("ledger").lockTimeout(milliseconds: Int((options.lockTimeout * 1000).rounded())), logger: logger) : nil
+        let ledgerSettings = settings.named("ledger").lockTimeout(milliseconds: Int((options.lockTimeout * 1000).rounded()))
+        let ledger = keepsLedger ? try TransientFailure.connect(ledgerSettings, logger: logger, retryFor: options.connectRetry) : nil
         defer { ledger?.close() }
-        if let ledger { try IngestLedger.create(ledger) }
+        if let ledger { try Bookkeeping.requireForLoad(ledger) }
         var total = IngestSummary()
         total.skippedFiles = 0
         let began = Date()
@@ -66,13 +66,13 @@ public struct FileByFileIngest {
             }
             var single = options
             single.paths = [path]
+            if let sha256 {
+                let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+                single.ledgerEntry = IngestLedgerEntry(file: file.name, sha256: sha256, bytes: bytes)
+            }
             let pipeline = try IngestPipeline(options: single, settings: settings, graph: graph, logger: logger)
             started(pipeline)
             let summary = try pipeline.run()
-            if let ledger, let sha256, summary.outcome == .committed {
-                let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-                try IngestLedger.record(ledger, file: file.name, sha256: sha256, bytes: bytes, summary: summary)
-            }
             finished(file, .loaded(summary))
             total.files += summary.files
             total.rowsRead += summary.rowsRead

@@ -37,11 +37,20 @@ enum IngestLedger {
             """, [sha256]).column.first
     }
 
-    static func record(_ connection: Connection, file: String, sha256: String, bytes: Int, summary: IngestSummary) throws {
-        try connection.execute("""
-            INSERT INTO greyoak_ingest_log (file, file_sha256, bytes, rows_read, inserted, updated, unchanged, rejected)
-            VALUES ($1, $2, $3::bigint, $4::bigint, $5::bigint, $6::bigint, $7::bigint, $8::bigint)
-            """, [file, sha256, String(bytes), String(summary.rowsRead), String(summary.inserted), String(summary.updated),
-                  String(summary.unchanged), String(summary.rejected)])
+    /// The statement that records `entry`, run in the transaction that commits its rows, so
+    /// that a file recorded here was loaded exactly once.
+    static func recordSQL(_ entry: IngestLedgerEntry, summary: IngestSummary) -> (String, [String?]) {
+        ("""
+        INSERT INTO greyoak_ingest_log (file, file_sha256, bytes, rows_read, inserted, updated, unchanged, rejected)
+        VALUES ($1, $2, $3::bigint, $4::bigint, $5::bigint, $6::bigint, $7::bigint, $8::bigint)
+        """, [entry.file, entry.sha256, String(entry.bytes), String(summary.rowsRead), String(summary.inserted),
+              String(summary.updated), String(summary.unchanged), String(summary.rejected)])
     }
+}
+
+/// The `greyoak_ingest_log` row a load writes with its data (``IngestOptions/ledgerEntry``).
+public struct IngestLedgerEntry: Sendable {
+    public var file: String
+    public var sha256: String
+    public var bytes: Int
 }

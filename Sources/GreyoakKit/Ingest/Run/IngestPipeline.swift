@@ -38,7 +38,30 @@ public final class IngestPipeline {
     ///   `--no-commit`, would have).
     /// - Throws: ``IngestFailure`` for invalid input (nothing written), ``GreyoakError``
     ///   for the schema gate, locks and connections, ``PostgresError`` for the database.
+    ///
+    /// A transient failure (see ``TransientFailure``) before the commit point starts the load
+    /// again from the start, for up to `--connect-retry` seconds; standard input, which cannot
+    /// be read again, only waits for the server to accept the first connection.
     public func run() throws -> IngestSummary {
+        let deadline = Date().addingTimeInterval(options.connectRetry)
+        var delay = 0.5
+        while true {
+            do {
+                return try attempt(connectRetry: max(0, deadline.timeIntervalSinceNow))
+            } catch where !reachedCommitPoint && TransientFailure.matches(error) && Date() < deadline
+                && files.allSatisfy({ $0.path != nil }) {
+                logger.warning("the load failed before its commit point, nothing of it committed (\(error)); starting again in \(delay) s")
+                Thread.sleep(forTimeInterval: min(delay, max(0, deadline.timeIntervalSinceNow)))
+                delay = min(delay * 2, 4)
+                progress.restart()
+            }
+        }
+    }
+
+    /// Set once the run reaches its commit: from there on nothing is retried.
+    private var reachedCommitPoint = false
+
+    private func attempt(connectRetry: Double) throws -> IngestSummary {
         var summary = IngestSummary()
         summary.files = files.count
 
@@ -47,7 +70,7 @@ public final class IngestPipeline {
         let bounded = settings.lockTimeout(milliseconds: Int((options.lockTimeout * 1000).rounded()))
         // The coordinator connects first: on a server with few free connections it must get
         // one, while the run can do with fewer writers than asked for.
-        let coordinator = try Connection(bounded.named("coordinator"), logger: logger)
+        let coordinator = try TransientFailure.connect(bounded.named("coordinator"), logger: logger, retryFor: connectRetry)
         defer { coordinator.close() }
         // Writers connect while the coordinator checks the gate; none writes before it passed.
         let writers = WriterPool(count: options.dryRun ? 0 : options.writers, settings: bounded, logger: logger)
@@ -59,20 +82,40 @@ public final class IngestPipeline {
         try SchemaLock.acquire(coordinator, mode: .shared, timeout: options.lockTimeout, logger: logger)
         try Migrator(graph: graph, connection: coordinator, logger: logger).requireAtHead()
         try writers.connect()
-        summary.writers = writers.count
-
         // Who blocks the coordinator or a writer is only visible while it waits.
         let watcher = BlockingSessionWatcher(settings: settings, logger: logger)
         watcher.watch([coordinator.backendPID] + writers.backendPIDs)
         defer { watcher.stop() }
         do {
-            // Standard input cannot be read twice, so only files may try the direct path.
-            if !options.dryRun, files.allSatisfy({ $0.path != nil }),
-               let summary = try load(coordinator, writers: writers, summary: summary, allowDirect: true) {
-                return summary
+            guard !options.dryRun else {
+                summary.writers = writers.count
+                return try load(coordinator, writers: writers, summary: summary, allowDirect: false, commit: nil)!
             }
-            try writers.reopen()
-            return try load(coordinator, writers: writers, summary: summary, allowDirect: false)!
+            // Interrupted loads are resolved before this one starts, and this one is journalled
+            // before it sends a row (see LoadRecovery, LoadJournal).
+            try Bookkeeping.requireForLoad(coordinator)
+            try LoadRecovery(connection: coordinator, logger: logger).run()
+            let (method, count) = try CommitMethod.choose(coordinator, writers: writers.count, logger: logger)
+            writers.keep(count, twoPhase: method == .twoPhase)
+            summary.writers = writers.count
+            let commit = LoadCommit(coordinator: coordinator, method: method, logger: logger, settings: settings,
+                                    load: try LoadJournal.begin(coordinator, input: LoadJournal.describe(files), method: method, writers: writers.count),
+                                    ledgerEntry: options.ledgerEntry)
+            defer { LoadJournal.end(coordinator, commit.load) }
+            do {
+                // Standard input cannot be read twice, so only files may try the direct path.
+                if files.allSatisfy({ $0.path != nil }),
+                   let summary = try load(coordinator, writers: writers, summary: summary, allowDirect: true, commit: commit) {
+                    return summary
+                }
+                try writers.reopen()
+                return try load(coordinator, writers: writers, summary: summary, allowDirect: false, commit: commit)!
+            } catch let error as LoadCommit.OutcomeRecorded {
+                throw error.error
+            } catch {
+                LoadJournal.rolledBack(coordinator, commit.load, reason: "\(error)")
+                throw error
+            }
         } catch let error as PostgresError where error.sqlState == SQLState.lockNotAvailable {
             writers.rollback()
             let blockers = watcher.takeBlockers()
@@ -104,7 +147,7 @@ public final class IngestPipeline {
     /// One attempt at the load; nil when the direct path met a row that exists already and
     /// the run must go again through the staging table.
     private func load(_ coordinator: Connection, writers: WriterPool, summary: IngestSummary,
-                      allowDirect: Bool) throws -> IngestSummary? {
+                      allowDirect: Bool, commit: LoadCommit?) throws -> IngestSummary? {
         var summary = summary
         let probe = LoadedDatesProbe(coordinator, logger: logger)
         var outcome = stages.run(into: writers.writers, decide: allowDirect ? probe.mode : nil, inMemory: dryRunCheck)
@@ -154,7 +197,7 @@ public final class IngestPipeline {
         }
         if outcome.mode == .direct {
             summary.inserted = writers.stagedRows
-            return try commit(writers, finish: finish)
+            return try self.commit(writers, with: commit!, finish: finish)
         }
 
         progress.set(phase: "checking duplicates")
@@ -172,17 +215,21 @@ public final class IngestPipeline {
         summary.inserted += counts.inserted
         summary.updated += counts.updated
         summary.unchanged = writers.stagedRows - summary.inserted - summary.updated
-        return try commit(writers, finish: finish)
+        return try self.commit(writers, with: commit!, finish: finish)
     }
 
-    /// Commits every writer, or rolls all back for `--no-commit`.
-    private func commit(_ writers: WriterPool, finish: (IngestSummary.Outcome) -> IngestSummary) throws -> IngestSummary {
+    /// Commits every writer at one commit point (see ``LoadCommit``), or rolls all back for
+    /// `--no-commit`.
+    private func commit(_ writers: WriterPool, with commit: LoadCommit, finish: (IngestSummary.Outcome) -> IngestSummary) throws -> IngestSummary {
         if options.noCommit {
             writers.rollback()
+            LoadJournal.rolledBack(commit.coordinator, commit.load, reason: "--no-commit")
             return finish(.rolledBackNoCommit)
         }
         progress.set(phase: "committing")
-        try writers.commit()
-        return finish(.committed)
+        reachedCommitPoint = true
+        let summary = finish(.committed)
+        try writers.commit(with: commit, summary: summary)
+        return summary
     }
 }
