@@ -1,4 +1,4 @@
-import CLibPQ
+internal import CLibPQ
 import Foundation
 import Logging
 
@@ -24,8 +24,24 @@ public final class Connection {
         notices = NoticeRouter(logger: logger, settings: settings)
         // With expand_dbname = 1 the dbname entry may be a URL or conninfo string; a NULL
         // or empty value is skipped, which leaves libpq to read PG* and .pgpass.
-        let keywords = ["dbname", "fallback_application_name"]
-        let values: [String?] = [settings.conninfo.isEmpty ? nil : settings.conninfo, "greyoak"]
+        // Keywords are read in order, a later one winning: the defaults before dbname are
+        // overridden by the same parameters in the user's URL or conninfo. Keepalives notice
+        // a dead peer in about a minute instead of the system's two hours; connect_timeout
+        // bounds a connection attempt to a host that does not answer (PGCONNECT_TIMEOUT wins).
+        var keywords = ["keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count"]
+        var values: [String?] = ["1", "30", "10", "3"]
+        if ProcessInfo.processInfo.environment["PGCONNECT_TIMEOUT"] == nil {
+            keywords.append("connect_timeout")
+            values.append("10")
+        }
+        // application_name comes after dbname, so it wins over one in the URL: every greyoak
+        // session says which part of greyoak it is.
+        keywords += ["dbname", "fallback_application_name", "application_name"]
+        values += [settings.conninfo.isEmpty ? nil : settings.conninfo, "greyoak", settings.applicationName]
+        if let options = Self.startupOptions(settings) {
+            keywords.append("options")
+            values.append(options)
+        }
         handle = withCStringArray(keywords) { keys in
             withCStringArray(values) { vals in PQconnectdbParams(keys, vals, 1) }
         }
@@ -45,6 +61,22 @@ public final class Connection {
     }
 
     deinit { close() }
+
+    /// The server process serving this connection (`pg_backend_pid()`), 0 when closed.
+    public var backendPID: Int32 { handle.map { PQbackendPID($0) } ?? 0 }
+
+    /// The `options` startup parameter: the user's own (from the URL, else `PGOPTIONS`)
+    /// followed by greyoak's `-c name=value` settings, or nil when greyoak adds none.
+    private static func startupOptions(_ settings: ConnectionSettings) -> String? {
+        guard !settings.startupSettings.isEmpty else { return nil }
+        let fromURL = settings.conninfo.isEmpty ? nil : RedactedURL.parse(settings.conninfo)?["options"]
+        let user = fromURL ?? ProcessInfo.processInfo.environment["PGOPTIONS"]
+        // Spaces and backslashes in an -c value are escaped with a backslash (libpq's rule).
+        let ours = settings.startupSettings.sorted { $0.key < $1.key }.map { name, value in
+            "-c \(name)=" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: " ", with: "\\ ")
+        }
+        return ([user].compactMap { $0 }.filter { !$0.isEmpty } + ours).joined(separator: " ")
+    }
 
     /// Closes the connection; safe to call more than once.
     public func close() {
@@ -116,6 +148,25 @@ public final class Connection {
         let result = try check(PQgetResult(conn), sql: sql, expecting: [PGRES_COMMAND_OK])
         drainResults()
         return Int(result.affectedRows)
+    }
+
+    /// Whether the connection is still up: after a failed statement, it tells an error the
+    /// server reported (the session goes on) from a lost connection (the outcome unknown).
+    public var isAlive: Bool {
+        guard let handle else { return false }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    /// The value libpq uses for a connection option (`keepalives_idle`, `sslmode`, ...).
+    public func option(_ keyword: String) -> String? {
+        guard let handle, let options = PQconninfo(handle) else { return nil }
+        defer { PQconninfoFree(options) }
+        var entry = options
+        while let name = entry.pointee.keyword {
+            if String(cString: name) == keyword { return entry.pointee.val.map { String(cString: $0) } }
+            entry += 1
+        }
+        return nil
     }
 
     // MARK: - Internals

@@ -73,4 +73,6 @@ public enum SQLState {
     public static let duplicateTable = "42P07"
     public static let duplicateObject = "42710"
     public static let insufficientPrivilege = "42501"
+    /// `lock_timeout` cancelled the statement.
+    public static let lockNotAvailable = "55P03"
 }

@@ -19,8 +19,17 @@ enum AuditLog {
             client_addr INET DEFAULT inet_client_addr(),
             started_at TIMESTAMPTZ NOT NULL,
             duration_ms DOUBLE PRECISION NOT NULL,
-            greyoak_version TEXT
+            greyoak_version TEXT,
+            lock_retries INTEGER NOT NULL DEFAULT 0,
+            notes TEXT
         )
+        """
+
+    /// Columns added after the first release, for logs made by an older greyoak.
+    static let addedColumnsSQL = """
+        ALTER TABLE greyoak_migration_log
+            ADD COLUMN IF NOT EXISTS lock_retries INTEGER NOT NULL DEFAULT 0,
+            ADD COLUMN IF NOT EXISTS notes TEXT
         """
 
     /// Creates the table unless it exists (checked first: `IF NOT EXISTS` would send a
@@ -28,16 +37,21 @@ enum AuditLog {
     static func create(_ connection: Connection) throws {
         if try connection.execute("SELECT to_regclass('greyoak_migration_log') IS NULL")[0, 0] == "t" {
             try connection.execute(createSQL)
+        } else if try connection.execute("""
+            SELECT NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('greyoak_migration_log') AND attname = 'notes')
+            """)[0, 0] == "t" {
+            try connection.execute(addedColumnsSQL)
         }
     }
 
     static func record(_ connection: Connection, revision: String, operation: String, before: [String], after: [String],
-                       checksum: String?, started: Date) throws {
+                       checksum: String?, started: Date, lockRetries: Int = 0, notes: String? = nil) throws {
         let environment = ProcessInfo.processInfo.environment
         try connection.execute("""
             INSERT INTO greyoak_migration_log
-                (revision, operation, heads_before, heads_after, file_sha256, os_user, client_host, started_at, duration_ms, greyoak_version)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9::float8, $10)
+                (revision, operation, heads_before, heads_after, file_sha256, os_user, client_host, started_at, duration_ms,
+                 greyoak_version, lock_retries, notes)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9::float8, $10, $11::int, $12)
             """, [
                 revision, operation, before.joined(separator: ","), after.joined(separator: ","), checksum,
                 osUser(environment),
@@ -45,6 +59,8 @@ enum AuditLog {
                 ISO8601DateFormatter().string(from: started),
                 String(Date().timeIntervalSince(started) * 1000),
                 Greyoak.version,
+                String(lockRetries),
+                notes,
             ])
     }
 

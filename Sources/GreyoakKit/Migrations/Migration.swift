@@ -11,6 +11,7 @@ import Foundation
 ///     -- Revises: 183eb85141bf
 ///     -- Create Date: 2025-11-02 09:15:00.000000
 ///     -- Transactional: no            (optional; default yes)
+///     -- Lock-Timeout: 30s            (optional; default --ddl-lock-timeout)
 ///
 ///     -- migrate:upgrade
 ///     ALTER TABLE scores ADD COLUMN confidence FLOAT;
@@ -29,6 +30,8 @@ public struct Migration: Sendable, Equatable {
     public let path: String
     public let upgrade: [SQLSplitter.Statement]
     public let downgrade: [SQLSplitter.Statement]
+    /// The file's own `-- Lock-Timeout:` (such as `30s`), overriding `--ddl-lock-timeout`.
+    public var lockTimeout: LockTimeout? = nil
     /// SHA-256 of the file's bytes, recorded in the audit table when it runs.
     public let checksum: String
     /// The header comment as written, without the `-- ` prefixes (what `show` prints).
@@ -87,7 +90,7 @@ extension Migration {
             docLines.append(content)
             if let colon = content.firstIndex(of: ":") {
                 let key = content[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-                if ["revision id", "revises", "create date", "transactional"].contains(key) {
+                if ["revision id", "revises", "create date", "transactional", "lock-timeout"].contains(key) {
                     fields[key] = (content[content.index(after: colon)...].trimmingCharacters(in: .whitespaces), index + 1)
                 }
             }
@@ -115,6 +118,14 @@ extension Migration {
                 throw MigrationFileError(path: path, line: flag.line, message: "Transactional: must be yes or no, not \"\(flag.value)\"")
             }
         }
+        var lockTimeout: LockTimeout?
+        if let value = fields["lock-timeout"] {
+            guard let parsed = LockTimeout(parsing: value.value) else {
+                throw MigrationFileError(path: path, line: value.line,
+                                         message: "Lock-Timeout: must be a positive duration such as 30s or 500ms, not \"\(value.value)\"")
+            }
+            lockTimeout = parsed
+        }
         let message = docLines.first.flatMap { line in
             line.contains(":") && fields.keys.contains(line.split(separator: ":")[0].lowercased()) ? nil : line
         } ?? ""
@@ -128,6 +139,7 @@ extension Migration {
             path: path,
             upgrade: SQLSplitter.split(lines[(upIndex + 1)..<downIndex].joined(separator: "\n"), firstLine: upIndex + 2),
             downgrade: SQLSplitter.split(lines[(downIndex + 1)...].joined(separator: "\n"), firstLine: downIndex + 2),
+            lockTimeout: lockTimeout,
             checksum: SHA256.hex(data),
             docLines: docLines
         )

@@ -30,9 +30,11 @@ public struct MigrationScriptWriter {
     /// - Parameters:
     ///   - revision: The new id; `nil` makes a fresh 12-hex-digit one as Alembic does.
     ///   - parents: Empty for a new base, several for a merge.
+    ///   - upgrade: SQL put under the upgrade marker (`--autogenerate`); empty leaves the template's.
+    ///   - downgrade: SQL put under the downgrade marker.
     /// - Throws: If the id is invalid or already used, or the file cannot be written.
     public func write(message: String, revision: String?, parents: [String], transactional: Bool = true,
-                      graph: RevisionGraph, now: Date = Date()) throws -> String {
+                      graph: RevisionGraph, upgrade: String = "", downgrade: String = "", now: Date = Date()) throws -> String {
         let id = revision ?? Self.freshID()
         guard Migration.isValidRevisionID(id) else {
             throw GreyoakError(.usage, "revision id \"\(id)\" must be 1-32 letters, digits or _")
@@ -48,6 +50,8 @@ public struct MigrationScriptWriter {
             .replacingOccurrences(of: "${parents}", with: parents.joined(separator: ", "))
             .replacingOccurrences(of: "${create_date}", with: Self.createDate(now))
             .replacingOccurrences(of: "${transactional}", with: transactional ? "" : "-- Transactional: no\n")
+            .inserting(upgrade, after: Migration.upgradeMarker)
+            .inserting(downgrade, after: Migration.downgradeMarker)
         let path = (directory as NSString).appendingPathComponent("\(id)_\(Self.slug(message)).sql")
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
             throw GreyoakError(.failure, "cannot write \(path)")
@@ -80,5 +84,13 @@ public struct MigrationScriptWriter {
             return String(repeating: "0", count: max(0, width - s.count)) + s
         }
         return "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2)) \(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2)).\(pad((c.nanosecond ?? 0) / 1000, 6))"
+    }
+}
+
+private extension String {
+    /// The text with `body` on the lines after the first line that is `marker`.
+    func inserting(_ body: String, after marker: String) -> String {
+        guard !body.isEmpty, let range = range(of: marker + "\n") else { return self }
+        return replacingCharacters(in: range, with: marker + "\n" + body + "\n")
     }
 }

@@ -13,12 +13,28 @@ public final class Migrator {
     let logger: Logger
     /// Seconds to wait for the schema lock.
     public var lockTimeout: Double
+    /// How each migration waits for the locks its statements take.
+    public var lockPolicy: LockRetryPolicy
+    /// A directory to dump the database into (`pg_dump`) before the first migration runs.
+    public var backupDirectory: String?
+    /// Who blocks this connection, while `upgrade` or `downgrade` runs.
+    private var watcher: BlockingSessionWatcher?
+    /// Lock retries of the migration that is running, for its audit row.
+    private var retries = 0
 
-    public init(graph: RevisionGraph, connection: Connection, logger: Logger, lockTimeout: Double = 60) {
+    public init(graph: RevisionGraph, connection: Connection, logger: Logger, lockTimeout: Double = 60,
+                lockPolicy: LockRetryPolicy = LockRetryPolicy()) {
         self.graph = graph
         self.connection = connection
         self.logger = logger
         self.lockTimeout = lockTimeout
+        self.lockPolicy = lockPolicy
+    }
+
+    /// The connection settings a migrator's connection should use: `greyoak migrator`, with
+    /// `lock_timeout` as the session's default so that a `RESET` in a migration keeps it.
+    public static func settings(_ settings: ConnectionSettings, policy: LockRetryPolicy) -> ConnectionSettings {
+        settings.named("migrator").lockTimeout(milliseconds: policy.timeout.milliseconds)
     }
 
     /// The database's current heads, checked against the migration files.
@@ -48,17 +64,17 @@ public final class Migrator {
     }
 
     /// Upgrades to `spec` (see ``RevisionGraph/resolve(_:current:)``).
-    @discardableResult
     ///
     /// Interrupted loads are recovered first (their prepared transactions would hold locks on
     /// `scores` that a migration waits for), and greyoak's bookkeeping tables are made last,
     /// so that loads need no CREATE privilege.
+    @discardableResult
     public func upgrade(to spec: String) throws -> [MigrationStep] {
         try locked {
             try LoadRecovery(connection: connection, logger: logger).run()
             let current = try currentHeads()
             let steps = try graph.upgradePlan(from: current, to: try graph.resolve(spec, current: current))
-            try steps.forEach(run)
+            try runAll(steps, from: current)
             try connection.transaction { try Bookkeeping.create(connection) }
             return steps
         }
@@ -70,14 +86,8 @@ public final class Migrator {
         try locked {
             let current = try currentHeads()
             let steps = try graph.downgradePlan(from: current, to: try graph.resolve(spec, current: current))
-            // The shared staging table uses band_enum, which a downgrade may drop; it is
-            // empty between loads, so it goes first and comes back if the type is still there.
-            if !steps.isEmpty {
-                try LoadRecovery(connection: connection, logger: logger).run()
-                try SharedStaging.drop(connection)
-            }
-            try steps.forEach(run)
-            if !steps.isEmpty { try connection.transaction { try Bookkeeping.create(connection) } }
+            if !steps.isEmpty { try LoadRecovery(connection: connection, logger: logger).run() }
+            try runAll(steps, from: current)
             return steps
         }
     }
@@ -108,38 +118,140 @@ public final class Migrator {
         try SchemaLock.withLock(connection, mode: .exclusive, timeout: lockTimeout, logger: logger, body)
     }
 
+    /// Runs the steps with a lock watcher, after the backup when one was asked for.
+    private func runAll(_ steps: [MigrationStep], from current: [String]) throws {
+        guard !steps.isEmpty else { return }
+        if let backupDirectory {
+            let path = try DatabaseBackup.dump(connection, into: backupDirectory, revision: current,
+                                               lockWaitSeconds: lockTimeout, logger: logger)
+            try connection.transaction {
+                try AuditLog.create(connection)
+                try AuditLog.record(connection, revision: current.first ?? "base", operation: "backup", before: current,
+                                    after: current, checksum: nil, started: Date(), notes: path)
+            }
+        }
+        let watcher = BlockingSessionWatcher(settings: connection.settings, logger: logger)
+        watcher.watch([connection.backendPID])
+        self.watcher = watcher
+        defer {
+            watcher.stop()
+            self.watcher = nil
+        }
+        try steps.forEach(run)
+    }
+
     private func run(_ step: MigrationStep) throws {
         let migration = step.migration
         let direction = step.isUpgrade ? "upgrade" : "downgrade"
         logger.info("Running \(Self.describe(step))")
         let started = Date()
+        let timeout = migration.lockTimeout ?? lockPolicy.timeout
+        retries = 0
         let record = {
             for change in step.versionChanges { try VersionTable.apply(change, self.connection) }
             try AuditLog.record(self.connection, revision: migration.revision, operation: direction,
                                 before: step.headsBefore, after: step.headsAfter,
-                                checksum: migration.checksum, started: started)
+                                checksum: migration.checksum, started: started, lockRetries: self.retries)
         }
-        if migration.transactional {
-            try connection.transaction {
-                try VersionTable.create(connection)
-                try AuditLog.create(connection)
-                try execute(step)
-                try record()
+        do {
+            if migration.transactional {
+                // The whole migration is one attempt: on a lock timeout it rolls back and runs again.
+                try retryingLockTimeouts(step) {
+                    try connection.transaction {
+                        // SET LOCAL: a RESET in the file returns to the session's default, which
+                        // the connection's startup packet set to --ddl-lock-timeout.
+                        try connection.execute("SET LOCAL lock_timeout = '\(timeout.milliseconds)ms'")
+                        try VersionTable.create(connection)
+                        try AuditLog.create(connection)
+                        try execute(step)
+                        try record()
+                    }
+                }
+            } else {
+                try connection.transaction {
+                    try VersionTable.create(connection)
+                    try AuditLog.create(connection)
+                }
+                try connection.execute("SET lock_timeout = '\(timeout.milliseconds)ms'")
+                defer { _ = try? connection.execute("RESET lock_timeout") }
+                // Statement by statement: the ones that ran stay, so only the one that timed out runs again.
+                let statements = migration.statements(upgrade: step.isUpgrade)
+                for index in statements.indices {
+                    var attempt = 0
+                    try retryingLockTimeouts(step) {
+                        if attempt > 0 { try dropInvalidIndex(left: statements[index], step: step, index: index) }
+                        attempt += 1
+                        try execute(step, only: index)
+                    }
+                }
+                try connection.transaction(record)
             }
-        } else {
-            try connection.transaction {
-                try VersionTable.create(connection)
-                try AuditLog.create(connection)
+        } catch var failure as MigrationFailure where failure.lockWait != nil {
+            failure.lockWait?.seconds = Date().timeIntervalSince(started)
+            let notes = failure.lockWait?.description
+            // Its own transaction: the migration's rolled back, but the attempt is worth keeping.
+            try? connection.transaction {
+                try AuditLog.record(connection, revision: migration.revision, operation: "lock-timeout",
+                                    before: step.headsBefore, after: step.headsBefore, checksum: migration.checksum,
+                                    started: started, lockRetries: retries, notes: notes)
             }
-            try execute(step)
-            try connection.transaction(record)
+            throw failure
         }
     }
 
-    private func execute(_ step: MigrationStep) throws {
+    /// Runs `attempt`; after a lock timeout waits a backoff and runs it again, up to the
+    /// policy's retries (counted across the whole migration).
+    ///
+    /// - Throws: The ``MigrationFailure`` of the last attempt, with ``LockWait`` filled in
+    ///   when the retries ran out.
+    private func retryingLockTimeouts(_ step: MigrationStep, _ attempt: () throws -> Void) throws {
+        while true {
+            do {
+                try attempt()
+                return
+            } catch var failure as MigrationFailure where LockRetryPolicy.isLockTimeout(failure.error) {
+                let blockers = watcher?.takeBlockers() ?? []
+                let timeout = step.migration.lockTimeout ?? lockPolicy.timeout
+                guard retries < lockPolicy.retries else {
+                    failure.lockWait = LockWait(attempts: retries + 1, timeout: timeout, blockers: blockers, seconds: 0)
+                    throw failure
+                }
+                retries += 1
+                let delay = lockPolicy.delay(beforeRetry: retries)
+                let rolledBack = step.migration.transactional ? "rolled back" : "statement cancelled"
+                logger.warning("""
+                    lock timeout (\(timeout)) at \(step.migration.path):\(failure.statement.line), \
+                    \(BlockingSessions.describe(blockers)); \(rolledBack), retry \(retries) of \(lockPolicy.retries) \
+                    in \(String(format: "%.1f", delay)) s
+                    """)
+                Thread.sleep(forTimeInterval: delay)
+            }
+        }
+    }
+
+    /// A `CREATE INDEX CONCURRENTLY` cancelled by `lock_timeout` (it waits for every older
+    /// transaction) leaves an INVALID index of its name, and running it again would fail
+    /// with "already exists": drop that index first. Its own lock wait is bounded and retried
+    /// like the statement's.
+    private func dropInvalidIndex(left statement: SQLSplitter.Statement, step: MigrationStep, index: Int) throws {
+        guard statement.text.range(of: "CONCURRENTLY", options: .caseInsensitive) != nil,
+              let name = StatementLocks.classify(statement.text).builds.first, !name.hasPrefix("an index on ") else { return }
+        let quoted = "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        do {
+            let invalid = try connection.execute("SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)", [quoted])
+            guard invalid.column.first == "t" else { return }
+            logger.info("dropping the invalid index \(name) that the timed-out attempt left")
+            try connection.execute("DROP INDEX CONCURRENTLY IF EXISTS \(quoted)")
+        } catch {
+            throw MigrationFailure(step: step, statementIndex: index, statementCount: step.migration.statements(upgrade: step.isUpgrade).count,
+                                   statement: statement, error: error.during("dropping the invalid index \(name) a timed-out attempt left"))
+        }
+    }
+
+    private func execute(_ step: MigrationStep, only: Int? = nil) throws {
         let migration = step.migration
         let statements = migration.statements(upgrade: step.isUpgrade)
-        for (index, statement) in statements.enumerated() {
+        for (index, statement) in statements.enumerated() where only == nil || only == index {
             do {
                 try connection.execute(statement.text)
             } catch {
@@ -166,6 +278,11 @@ public struct MigrationFailure: Error, CustomStringConvertible {
     public let statementCount: Int
     public let statement: SQLSplitter.Statement
     public let error: PostgresError
+    /// Set when the statement kept timing out on a lock and the retries ran out.
+    public var lockWait: LockWait?
+
+    /// The kind of failure, for the exit status: a lock that never came is status 6.
+    public var code: GreyoakError.Code { lockWait == nil ? .failure : .lockTimeout }
 
     public var description: String {
         let migration = step.migration
@@ -176,12 +293,18 @@ public struct MigrationFailure: Error, CustomStringConvertible {
               \(Connection.abbreviate(statement.text))
               \(error.description.replacingOccurrences(of: "\n", with: "\n  "))
             """
+        if let lockWait {
+            text += "\n\(lockWait)"
+        }
         if migration.transactional {
             text += "\nThe migration was rolled back: the database is still at \(before)."
         } else if statementIndex > 0 {
             text += "\nThis migration is non-transactional: its first \(statementIndex) statement(s) stay applied, and alembic_version still says \(before). Fix the cause, undo or complete them by hand, then run the command again."
         } else {
             text += "\nNothing of this migration was applied: the database is still at \(before)."
+        }
+        if let lockWait {
+            text += "\n  hint: \(BlockingSessions.hint(lockWait.blockers)), or raise --ddl-lock-timeout / --ddl-retries"
         }
         if step.headsBefore.isEmpty, [SQLState.duplicateTable, SQLState.duplicateObject].contains(error.sqlState ?? "") {
             text += """

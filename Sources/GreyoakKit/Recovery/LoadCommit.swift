@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// The commit point of one load, for every writer at once (see ``CommitMethod``).
 ///
@@ -54,20 +55,21 @@ struct LoadCommit {
 
     private func commitTwoPhase(_ writers: [StagingWriter], decision: [(String, [String?])]) throws {
         // Phase one: every writer prepares, in parallel (each PREPARE waits for a WAL flush).
-        let failures = LockedBox<[Int: any Error]>([:])
+        let failures = Mutex<[Int: any Error]>([:])
         let load = self.load
         let database = try coordinator.execute("SELECT oid FROM pg_database WHERE datname = current_database()")[0, 0] ?? "0"
         DispatchQueue.concurrentPerform(iterations: writers.count) { index in
             do {
                 try writers[index].prepareTransaction(CommitMethod.gid(load: load, database: database, writer: index))
             } catch {
-                failures.mutate { $0[index] = error }
+                failures.withLock { $0[index] = error }
             }
         }
-        if let (index, error) = failures.value.min(by: { $0.key < $1.key }) {
-            for (failed, _) in failures.value { writers[failed].close() }
+        let failed = failures.withLock { $0 }
+        if let (index, error) = failed.min(by: { $0.key < $1.key }) {
+            for (failed, _) in failed { writers[failed].close() }
             writers.forEach { $0.rollback() }
-            abortPrepared(after: failures.value.keys.map { writers[$0].backendPID })
+            abortPrepared(after: failed.keys.map { writers[$0].backendPID })
             throw GreyoakError(.databaseError, "writer \(index + 1) of \(writers.count) failed to prepare its transaction: \(error)",
                                hint: "nothing was loaded; run the same command again")
         }
@@ -76,7 +78,8 @@ struct LoadCommit {
             try coordinator.transaction {
                 for (sql, parameters) in decision { try coordinator.execute(sql, parameters) }
             }
-        } catch let error as PostgresError where error.code == .statementFailed {
+        } catch let error as PostgresError where error.sqlState != nil && coordinator.isAlive {
+            // The server refused the decision and the session goes on: it did not commit.
             abortPrepared(after: [])
             throw error
         } catch {

@@ -44,9 +44,14 @@ public struct LoadRecovery {
         for id in ids.sorted() {
             guard try connection.execute("SELECT pg_try_advisory_lock(\(LoadJournal.lockArguments(id)))")[0, 0] == "t" else { continue }
             defer { LoadJournal.end(connection, id) }
-            if let resolution = try resolve(id, gids: prepared[id] ?? [], journal: journal) {
-                logger.warning("recovered an interrupted \(resolution)")
-                resolutions.append(resolution)
+            do {
+                if let resolution = try resolve(id, gids: prepared[id] ?? [], journal: journal) {
+                    logger.warning("recovered an interrupted \(resolution)")
+                    resolutions.append(resolution)
+                }
+            } catch let error as PostgresError where error.sqlState == SQLState.insufficientPrivilege {
+                // Only the role that prepared a transaction (or a superuser) may finish it.
+                logger.error("cannot recover interrupted load \(id): \(error.message); run `greyoak db recover` as the role that ran it")
             }
         }
         return resolutions
@@ -110,7 +115,10 @@ public struct LoadRecovery {
                            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
                            AND l.classid = \(LoadJournal.lockClass)::oid
                            AND l.objid = (substring(p.gid FROM '^greyoak_load_([0-9]+)_')::bigint & 2147483647)::oid)
-            FROM pg_prepared_xacts p WHERE p.database = current_database() ORDER BY p.prepared
+            FROM pg_prepared_xacts p WHERE p.database = current_database()
+              -- Another tool's (Citus's own, say) only once it has lingered: those live for moments.
+              AND (p.gid LIKE 'greyoak\\_load\\_%' OR p.prepared < now() - interval '1 minute')
+            ORDER BY p.prepared
             """).rows
         for row in prepared {
             let gid = row[0] ?? "", when = row[1] ?? "?", owner = row[2] ?? "?"

@@ -90,32 +90,11 @@ public struct SchemaVerifier {
     }
 
     private func snapshot(schema: String) throws -> CatalogSnapshot {
-        try connection.transaction {
-            try connection.execute("SET LOCAL search_path TO \"\(schema)\"")
-            return try CatalogSnapshot.read(connection, schema: schema)
-        }
+        CatalogSnapshot(try ScratchSchema.live(connection, schema: schema))
     }
 
     /// Replays `revisions` into a scratch schema and reads it, then rolls everything back.
-    ///
-    /// `CONCURRENTLY` is dropped from the replayed SQL because a transaction cannot run it;
-    /// the index it builds is the same.
     private func expectedSnapshot(applying revisions: [String]) throws -> CatalogSnapshot {
-        let scratch = "greyoak_verify_\(getpid())"
-        try connection.execute("BEGIN")
-        defer { _ = try? connection.execute("ROLLBACK") }
-        try connection.execute("CREATE SCHEMA \(scratch)")
-        try connection.execute("SET LOCAL search_path TO \(scratch)")
-        for id in revisions {
-            let migration = graph.migrations[id]!
-            for statement in migration.upgrade {
-                do {
-                    try connection.execute(statement.text.replacingOccurrences(of: " CONCURRENTLY", with: "", options: .caseInsensitive))
-                } catch {
-                    throw GreyoakError(.failure, "cannot replay \(migration.path):\(statement.line) to compute the expected schema: \(error)")
-                }
-            }
-        }
-        return try CatalogSnapshot.read(connection, schema: scratch)
+        CatalogSnapshot(try ScratchSchema.replaying(revisions.map { graph.migrations[$0]! }, on: connection))
     }
 }

@@ -19,6 +19,7 @@ public struct GreyoakError: Error, CustomStringConvertible, Sendable {
         public static let drift = Code(name: "drift", exitStatus: 8)
         public static let invalidInput = Code(name: "invalid input", exitStatus: 9)
         public static let databaseError = Code(name: "database error", exitStatus: 10)
+        public static let planRefused = Code(name: "plan refused by --fail-on", exitStatus: 11)
     }
 
     public var code: Code
@@ -40,15 +41,14 @@ public struct GreyoakError: Error, CustomStringConvertible, Sendable {
 extension GreyoakError {
     /// Wraps any error into a ``GreyoakError`` so the CLI can pick an exit status.
     public static func from(_ error: any Error) -> GreyoakError {
+        let code = Code(for: error)
         switch error {
         case let error as GreyoakError:
             return error
-        case let error as PostgresError where error.code == .connectionFailed:
-            return GreyoakError(.cannotConnect, error.description, hint: connectionHint(error.message))
         case let error as PostgresError:
-            return GreyoakError(.databaseError, error.description)
+            return GreyoakError(code, error.description, hint: code == .cannotConnect ? connectionHint(error.message) : nil)
         default:
-            return GreyoakError(.failure, "\(error)")
+            return GreyoakError(code, "\(error)")
         }
     }
 

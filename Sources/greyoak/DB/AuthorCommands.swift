@@ -9,6 +9,10 @@ extension DBCommand {
         @Option(help: "The revision to build on (default: the single head; 'base' starts a new branch).") var head: String?
         @Option(name: .customLong("rev-id"), help: "Use this id instead of a fresh one.") var revID: String?
         @Flag(name: .customLong("non-transactional"), help: "Mark the file to run outside a transaction.") var nonTransactional = false
+        @Flag(help: "Write the SQL that turns what the migrations build into the live schema (or --from-schema's).")
+        var autogenerate = false
+        @Option(name: .customLong("from-schema"), help: "With --autogenerate: take the desired schema from this SQL file, not the live database.")
+        var fromSchema: String?
 
         func run() throws {
             let graph = try options.graph()
@@ -22,8 +26,28 @@ extension DBCommand {
             } else {
                 parents = graph.heads
             }
+            var (upgrade, downgrade) = ("", "")
+            if autogenerate {
+                let logger = options.logger("greyoak.autogenerate")
+                let result = try Autogenerator(graph: graph, connection: try options.connect(logger))
+                    .generate(parents: parents, schemaFile: fromSchema)
+                let source = fromSchema ?? "the live database"
+                for warning in result.warnings { logger.warning("\(warning)") }
+                guard !result.isEmpty else {
+                    let at = parents.isEmpty ? "base" : parents.joined(separator: ", ")
+                    print(result.warnings.isEmpty
+                        ? "No changes: \(source) matches what the migrations build at \(at); no file written"
+                        : "No changes greyoak can write: \(source) differs from what the migrations build at \(at) only in what it does not generate (above); no file written")
+                    return
+                }
+                upgrade = Autogenerator.render(result.upgrade, source: source)
+                downgrade = Autogenerator.render(result.downgrade, source: source)
+            } else if fromSchema != nil {
+                throw GreyoakError(.usage, "--from-schema works with --autogenerate only")
+            }
             let path = try MigrationScriptWriter(directory: options.migrationsDirectory)
-                .write(message: message, revision: revID, parents: parents, transactional: !nonTransactional, graph: graph)
+                .write(message: message, revision: revID, parents: parents, transactional: !nonTransactional, graph: graph,
+                       upgrade: upgrade, downgrade: downgrade)
             print("Generating \(path) ...  done")
         }
     }

@@ -7,6 +7,17 @@ import Logging
 struct ChangeOptions: ParsableArguments {
     @Flag(help: "Print the SQL instead of running it; needs no database. Takes [FROM:]TO.") var sql = false
     @Option(name: .customLong("lock-timeout"), help: "Seconds to wait for the schema lock.") var lockTimeout: Double = 60
+    @Option(name: .customLong("ddl-lock-timeout"),
+            help: "How long each migration statement may wait for a table lock (lock_timeout), e.g. 2s, 500ms; a file's -- Lock-Timeout: line overrides it.",
+            transform: { text in
+                guard let value = LockTimeout(parsing: text) else {
+                    throw GreyoakError(.usage, "--ddl-lock-timeout: not a positive duration such as 2s or 500ms: \(text)")
+                }
+                return value
+            })
+    var ddlLockTimeout = LockTimeout.ddlDefault
+    @Option(name: .customLong("ddl-retries"), help: "How often a migration that timed out on a lock is rolled back and tried again.")
+    var ddlRetries = 10
 
     /// `[FROM:]TO` of an offline run: FROM (default base) and TO resolved against it.
     func offlineRange(_ text: String, graph: RevisionGraph, defaultTarget: String) throws -> (start: [String], targets: [String]) {
@@ -15,8 +26,13 @@ struct ChangeOptions: ParsableArguments {
         return (start, try graph.resolve(to ?? defaultTarget, current: start))
     }
 
-    func migrator(_ options: GlobalOptions, graph: RevisionGraph, logger: Logger) throws -> Migrator {
-        Migrator(graph: graph, connection: try options.connect(logger), logger: logger, lockTimeout: lockTimeout)
+    func migrator(_ options: GlobalOptions, graph: RevisionGraph, logger: Logger, backup: String? = nil) throws -> Migrator {
+        guard ddlRetries >= 0 else { throw GreyoakError(.usage, "--ddl-retries must be 0 or more, not \(ddlRetries)") }
+        let policy = LockRetryPolicy(timeout: ddlLockTimeout, retries: ddlRetries)
+        let connection = try Connection(Migrator.settings(options.settings, policy: policy), logger: logger)
+        let migrator = Migrator(graph: graph, connection: connection, logger: logger, lockTimeout: lockTimeout, lockPolicy: policy)
+        migrator.backupDirectory = backup
+        return migrator
     }
 }
 
@@ -25,6 +41,7 @@ extension DBCommand {
         static let configuration = CommandConfiguration(abstract: "Upgrade to a later revision (head, heads, an id, +N).")
         @OptionGroup var options: GlobalOptions
         @OptionGroup var change: ChangeOptions
+        @Option(help: "Dump the database (pg_dump --format=custom) into this directory before migrating.") var backup: String?
         @Argument(help: "Target revision.") var revision: String
 
         func run() throws {
@@ -36,7 +53,7 @@ extension DBCommand {
                 print(OfflineScript.render(steps, createVersionTable: start.isEmpty), terminator: "")
                 return
             }
-            try change.migrator(options, graph: graph, logger: logger).upgrade(to: revision)
+            try change.migrator(options, graph: graph, logger: logger, backup: backup).upgrade(to: revision)
         }
     }
 
@@ -44,6 +61,7 @@ extension DBCommand {
         static let configuration = CommandConfiguration(abstract: "Revert to an earlier revision (base, an id, -1).")
         @OptionGroup var options: GlobalOptions
         @OptionGroup var change: ChangeOptions
+        @Option(help: "Dump the database (pg_dump --format=custom) into this directory before migrating.") var backup: String?
         // `.allUnrecognized` lets Alembic's relative form `-1` through as an argument.
         @Argument(parsing: .allUnrecognized, help: "Target revision (base, an id, -1).") var target: [String] = []
 
@@ -61,7 +79,7 @@ extension DBCommand {
                 print(OfflineScript.render(try graph.downgradePlan(from: start, to: targets), createVersionTable: false), terminator: "")
                 return
             }
-            try change.migrator(options, graph: graph, logger: logger).downgrade(to: revision)
+            try change.migrator(options, graph: graph, logger: logger, backup: backup).downgrade(to: revision)
         }
     }
 

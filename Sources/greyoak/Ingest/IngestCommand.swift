@@ -28,7 +28,10 @@ struct IngestCommand: ParsableCommand {
     @Flag(name: .customLong("no-commit"), help: "Do everything, upsert included, then roll back.") var noCommit = false
     @Flag(help: "Print the summary as one JSON object on stdout.") var json = false
     @Option(help: "Writer connections (default: one per core, at most 4).") var writers: Int?
-    @Option(name: .customLong("lock-timeout"), help: "Seconds to wait for the schema lock.") var lockTimeout: Double = 60
+    @Option(name: .customLong("lock-timeout"), help: "Seconds any lock wait may last: the schema lock, the load lock, rows and tables.") var lockTimeout: Double = 60
+    @Option(name: .customLong("connect-retry"),
+            help: "Seconds to retry a server that is restarting, or a session an administrator ended, before the commit point; the load starts again from the start.")
+    var connectRetry: Double = 30
     @Option(help: "JSON file of validation settings (strong_buy_at, buy_at, hold_at, max_abs_z, ...).") var settings: String?
     @Option(name: .customLong("strong-buy-at"), help: "Lowest final score for Strong Buy (default 75).") var strongBuyAt: Double?
     @Option(name: .customLong("buy-at"), help: "Lowest final score for Buy (default 65).") var buyAt: Double?
@@ -45,6 +48,7 @@ struct IngestCommand: ParsableCommand {
         }
         if let maxErrors, maxErrors < 0 { throw ValidationError("--max-errors must be 0 or more") }
         if let writers, writers < 1 || writers > 64 { throw ValidationError("--writers must be between 1 and 64") }
+        if connectRetry < 0 { throw ValidationError("--connect-retry must be 0 or more") }
         if dryRun && noCommit { throw ValidationError("--dry-run and --no-commit do not go together") }
         if eachFile && maxErrors != nil {
             throw ValidationError("--each-file does not take --max-errors: each file's run would replace the rejects of the one before")
@@ -67,6 +71,7 @@ struct IngestCommand: ParsableCommand {
         ingest.noCommit = noCommit
         if let writers { ingest.writers = writers }
         ingest.lockTimeout = lockTimeout
+        ingest.connectRetry = connectRetry
         if let settings { ingest.rules = try ValidationRules.load(path: settings) }
         if let strongBuyAt { ingest.rules.strongBuyAt = strongBuyAt }
         if let buyAt { ingest.rules.buyAt = buyAt }
@@ -94,7 +99,7 @@ struct IngestCommand: ParsableCommand {
         if let failure = error as? IngestFailure {
             FileHandle.standardError.write(Data((failure.description + "\n" + tail).utf8))
             if json { print(failure.summary.jsonText) }
-            throw ExitCode(failure.code.exitStatus)
+            throw ExitCode(GreyoakError.Code(for: failure).exitStatus)
         }
         FileHandle.standardError.write(Data(tail.utf8))
         throw error

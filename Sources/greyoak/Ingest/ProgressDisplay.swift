@@ -4,8 +4,8 @@ import GreyoakKit
 
 /// Shows how a load goes on stderr: a redrawn bar on a terminal, a plain line every few
 /// seconds otherwise (for logs of scheduled runs).
-final class ProgressDisplay: @unchecked Sendable {
-    // `timer` is created and cancelled on the main thread only; the handler reads only `progress`.
+final class ProgressDisplay {
+    // The timer's handler reads only `progress` (Sendable), never `self`.
     private let progress: IngestProgress
     private let isTerminal = isatty(STDERR_FILENO) == 1
     private var timer: (any DispatchSourceTimer)?

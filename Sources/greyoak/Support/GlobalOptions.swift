@@ -37,7 +37,10 @@ struct GlobalOptions: ParsableArguments {
         Logging.bootstrapOnce(level: quiet ? .warning : level ?? .info)
     }
 
-    func connect(_ logger: Logger) throws -> Connection { try Connection(settings, logger: logger) }
+    /// Connects as `greyoak <part>` (its `application_name`).
+    func connect(_ logger: Logger, part: String = "db") throws -> Connection {
+        try Connection(settings.named(part), logger: logger)
+    }
 }
 
 enum Logging {

@@ -37,7 +37,7 @@ struct MigrationsDirectory: Sendable {
     @discardableResult
     func write(
         _ id: String, parents: [String] = [], message: String? = nil, transactional: Bool = true,
-        upgrade: String, downgrade: String = "", file: String? = nil
+        header: [String] = [], upgrade: String, downgrade: String = "", file: String? = nil
     ) throws -> String {
         let message = message ?? "revision \(id)"
         var text = """
@@ -49,6 +49,7 @@ struct MigrationsDirectory: Sendable {
 
             """
         if !transactional { text += "-- Transactional: no\n" }
+        for line in header { text += "-- \(line)\n" }
         text += "\n-- migrate:upgrade\n\(upgrade)\n\n-- migrate:downgrade\n\(downgrade)\n"
         let name = file ?? "\(id)_\(message.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).joined(separator: "_")).sql"
         let path = self.path + "/" + name

@@ -17,10 +17,9 @@ struct DuplicateGroup: Sendable, Equatable {
     /// The error for the group, reported at its second place and naming the first.
     func rowError(files: [InputFile]) -> RowError {
         let shownDate = scoringDate.hasSuffix(" 00:00:00") ? String(scoringDate.dropLast(9)) : scoringDate
-        let firstPlace = "\(files[first.file].name):\(files[first.file].location(first.ordinal))"
-        let more = places > 2 ? " and \(places - 2) more place(s)" : ""
         return RowError(file: files[second.file].name, fileIndex: second.file, location: files[second.file].location(second.ordinal),
                         column: "ticker", value: ticker,
-                        rule: "duplicate key (\(ticker), \(shownDate), \(mode)): also at \(firstPlace)\(more)")
+                        rule: .duplicateKey(ticker: ticker, date: shownDate, mode: mode, firstFile: files[first.file].name,
+                                            firstLocation: files[first.file].location(first.ordinal), morePlaces: places - 2))
     }
 }

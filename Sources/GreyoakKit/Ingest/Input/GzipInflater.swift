@@ -1,4 +1,4 @@
-import CZlib
+internal import CZlib
 import Foundation
 
 /// A zlib inflate stream set up for gzip (and concatenated gzip members).

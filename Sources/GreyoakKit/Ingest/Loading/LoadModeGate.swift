@@ -3,9 +3,7 @@ import Foundation
 /// The load mode of one attempt, set once: asked by the validator with its first rows'
 /// dates, answered on the coordinator's thread (whose connection alone may find out which
 /// dates `scores` holds), awaited by the validator and the writers.
-///
-/// `@unchecked Sendable`: every stored property is read and written only under `condition`.
-final class LoadModeGate: @unchecked Sendable {
+final class LoadModeGate: @unchecked Sendable {  // every stored property is touched only under `condition`
     private let condition = NSCondition()
     private var question: Set<Int64>?
     private var value: LoadMode?

@@ -5,10 +5,10 @@ import Logging
 /// One writer connection of an ingest: its own transaction, a temporary staging table fed
 /// by binary COPY, the duplicate check and the upsert into `scores`.
 ///
-/// `@unchecked Sendable` rule: `connection` and `failure` are touched only on `queue`
-/// (checked with `dispatchPrecondition`), so the libpq connection is used by one thread
-/// at a time; other threads talk to it only through `queue` and the ``input`` queue.
-final class StagingWriter: @unchecked Sendable {
+/// `connection` and `failure` are touched only on `queue` (checked with
+/// `dispatchPrecondition`), so the libpq connection is used by one thread at a time; other
+/// threads talk to it only through `queue` and the ``input`` queue.
+final class StagingWriter: @unchecked Sendable {  // the connection is used only on `queue` (see above)
     let index: Int
     /// COPY data from the validator; closing it ends the COPY. Replaced only by ``reopen()``,
     /// before the stages of the next attempt start.
@@ -48,7 +48,7 @@ final class StagingWriter: @unchecked Sendable {
                 self.connection = connection
                 // Temporary tables live in local buffers: give them room before the first use.
                 try connection.execute("SET temp_buffers = '256MB'")
-                backendPID = Int32(try connection.execute("SELECT pg_backend_pid()")[0, 0] ?? "")
+                backendPID = connection.backendPID
                 try connection.execute("BEGIN")
             } catch {
                 failure = error
@@ -121,13 +121,13 @@ final class StagingWriter: @unchecked Sendable {
     ///
     /// - Parameter candidates: The only keys that can be duplicates (from the validator's
     ///   ``DuplicateFilter``); `nil` means any key can, which costs a full `GROUP BY`.
-    func duplicates(policy: DuplicatePolicy, candidates: [(String, Int64, Int)]?, limit: Int) throws -> (groups: [DuplicateGroup], total: Int) {
+    func duplicates(policy: DuplicatePolicy, candidates: [(String, Int64, Mode)]?, limit: Int) throws -> (groups: [DuplicateGroup], total: Int) {
         if let candidates, candidates.isEmpty { return ([], 0) }
         return try onQueue { connection in
             var parameters: [String?] = []
             if let candidates {
                 func array(_ items: [String]) -> String { "{" + items.map { "\"\($0)\"" }.joined(separator: ",") + "}" }
-                parameters = [array(candidates.map(\.0)), array(candidates.map { String($0.1) }), array(candidates.map { ScoreValues.modes[$0.2] })]
+                parameters = [array(candidates.map(\.0)), array(candidates.map { String($0.1) }), array(candidates.map(\.2.name))]
             }
             let filter = candidates == nil ? "" : StagingSQL.candidateFilter
             if policy == .last {

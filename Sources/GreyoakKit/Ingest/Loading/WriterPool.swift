@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+import Synchronization
 
 /// The writer connections of one run, and what the run does with all of them at once:
 /// connect, find duplicates, upsert, roll back (commit is in `WriterPool+Commit.swift`).
@@ -25,11 +26,13 @@ final class WriterPool {
 
     private func makeWriters(_ count: Int) -> [StagingWriter] {
         let writers = (0..<count).map { StagingWriter(index: $0) }
-        for writer in writers { writer.prepare(settings: settings, logger: logger) }
+        for writer in writers { writer.prepare(settings: settings.named("writer \(writer.index + 1)"), logger: logger) }
         return writers
     }
 
     var count: Int { writers.count }
+    /// The writers' server processes, for the lock watcher.
+    var backendPIDs: [Int32] { writers.compactMap(\.backendPID) }
     /// Rows the writers' COPYs took, after `--on-duplicate last` removed repeats.
     var stagedRows: Int { writers.reduce(0) { $0 + $1.stagedRows } }
 
@@ -97,13 +100,13 @@ final class WriterPool {
     /// if any fails. The caller holds the ``LoadLock``.
     func upsert() throws -> (inserted: Int, updated: Int) {
         let writers = self.writers
-        let results = LockedBox<[Result<(inserted: Int, updated: Int), any Error>?]>(Array(repeating: nil, count: writers.count))
+        let results = Mutex<[Result<(inserted: Int, updated: Int), any Error>?]>(Array(repeating: nil, count: writers.count))
         DispatchQueue.concurrentPerform(iterations: writers.count) { index in
             let result = Result { try writers[index].upsert() }
-            results.mutate { $0[index] = result }
+            results.withLock { $0[index] = result }
         }
         var inserted = 0, updated = 0
-        for result in results.value {
+        for result in results.withLock({ $0 }) {
             switch result! {
             case let .success(counts):
                 inserted += counts.inserted

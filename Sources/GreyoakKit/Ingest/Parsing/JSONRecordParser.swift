@@ -163,12 +163,12 @@ final class JSONRecordParser {
         } catch let failure as JSONParser.Failure {
             let errorLine = pendingLine + pending[..<min(failure.offset, pending.count)].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
             throw RowError(file: file.name, fileIndex: fileIndex, location: .record(recordNumber + 1),
-                           rule: "malformed JSON at line \(errorLine): \(failure.message)", isFatal: true)
+                           rule: .malformedJSON(line: errorLine, message: failure.message), isFatal: true)
         }
     }
 
     private func malformed(_ line: Int, _ message: String) -> RowError {
-        RowError(file: file.name, fileIndex: fileIndex, location: .line(line), rule: "malformed JSON: \(message)", isFatal: true)
+        RowError(file: file.name, fileIndex: fileIndex, location: .line(line), rule: .malformedJSON(line: nil, message: message), isFatal: true)
     }
 
     /// Turns one score object into a record of the batch.
@@ -177,7 +177,7 @@ final class JSONRecordParser {
         let location = RowLocation.record(recordNumber)
         guard case let .object(members) = value else {
             batch.errors.append(RowError(file: file.name, fileIndex: fileIndex, location: location,
-                                         rule: "is not a score object (found \(value.compactText.prefix(40)))"))
+                                         rule: .notAScoreObject(found: String(value.compactText.prefix(40)))))
             return
         }
         batch.beginRecord()
@@ -194,7 +194,7 @@ final class JSONRecordParser {
             case let .column(column):
                 if batch.hasField(column.rawValue) {
                     batch.errors.append(RowError(file: file.name, fileIndex: fileIndex, location: location, column: key,
-                                                 value: nil, rule: "names column \(column.name) twice"))
+                                                 value: nil, rule: .fieldNamedTwice(column: column.name)))
                     return
                 }
                 switch member {
@@ -208,7 +208,7 @@ final class JSONRecordParser {
             case .unknown:
                 if ignoreUnknownFields { ignored.insert(key); continue }
                 throw RowError(file: file.name, fileIndex: fileIndex, location: location, column: key, value: "",
-                               rule: "unknown field \"\(key)\": not a scores column (use --ignore-unknown-fields to drop it)",
+                               rule: .unknownField(key),
                                isFatal: true)
             }
         }

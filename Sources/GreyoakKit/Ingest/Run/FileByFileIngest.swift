@@ -46,7 +46,8 @@ public struct FileByFileIngest {
                     finished: (InputFile, FileOutcome) -> Void) throws -> IngestSummary {
         // Dry runs and --no-commit write nothing, so they neither read nor write the ledger.
         let keepsLedger = !options.dryRun && !options.noCommit
-        let ledger = keepsLedger ? try Connection(settings, logger: logger) : nil
+        let ledgerSettings = settings.named("ledger").lockTimeout(milliseconds: Int((options.lockTimeout * 1000).rounded()))
+        let ledger = keepsLedger ? try TransientFailure.connect(ledgerSettings, logger: logger, retryFor: options.connectRetry) : nil
         defer { ledger?.close() }
         if let ledger { try Bookkeeping.requireForLoad(ledger) }
         var total = IngestSummary()

@@ -20,6 +20,8 @@ public struct IngestOptions: Sendable {
     public var noCommit = false
     public var writers = IngestOptions.defaultWriters
     public var lockTimeout: Double = 60
+    /// Seconds to retry transient failures before the commit point (see ``TransientFailure``).
+    public var connectRetry: Double = 30
     public var rowsPerBatch = 2048
     /// The `greyoak_ingest_log` row to commit with the data (`--each-file`).
     public var ledgerEntry: IngestLedgerEntry?

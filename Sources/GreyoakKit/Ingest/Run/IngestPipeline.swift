@@ -38,16 +38,42 @@ public final class IngestPipeline {
     ///   `--no-commit`, would have).
     /// - Throws: ``IngestFailure`` for invalid input (nothing written), ``GreyoakError``
     ///   for the schema gate, locks and connections, ``PostgresError`` for the database.
+    ///
+    /// A transient failure (see ``TransientFailure``) before the commit point starts the load
+    /// again from the start, for up to `--connect-retry` seconds; standard input, which cannot
+    /// be read again, only waits for the server to accept the first connection.
     public func run() throws -> IngestSummary {
+        let deadline = Date().addingTimeInterval(options.connectRetry)
+        var delay = 0.5
+        while true {
+            do {
+                return try attempt(connectRetry: max(0, deadline.timeIntervalSinceNow))
+            } catch where !reachedCommitPoint && TransientFailure.matches(error) && Date() < deadline
+                && files.allSatisfy({ $0.path != nil }) {
+                logger.warning("the load failed before its commit point, nothing of it committed (\(error)); starting again in \(delay) s")
+                Thread.sleep(forTimeInterval: min(delay, max(0, deadline.timeIntervalSinceNow)))
+                delay = min(delay * 2, 4)
+                progress.restart()
+            }
+        }
+    }
+
+    /// Set once the run reaches its commit: from there on nothing is retried.
+    private var reachedCommitPoint = false
+
+    private func attempt(connectRetry: Double) throws -> IngestSummary {
         var summary = IngestSummary()
         summary.files = files.count
 
+        // Every lock wait of the load (the load lock, rows and tables) ends after
+        // --lock-timeout: lock_timeout is each session's default from its startup packet.
+        let bounded = settings.lockTimeout(milliseconds: Int((options.lockTimeout * 1000).rounded()))
         // The coordinator connects first: on a server with few free connections it must get
         // one, while the run can do with fewer writers than asked for.
-        let coordinator = try Connection(settings, logger: logger)
+        let coordinator = try TransientFailure.connect(bounded.named("coordinator"), logger: logger, retryFor: connectRetry)
         defer { coordinator.close() }
         // Writers connect while the coordinator checks the gate; none writes before it passed.
-        let writers = WriterPool(count: options.dryRun ? 0 : options.writers, settings: settings, logger: logger)
+        let writers = WriterPool(count: options.dryRun ? 0 : options.writers, settings: bounded, logger: logger)
         defer { writers.close() }
         // The gate: nothing is read before the database is known to be at head.
         if options.autoMigrate {
@@ -56,35 +82,48 @@ public final class IngestPipeline {
         try SchemaLock.acquire(coordinator, mode: .shared, timeout: options.lockTimeout, logger: logger)
         try Migrator(graph: graph, connection: coordinator, logger: logger).requireAtHead()
         try writers.connect()
-        guard !options.dryRun else {
-            summary.writers = writers.count
-            return try load(coordinator, writers: writers, summary: summary, allowDirect: false, commit: nil)!
-        }
-        // Interrupted loads are resolved before this one starts, and this one is journalled
-        // before it sends a row (see LoadRecovery, LoadJournal).
-        try Bookkeeping.requireForLoad(coordinator)
-        try LoadRecovery(connection: coordinator, logger: logger).run()
-        let distribution = try TableDistribution.ofScores(coordinator)
-        let (method, count) = try CommitMethod.choose(coordinator, writers: writers.count, distribution: distribution, logger: logger)
-        writers.keep(count, twoPhase: method == .twoPhase, distribution: distribution)
-        summary.writers = writers.count
-        let commit = LoadCommit(coordinator: coordinator, method: method, logger: logger, settings: settings,
-                                load: try LoadJournal.begin(coordinator, input: LoadJournal.describe(files), method: method, writers: writers.count),
-                                ledgerEntry: options.ledgerEntry)
-        defer { LoadJournal.end(coordinator, commit.load) }
+        // Who blocks the coordinator or a writer is only visible while it waits.
+        let watcher = BlockingSessionWatcher(settings: settings, logger: logger)
+        watcher.watch([coordinator.backendPID] + writers.backendPIDs)
+        defer { watcher.stop() }
         do {
-            // Standard input cannot be read twice, so only files may try the direct path.
-            if files.allSatisfy({ $0.path != nil }),
-               let summary = try load(coordinator, writers: writers, summary: summary, allowDirect: true, commit: commit) {
-                return summary
+            guard !options.dryRun else {
+                summary.writers = writers.count
+                return try load(coordinator, writers: writers, summary: summary, allowDirect: false, commit: nil)!
             }
-            try writers.reopen()
-            return try load(coordinator, writers: writers, summary: summary, allowDirect: false, commit: commit)!
-        } catch let error as LoadCommit.OutcomeRecorded {
-            throw error.error
-        } catch {
-            LoadJournal.rolledBack(coordinator, commit.load, reason: "\(error)")
-            throw error
+            // Interrupted loads are resolved before this one starts, and this one is journalled
+            // before it sends a row (see LoadRecovery, LoadJournal).
+            try Bookkeeping.requireForLoad(coordinator)
+            try LoadRecovery(connection: coordinator, logger: logger).run()
+            let distribution = try TableDistribution.ofScores(coordinator)
+            let (method, count) = try CommitMethod.choose(coordinator, writers: writers.count, distribution: distribution, logger: logger)
+            writers.keep(count, twoPhase: method == .twoPhase, distribution: distribution)
+            summary.writers = writers.count
+            let commit = LoadCommit(coordinator: coordinator, method: method, logger: logger, settings: settings,
+                                    load: try LoadJournal.begin(coordinator, input: LoadJournal.describe(files), method: method, writers: writers.count),
+                                    ledgerEntry: options.ledgerEntry)
+            defer { LoadJournal.end(coordinator, commit.load) }
+            do {
+                // Standard input cannot be read twice, so only files may try the direct path.
+                if files.allSatisfy({ $0.path != nil }),
+                   let summary = try load(coordinator, writers: writers, summary: summary, allowDirect: true, commit: commit) {
+                    return summary
+                }
+                try writers.reopen()
+                return try load(coordinator, writers: writers, summary: summary, allowDirect: false, commit: commit)!
+            } catch let error as LoadCommit.OutcomeRecorded {
+                throw error.error
+            } catch {
+                LoadJournal.rolledBack(coordinator, commit.load, reason: "\(error)")
+                throw error
+            }
+        } catch let error as PostgresError where error.sqlState == SQLState.lockNotAvailable {
+            writers.rollback()
+            let blockers = watcher.takeBlockers()
+            throw GreyoakError(.lockTimeout, """
+                nothing was loaded: a lock was not obtained within --lock-timeout \(options.lockTimeout) s \
+                (\(error.activity ?? "loading")); \(BlockingSessions.describe(blockers))
+                """, hint: BlockingSessions.hint(blockers) + ", or raise --lock-timeout")
         }
     }
 
@@ -123,8 +162,8 @@ public final class IngestPipeline {
         }
         summary.rowsRead = outcome.rowsRead
         summary.rejected = outcome.rejected
-        func finish(_ label: String) -> IngestSummary {
-            summary.outcome = label
+        func finish(_ outcome: IngestSummary.Outcome) -> IngestSummary {
+            summary.outcome = outcome
             summary.seconds = progress.snapshot.elapsed
             summary.rowsPerSecond = Double(summary.rowsRead) / max(summary.seconds, 1e-9)
             return summary
@@ -133,7 +172,7 @@ public final class IngestPipeline {
             writers.rollback()
             // A refused run loaded nothing, so a rejects file would only mislead.
             if let path = options.rejectsPath, options.maxErrors != nil { try? FileManager.default.removeItem(atPath: path) }
-            return IngestFailure(code: code, message: message, errors: errors, errorCount: count, summary: finish("rolled back"), hint: hint)
+            return IngestFailure(code: code, message: message, errors: errors, errorCount: count, summary: finish(.rolledBack), hint: hint)
         }
 
         if let fatal = outcome.fatal {
@@ -155,7 +194,7 @@ public final class IngestPipeline {
         if options.dryRun {
             summary.unchanged = 0
             logger.info("dry run: \(outcome.rowsRead - outcome.rejected) rows are valid; nothing was sent to the database")
-            return finish("dry run")
+            return finish(.dryRun)
         }
         if outcome.mode == .direct {
             summary.inserted = writers.stagedRows
@@ -182,14 +221,15 @@ public final class IngestPipeline {
 
     /// Commits every writer at one commit point (see ``LoadCommit``), or rolls all back for
     /// `--no-commit`.
-    private func commit(_ writers: WriterPool, with commit: LoadCommit, finish: (String) -> IngestSummary) throws -> IngestSummary {
+    private func commit(_ writers: WriterPool, with commit: LoadCommit, finish: (IngestSummary.Outcome) -> IngestSummary) throws -> IngestSummary {
         if options.noCommit {
             writers.rollback()
             LoadJournal.rolledBack(commit.coordinator, commit.load, reason: "--no-commit")
-            return finish("rolled back (--no-commit)")
+            return finish(.rolledBackNoCommit)
         }
         progress.set(phase: "committing")
-        let summary = finish("committed")
+        reachedCommitPoint = true
+        let summary = finish(.committed)
         try writers.commit(with: commit, summary: summary)
         return summary
     }

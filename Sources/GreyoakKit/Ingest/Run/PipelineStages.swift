@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+import Synchronization
 
 /// The wiring of one pass over the input: the stages of the README's diagram, each on its
 /// own Dispatch queue, joined by ``BoundedQueue``s so that memory stays flat however large
@@ -34,9 +35,9 @@ struct PipelineStages: Sendable {
         let asks = decide != nil
         let chunks = BoundedQueue<Chunk>(capacity: 4)
         let batches = BoundedQueue<RecordBatch>(capacity: 3)
-        let fatal = LockedBox<(any Error)?>(nil)
+        let fatal = Mutex<(any Error)?>(nil)
         let stopAll: @Sendable (any Error) -> Void = { error in
-            fatal.mutate { if $0 == nil { $0 = error } }
+            fatal.withLock { if $0 == nil { $0 = error } }
             chunks.cancel()
             batches.cancel()
             gate.cancel()
@@ -93,13 +94,13 @@ struct PipelineStages: Sendable {
             }
         }
 
-        let outcome = LockedBox(StreamOutcome())
+        let outcome = Mutex(StreamOutcome())
         DispatchQueue(label: "greyoak.validate").async(group: group) {
             let validator = ScoreValidator(rules: options.rules, writerCount: writers.count, files: files,
                                            duplicatePolicy: options.onDuplicate, inMemory: inMemory)
             var rejects: RejectsFile?
             var local = StreamOutcome()
-            defer { outcome.mutate { $0 = local } }
+            defer { outcome.withLock { [local] in $0 = local } }
             do {
                 if let path = options.rejectsPath, options.maxErrors != nil { rejects = try RejectsFile(path: path) }
                 var sending = true
@@ -151,10 +152,10 @@ struct PipelineStages: Sendable {
         if let decide, !writers.isEmpty, let dates = gate.awaitQuestion() { gate.set(decide(dates)) }
         group.wait()
         for writer in writers {
-            if let error = writer.waitForLoad(), fatal.value == nil { fatal.mutate { $0 = error } }
+            if let error = writer.waitForLoad() { fatal.withLock { if $0 == nil { $0 = error } } }
         }
-        var result = outcome.value
-        result.fatal = fatal.value
+        var result = outcome.withLock { $0 }
+        result.fatal = fatal.withLock { $0 }
         return result
     }
 }

@@ -1,5 +1,5 @@
 /// What one pass of the ``PipelineStages`` over the input found.
-struct StreamOutcome {
+struct StreamOutcome: Sendable {
     var rowsRead = 0
     var rejected = 0
     /// The first errors, at most `--max-report` of them.

@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+@testable import GreyoakKit
+
+// What every fault test checks after its fault (issue 9): `scores` holds all of the load or
+// none of it; no prepared transaction, staged row, running journal entry or lock is left;
+// and a rerun gives the table a clean load gives, in every column but created_at/updated_at.
+
+/// A base load and a load on top of it (changed rows, unchanged rows, a new date), and the
+/// table each leaves, computed once per test on a database of its own.
+struct FaultScenario: Sendable {
+    let scratch: IngestScratch
+    let base: String
+    let load: String
+    /// `scores` after the base load alone ("none"), and after both ("all").
+    let none: [[String?]]
+    let all: [[String?]]
+
+    /// Generates the files (`tickers` × 2 days, then × 3 days with 5% changed) and loads them
+    /// cleanly into a reference database.
+    static func make(tickers: Int) async throws -> FaultScenario {
+        let scratch = try IngestScratch()
+        let base = scratch.file("base.csv"), load = scratch.file("load.csv")
+        try GenScores.run(["--tickers", String(tickers), "--days", "2", "--out", base])
+        try GenScores.run(["--tickers", String(tickers), "--days", "3", "--changed-fraction", "0.05", "--change-seed", "9", "--out", load])
+        return try await withTestDatabase(holdingSlot: false) { reference in
+            try await IngestCLI.upgradeHead(reference)
+            try #require(try await IngestCLI.ingest(reference, [base]).status == 0)
+            let none = try ScoresTable.snapshot(reference)
+            try #require(try await IngestCLI.ingest(reference, [load]).status == 0)
+            return FaultScenario(scratch: scratch, base: base, load: load, none: none, all: try ScoresTable.snapshot(reference))
+        }
+    }
+
+    /// Readies `database` at head with the base loaded.
+    func prepare(_ database: TestDatabase) async throws {
+        try await IngestCLI.upgradeHead(database)
+        let result = try await IngestCLI.ingest(database, [base])
+        try #require(result.status == 0, "\(result)")
+    }
+
+    /// What settles an interrupted load in a check: every one of them must.
+    enum Recovery: Sendable {
+        case dbRecover, dbUpgrade, nextLoad
+    }
+
+    /// The checks after a fault: all or nothing now; after recovery (`how`), all or nothing,
+    /// the interrupted load named, and nothing left behind; then a rerun gives the clean table.
+    ///
+    /// - Parameter committed: The faulted run said it committed: then it must be all.
+    func check(_ database: TestDatabase, committed: Bool, recovery how: Recovery = .dbRecover,
+               sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        try await Leftovers.waitForSessionsToEnd(database)
+        let now = try ScoresTable.snapshot(database)
+        #expect(now == none || now == all, "scores holds part of the load", sourceLocation: sourceLocation)
+        if committed { #expect(now == all, "the run said it committed, but scores does not hold the load", sourceLocation: sourceLocation) }
+        // Something to settle: a load still marked running, or a prepared transaction.
+        let pending = try database.column("""
+            SELECT (SELECT count(*) FROM greyoak_load WHERE state = 'running')
+                 + (SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database())
+            """) != ["0"]
+
+        let arguments: [String]
+        switch how {
+        case .dbRecover: arguments = ["db", "recover"]
+        case .dbUpgrade: arguments = ["db", "upgrade", "head"]
+        case .nextLoad: arguments = ["ingest", "--no-progress", load]
+        }
+        let recovery = try await CLI.run(arguments, databaseURL: database.url, migrations: IngestRepo.migrations)
+        #expect(recovery.status == 0, "\(recovery)", sourceLocation: sourceLocation)
+        if pending {
+            // Named by the run that settles it: what, when, and how it was resolved.
+            #expect(recovery.stderr.contains("recovered an interrupted load"), "\(recovery)", sourceLocation: sourceLocation)
+        }
+        if how != .nextLoad {
+            let recovered = try ScoresTable.snapshot(database)
+            #expect(recovered == none || recovered == all, "after recovery scores holds part of the load", sourceLocation: sourceLocation)
+            if now == all { #expect(recovered == all, "recovery undid a committed load", sourceLocation: sourceLocation) }
+        }
+        try await Leftovers.expectNone(database, sourceLocation: sourceLocation)
+        let verify = try await CLI.run(["db", "verify"], databaseURL: database.url, migrations: IngestRepo.migrations)
+        #expect(verify.status == 0, "\(verify)", sourceLocation: sourceLocation)
+        if try database.column("SELECT count(*) FROM greyoak_load WHERE state = 'interrupted'") != ["0"] {
+            #expect(verify.stdout.contains("was interrupted; resolved"), "\(verify)", sourceLocation: sourceLocation)
+        }
+
+        let rerun = try await IngestCLI.ingest(database, [load])
+        #expect(rerun.status == 0, "\(rerun)", sourceLocation: sourceLocation)
+        #expect(try ScoresTable.snapshot(database) == all, "a rerun does not give the clean load's table", sourceLocation: sourceLocation)
+    }
+
+    func remove() { scratch.remove() }
+}
+
+/// What an interrupted load must not leave behind.
+enum Leftovers {
+    /// Waits (bounded) for greyoak's sessions on the database to end — a killed client's
+    /// server processes exit a moment later — then expects no prepared transaction, staged
+    /// row, unresolved journal entry or lock on `scores`.
+    static func expectNone(_ database: TestDatabase, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        try await waitForSessionsToEnd(database)
+        let prepared = try database.column("SELECT gid FROM pg_prepared_xacts WHERE database = current_database()")
+        #expect(prepared.isEmpty, "prepared transactions left: \(prepared)", sourceLocation: sourceLocation)
+        #expect(try database.column("SELECT count(*) FROM greyoak_stage") == ["0"], "rows left in greyoak_stage", sourceLocation: sourceLocation)
+        let running = try database.column("SELECT id::text FROM greyoak_load WHERE state = 'running'")
+        #expect(running.isEmpty, "loads still marked running: \(running)", sourceLocation: sourceLocation)
+        let locks = try database.column("""
+            SELECT mode FROM pg_locks WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND pid <> pg_backend_pid() AND (relation = 'scores'::regclass OR locktype = 'advisory')
+            """)
+        #expect(locks.isEmpty, "locks left: \(locks)", sourceLocation: sourceLocation)
+    }
+
+    /// Waits up to 30 s for every other client session on the database to end.
+    static func waitForSessionsToEnd(_ database: TestDatabase) async throws {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let sessions = try database.column("""
+                SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+                  AND backend_type = 'client backend'
+                """)[0]
+            if sessions == "0" { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}
+
+/// The port of the test server, from `GREYOAK_TEST_DATABASE_URL`.
+func testServerPort() throws -> UInt16 {
+    let url = try TestDatabase.requireAdminURL()
+    return UInt16(try #require(URLComponents(string: url)?.port, "GREYOAK_TEST_DATABASE_URL names no port"))
+}

@@ -1,0 +1,5 @@
+CREATE TABLE notes (
+    id integer PRIMARY KEY,
+    body text NOT NULL,
+    created_at timestamp DEFAULT now()
+);

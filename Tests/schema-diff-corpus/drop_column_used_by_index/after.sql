@@ -1,0 +1,1 @@
+CREATE TABLE scores (ticker text, final_score double precision);

@@ -1,0 +1,1 @@
+CREATE TABLE company (ticker text PRIMARY KEY, sector_id integer);

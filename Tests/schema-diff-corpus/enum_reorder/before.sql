@@ -1,0 +1,2 @@
+CREATE TYPE level AS ENUM ('low', 'high', 'medium');
+CREATE TABLE t (l level NOT NULL);

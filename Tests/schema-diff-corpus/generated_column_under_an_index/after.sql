@@ -1,0 +1,4 @@
+CREATE TABLE scores (f_score double precision, t_score double precision,
+    total double precision GENERATED ALWAYS AS ((f_score + t_score) / 2) STORED,
+    CONSTRAINT total_range CHECK (total <= 200));
+CREATE INDEX scores_total ON scores (total DESC);

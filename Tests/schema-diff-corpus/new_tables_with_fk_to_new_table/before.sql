@@ -1,0 +1,1 @@
+CREATE TABLE scores (ticker varchar(20) NOT NULL PRIMARY KEY);

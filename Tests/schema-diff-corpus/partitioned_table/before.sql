@@ -1,0 +1,1 @@
+CREATE TABLE scores (ticker text PRIMARY KEY);

@@ -1,0 +1,2 @@
+CREATE TABLE t (ticker varchar(20) NOT NULL, scoring_date timestamp NOT NULL, mode varchar(20) NOT NULL,
+    PRIMARY KEY (ticker, scoring_date, mode));

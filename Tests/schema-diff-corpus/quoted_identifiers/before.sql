@@ -1,0 +1,1 @@
+CREATE TABLE "Order" ("select" integer, "Mixed Case" text);

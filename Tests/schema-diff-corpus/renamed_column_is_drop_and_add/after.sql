@@ -1,0 +1,1 @@
+CREATE TABLE scores (ticker text, s_z double precision);

@@ -1,0 +1,1 @@
+CREATE TABLE scores (ticker text, sector_z double precision);

@@ -1,0 +1,1 @@
+CREATE TABLE watch_list (id integer PRIMARY KEY, ticker text);

@@ -1,0 +1,1 @@
+CREATE TABLE watchlist (id integer PRIMARY KEY, ticker text);

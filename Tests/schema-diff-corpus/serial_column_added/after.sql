@@ -1,0 +1,1 @@
+CREATE TABLE events (name text, id serial);

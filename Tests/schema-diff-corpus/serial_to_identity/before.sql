@@ -1,0 +1,2 @@
+CREATE TABLE t (id serial PRIMARY KEY, body text);
+INSERT INTO t (body) VALUES ('one'), ('two'), ('three');

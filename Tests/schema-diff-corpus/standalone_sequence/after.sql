@@ -1,0 +1,3 @@
+CREATE SEQUENCE ticket_no AS integer START 1000 INCREMENT 10 CACHE 5;
+CREATE SEQUENCE batch_no AS bigint MINVALUE 0 START 0 CYCLE;
+CREATE TABLE t (n bigint DEFAULT nextval('batch_no'));

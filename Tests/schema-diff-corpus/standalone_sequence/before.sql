@@ -1,0 +1,2 @@
+CREATE SEQUENCE ticket_no START 100;
+CREATE SEQUENCE old_seq;
