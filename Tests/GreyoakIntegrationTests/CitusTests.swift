@@ -145,6 +145,31 @@ struct CitusTests {
 
             let after = try await CLI.run(["db", "verify"], databaseURL: citus.url, migrations: migrations)
             #expect(after.status == 0, "verify on Citus after the loads:\n\(after)")
+
+            // Autogenerate finds nothing to write: Citus's own objects are the extension's.
+            let files = try FileManager.default.contentsOfDirectory(atPath: migrations)
+            let generate = try await CLI.run(["db", "revision", "--autogenerate", "-m", "sync"], databaseURL: citus.url, migrations: migrations)
+            #expect(generate.status == 0 && (generate.stdout + generate.stderr).contains("No changes:"), "\(generate)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: migrations) == files)
+
+            // Plan describes a pending change to the distributed table without making it.
+            try """
+                -- Add confidence
+                --
+                -- Revision ID: c1705e0a9d12
+                -- Revises: c1705e0a9d11
+                -- Create Date: 2026-11-27 18:30:00.000000
+
+                -- migrate:upgrade
+                ALTER TABLE scores ADD COLUMN confidence FLOAT8;
+
+                -- migrate:downgrade
+                ALTER TABLE scores DROP COLUMN confidence;
+
+                """.write(toFile: migrations + "/c1705e0a9d12_add_confidence.sql", atomically: true, encoding: .utf8)
+            let plan = try await CLI.run(["db", "plan"], databaseURL: citus.url, migrations: migrations)
+            #expect(plan.status == 0 && plan.stdout.contains("AccessExclusiveLock on scores"), "\(plan)")
+            #expect(try citus.columns(of: "scores").contains("confidence") == false)
         }
     }
 }
