@@ -11,6 +11,8 @@ final class ChunkReader {
     private var raw: [UInt8]
     private var finished = false
     let chunkSize: Int
+    /// Bytes read from the file so far (compressed bytes for gzip), for progress.
+    private(set) var bytesRead = 0
 
     init(_ file: InputFile, chunkSize: Int = 256 << 10) throws {
         self.name = file.name
@@ -33,27 +35,33 @@ final class ChunkReader {
         if ownsDescriptor { close(fd) }
     }
 
-    /// The next chunk, or `nil` at the end of the input.
+    /// The next chunk (never empty), or `nil` at the end of the input.
+    ///
+    /// - Throws: ``GreyoakError`` for a read error or bad gzip data.
     func next() throws -> [UInt8]? {
-        if let inflater {
-            while true {
-                if let out = try inflater.drain(chunkSize) { return out }
-                if inflater.isFinished { return nil }
-                guard let input = try readRaw() else {
-                    if inflater.isFinished { return nil }
-                    throw GreyoakError(.invalidInput, "\(name): the gzip stream ends early (truncated file?)")
-                }
-                inflater.feed(input)
+        guard let inflater else { return try readRaw() }
+        while true {
+            if let out = try inflater.drain(chunkSize) { return out }
+            guard let input = try readRaw() else {
+                try inflater.finish()
+                return nil
             }
+            inflater.feed(input)
         }
-        return try readRaw()
     }
 
     private func readRaw() throws -> [UInt8]? {
         if finished { return nil }
-        let count = raw.withUnsafeMutableBytes { read(fd, $0.baseAddress, chunkSize) }
+        var count: Int
+        repeat {
+            count = raw.withUnsafeMutableBytes { read(fd, $0.baseAddress, chunkSize) }
+        } while count < 0 && errno == EINTR  // a signal (a terminal resize) is not an error
         if count < 0 { throw GreyoakError(.invalidInput, "\(name): read failed: \(String(cString: strerror(errno)))") }
-        if count == 0 { finished = true; return nil }
+        if count == 0 {
+            finished = true
+            return nil
+        }
+        bytesRead += count
         return Array(raw[0..<count])
     }
 }

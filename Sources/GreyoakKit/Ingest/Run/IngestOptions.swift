@@ -21,6 +21,11 @@ public struct IngestOptions: Sendable {
     public var writers = IngestOptions.defaultWriters
     public var lockTimeout: Double = 60
     public var rowsPerBatch = 2048
+    /// The most bytes one record (a CSV record, a JSON object, an NDJSON line) may take, and
+    /// so any field or line in it: far above any real score record, low enough that a
+    /// hostile file is refused before it costs memory.
+    public var maxRecordBytes = IngestOptions.defaultMaxRecordBytes
+    public static let defaultMaxRecordBytes = 1 << 20
 
     public init() {}
 

@@ -326,7 +326,8 @@ public final class IngestPipeline {
                     ? try CSVRecordParser(file: file, fileIndex: index, batchSize: options.rowsPerBatch,
                                           ignoreUnknownFields: options.ignoreUnknownFields, notices: notice, emit: emit)
                     : JSONRecordParser(file: file, fileIndex: index, batchSize: options.rowsPerBatch,
-                                       ignoreUnknownFields: options.ignoreUnknownFields, notices: notice, emit: emit)
+                                       ignoreUnknownFields: options.ignoreUnknownFields, maxRecordBytes: options.maxRecordBytes,
+                                       notices: notice, emit: emit)
             }
             var parser: (any RecordParser)?
             do {
