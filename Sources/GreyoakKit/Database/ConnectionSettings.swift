@@ -91,7 +91,10 @@ public enum RedactedURL {
             if let at = beforePath.lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") {
                 ranges.append(rest.index(after: colon)..<at)
             }
-            if let query = rest.firstIndex(of: "?"), ranges.first.map({ query > $0.upperBound }) ?? true {
+            // The query starts at the first '?' after the user info (one inside the password
+            // does not count, nor hide a `password=` parameter after it).
+            let afterUserInfo = ranges.first.map { rest.index(after: $0.upperBound) } ?? rest.startIndex
+            if let query = rest[afterUserInfo...].firstIndex(of: "?") {
                 var index = rest.index(after: query)
                 while index < rest.endIndex {
                     let end = rest[index...].firstIndex(of: "&") ?? rest.endIndex

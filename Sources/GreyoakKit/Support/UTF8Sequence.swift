@@ -53,6 +53,26 @@ enum UTF8Sequence {
         return nil
     }
 
+    /// Whether `count` bytes hold neither a NUL nor a byte above 0x7F (the common case, told
+    /// eight bytes at a time).
+    static func isPlainASCII(_ bytes: UnsafeRawPointer, count: Int) -> Bool {
+        var index = 0
+        while index + 8 <= count {
+            let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            // A byte with its high bit set, or a zero byte (the classic has-zero-byte trick).
+            if word & 0x8080_8080_8080_8080 != 0 || (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080 != 0 {
+                return false
+            }
+            index += 8
+        }
+        while index < count {
+            let byte = bytes.load(fromByteOffset: index, as: UInt8.self)
+            if byte == 0 || byte >= 0x80 { return false }
+            index += 1
+        }
+        return true
+    }
+
     /// Appends the UTF-8 encoding of a scalar (already known to be one) to `out`.
     @inline(__always)
     static func encode(_ scalar: UInt32, into out: ByteBuffer) {

@@ -235,7 +235,10 @@ final class JSONRecordParser: JSONEventHandler {
             }
         case .stocks:
             guard !object else { throw fatal("\"stocks\" is not an array of score objects") }
+            // The wrapper is not a record: its stocks count from 1.
             isWrapper = true
+            recordNumber = 0
+            recordDepth = -1
             roles[depth] = .records
         case .capture:
             appendCaptureSeparator()

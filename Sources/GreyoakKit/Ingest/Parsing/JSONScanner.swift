@@ -198,6 +198,7 @@ final class JSONScanner {
                         }
                     }
                     line += 1
+                    self.line = line  // for the handler's messages
                     p += 1
                     continue
                 default:

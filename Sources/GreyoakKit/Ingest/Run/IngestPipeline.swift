@@ -324,7 +324,8 @@ public final class IngestPipeline {
                 let file = files[index]
                 return file.format == .csv
                     ? try CSVRecordParser(file: file, fileIndex: index, batchSize: options.rowsPerBatch,
-                                          ignoreUnknownFields: options.ignoreUnknownFields, notices: notice, emit: emit)
+                                          ignoreUnknownFields: options.ignoreUnknownFields, maxRecordBytes: options.maxRecordBytes,
+                                          notices: notice, emit: emit)
                     : JSONRecordParser(file: file, fileIndex: index, batchSize: options.rowsPerBatch,
                                        ignoreUnknownFields: options.ignoreUnknownFields, maxRecordBytes: options.maxRecordBytes,
                                        notices: notice, emit: emit)
