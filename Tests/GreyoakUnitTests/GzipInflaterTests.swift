@@ -44,10 +44,10 @@ struct GzipInflaterTests {
             do {
                 _ = try Self.inflate(data, chunkSize: size)
                 Issue.record("\(input.label): accepted in \(size)-byte chunks")
-            } catch let error as GreyoakError {
-                #expect(error.code == .invalidInput)
-                #expect(error.message.hasPrefix("t.gz: "), "\(error.message)")
-                #expect(error.message.contains(input.error), "\(input.label): \(error.message)")
+            } catch let error as RowError {
+                #expect(error.isFatal && error.location == .file)
+                #expect(error.description.hasPrefix("t.gz: "), "\(error)")
+                #expect(error.rule.contains(input.error), "\(input.label): \(error)")
             }
         }
     }

@@ -162,15 +162,8 @@ struct JSONStrictnessTests {
             }
             errors += batch.errors.map { "error \($0)" }
         }
-        let bytes = Array(text.utf8)
         do {
-            var start = 0
-            while start < bytes.count {
-                let end = start + min(chunkSize, bytes.count - start)
-                try parser.feed(Array(bytes[start..<end]))
-                start = end
-            }
-            try parser.finish()
+            try parser.feedAll(Array(text.utf8), chunkSize: chunkSize)
         } catch {
             return lines + errors + ["thrown \(error)"]
         }

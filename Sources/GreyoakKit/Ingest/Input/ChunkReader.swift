@@ -14,7 +14,7 @@ final class ChunkReader {
     /// Bytes read from the file so far (compressed bytes for gzip), for progress.
     private(set) var bytesRead = 0
 
-    init(_ file: InputFile, chunkSize: Int = 256 << 10) throws {
+    init(_ file: InputFile, fileIndex: Int = 0, chunkSize: Int = 256 << 10) throws {
         self.name = file.name
         self.chunkSize = chunkSize
         if let path = file.path {
@@ -28,7 +28,7 @@ final class ChunkReader {
             ownsDescriptor = false
         }
         raw = [UInt8](repeating: 0, count: chunkSize)
-        if file.gzipped { inflater = try GzipInflater(name: file.name) }
+        if file.gzipped { inflater = try GzipInflater(name: file.name, fileIndex: fileIndex) }
     }
 
     deinit {
@@ -37,7 +37,7 @@ final class ChunkReader {
 
     /// The next chunk (never empty), or `nil` at the end of the input.
     ///
-    /// - Throws: ``GreyoakError`` for a read error or bad gzip data.
+    /// - Throws: ``GreyoakError`` for a read error, ``RowError`` for bad gzip data.
     func next() throws -> [UInt8]? {
         guard let inflater else { return try readRaw() }
         while true {

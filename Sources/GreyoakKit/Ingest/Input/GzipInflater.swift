@@ -12,6 +12,7 @@ import Foundation
 final class GzipInflater {
     private let stream: UnsafeMutablePointer<z_stream>
     private let name: String
+    private let fileIndex: Int
     private var input: [UInt8] = []
     private var inputOffset = 0
     /// Whether a member has just ended (with nothing read after it yet).
@@ -21,8 +22,9 @@ final class GzipInflater {
     private var consumedBefore = 0
 
     /// - Throws: ``GreyoakError`` when zlib cannot start.
-    init(name: String) throws {
+    init(name: String, fileIndex: Int = 0) throws {
         self.name = name
+        self.fileIndex = fileIndex
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         // 15 window bits + 16: expect a gzip header (and check its trailer).
@@ -46,8 +48,8 @@ final class GzipInflater {
 
     /// Inflates up to `limit` bytes from what was fed; nil when it needs more input.
     ///
-    /// - Throws: ``GreyoakError`` (`invalidInput`) for data that is not gzip, fails its
-    ///   check, or follows the last member without being one.
+    /// - Throws: ``RowError`` (fatal, for the whole file) for data that is not gzip, fails
+    ///   its check, or follows the last member without being one.
     func drain(_ limit: Int) throws -> [UInt8]? {
         guard inputOffset < input.count else { return nil }
         var out = [UInt8](repeating: 0, count: limit)
@@ -93,22 +95,26 @@ final class GzipInflater {
 
     /// Checks the end of the compressed input.
     ///
-    /// - Throws: ``GreyoakError`` when the input ends inside a member (or holds none).
+    /// - Throws: ``RowError`` when the input ends inside a member (or holds none).
     func finish() throws {
         guard atMemberEnd else {
             let offset = consumedBefore + inputOffset
-            throw GreyoakError(.invalidInput, offset == 0
-                ? "\(name): the file is empty, not gzip data"
-                : "\(name): byte \(offset): the gzip data ends inside member \(members + 1) (truncated file?)")
+            throw error(offset == 0 ? "the file is empty, not gzip data"
+                        : "byte \(offset): the gzip data ends inside member \(members + 1) (truncated file?)")
         }
     }
 
-    private func failure(_ status: Int32) -> GreyoakError {
+    private func failure(_ status: Int32) -> RowError {
         let reason = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(status)"
         let offset = consumedBefore + inputOffset
         if members > 0, reason == "incorrect header check" || reason == "unknown compression method" {
-            return GreyoakError(.invalidInput, "\(name): byte \(offset): trailing bytes after gzip member \(members) are not gzip data")
+            return error("byte \(offset): trailing bytes after gzip member \(members) are not gzip data")
         }
-        return GreyoakError(.invalidInput, "\(name): byte \(offset): not valid gzip data in member \(members + 1): \(reason)")
+        return error("byte \(offset): not valid gzip data in member \(members + 1): \(reason)")
+    }
+
+    /// An error about the whole file (`FILE: RULE`), which refuses the run.
+    private func error(_ rule: String) -> RowError {
+        RowError(file: name, fileIndex: fileIndex, location: .file, rule: rule, isFatal: true)
     }
 }

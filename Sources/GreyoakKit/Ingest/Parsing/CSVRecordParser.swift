@@ -203,7 +203,8 @@ final class CSVRecordParser {
     }
 
     private func tooLong() -> RowError {
-        error(at: recordLine, "a record longer than \(maxRecordBytes) bytes (the limit; raise it with --max-record-bytes)")
+        // Before its first field is complete, a record starts on the current line.
+        error(at: fieldIndex == 0 ? line : recordLine, "a record longer than \(maxRecordBytes) bytes (the limit; raise it with --max-record-bytes)")
     }
 
     private func error(at line: Int, _ rule: String, column: String? = nil, value: String? = nil) -> RowError {

@@ -50,9 +50,10 @@ final class JSONRecordParser: JSONEventHandler {
 
     private var batch: RecordBatch
     private var recordNumber = 0
-    /// Containers open, and each one's role (index = depth).
+    /// Containers open, and each one's role (index = depth; a buffer, read per token with no
+    /// retain or bounds check).
     private var depth = 0
-    private var roles: [Role]
+    private let roles: UnsafeMutablePointer<Role>
     /// Keys seen per open object where duplicates are looked for in a set (index = depth).
     private var keySets: [Set<[UInt8]>]
     /// The depth of the open record's object, or -1.
@@ -90,7 +91,8 @@ final class JSONRecordParser: JSONEventHandler {
         self.notices = notices
         self.emit = emit
         scanner = JSONScanner(multipleValues: file.format == .ndjson, maxSegmentBytes: maxRecordBytes)
-        roles = Array(repeating: .skip, count: scanner.maxDepth + 1)
+        roles = .allocate(capacity: scanner.maxDepth + 1)
+        roles.initialize(repeating: .skip, count: scanner.maxDepth + 1)
         keySets = Array(repeating: [], count: scanner.maxDepth + 1)
         batch = RecordBatch(fileIndex: fileIndex, byLine: false, capacity: batchSize)
         let slots = 2 * Self.cacheSlots
@@ -102,6 +104,7 @@ final class JSONRecordParser: JSONEventHandler {
     }
 
     deinit {
+        roles.deallocate()
         cachedKeys.deallocate()
         cachedLengths.deallocate()
         cachedMeanings.deallocate()
@@ -347,13 +350,18 @@ final class JSONRecordParser: JSONEventHandler {
     /// value is dropped.
     private func duplicate(_ column: Int) -> Bool {
         guard batch.hasField(column) else { return false }
-        reject("names column \(ScoreColumn(rawValue: column)!.name) twice", column: ScoreColumn(rawValue: column)!.name)
+        reject(twice: column)
         return true
     }
 
+    private func reject(twice column: Int) {
+        let name = ScoreColumn(rawValue: column)!.name
+        reject("names column \(name) twice", column: name)
+    }
+
     func string(_ bytes: UnsafeRawBufferPointer) throws {
-        guard case let .column(column) = target else { return try scalar(bytes, isString: true) }
-        if duplicate(column) { return }
+        guard case let .column(column) = target else { return try other(bytes, isString: true) }
+        if batch.hasField(column) { return reject(twice: column) }
         if memchr(bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, 0, bytes.count) != nil {
             reject("contains a NUL character (\\u0000), which a text column cannot hold", column: ScoreColumn(rawValue: column)!.name)
             return
@@ -361,18 +369,25 @@ final class JSONRecordParser: JSONEventHandler {
         batch.setField(column, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, bytes.count)
     }
 
-    func number(_ bytes: UnsafeRawBufferPointer) throws { try scalar(bytes, isString: false) }
+    func number(_ bytes: UnsafeRawBufferPointer) throws {
+        guard case let .column(column) = target else { return try other(bytes, isString: false) }
+        if batch.hasField(column) { return reject(twice: column) }
+        batch.setField(column, bytes.baseAddress!, bytes.count)
+    }
 
     func literal(_ value: JSONLiteral) throws {
         if case let .column(column) = target, case .null = value {
             _ = duplicate(column)
             return
         }
-        try scalar(UnsafeRawBufferPointer(start: value.text.utf8Start, count: value.text.utf8CodeUnitCount), isString: false)
+        let text = UnsafeRawBufferPointer(start: value.text.utf8Start, count: value.text.utf8CodeUnitCount)
+        guard case let .column(column) = target else { return try other(text, isString: false) }
+        if batch.hasField(column) { return reject(twice: column) }
+        batch.setField(column, text.baseAddress!, text.count)
     }
 
-    /// A string, number or literal: its (unescaped) text.
-    private func scalar(_ text: UnsafeRawBufferPointer, isString: Bool) throws {
+    /// A string, number or literal (its unescaped text) that is not a record's field.
+    private func other(_ text: UnsafeRawBufferPointer, isString: Bool) throws {
         func appendText() {
             if isString { appendQuoted(text) } else if text.count > 0 { capture.append(text.baseAddress!, text.count) }
         }
@@ -382,9 +397,8 @@ final class JSONRecordParser: JSONEventHandler {
             startCapture(column: -1, object: false, scalar: true)
             appendText()
             try endCapture()
-        case let .column(column):
-            if duplicate(column) { return }
-            batch.setField(column, text.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, text.count)
+        case .column:
+            preconditionFailure("fields are stored by the callers")
         case .pillars:
             try unknown("pillars", deferrable: isTopObject)
         case .stocks:

@@ -87,14 +87,28 @@ final class JSONScanner {
     ///   the handler throws.
     func feed(_ chunk: UnsafeRawBufferPointer, into handler: some JSONEventHandler) throws {
         guard chunk.count > 0 else { return }
-        if carry.isEmpty {
-            let base = chunk.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            let used = try scanFromStart(base, chunk.count, final: false, handler)
-            if used < chunk.count { carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[used...])) }
+        var rest = chunk[...]
+        if !carry.isEmpty {
+            // Complete the cut token from the chunk's first bytes; then go on in the chunk
+            // itself, so that a chunk is not copied whole because its predecessor cut a token.
+            let old = carry.count
+            let head = min(chunk.count, 4096)
+            carry.append(contentsOf: chunk[..<head])
+            let used = try scanCarry(final: false, handler)
+            if used >= old {
+                carry.removeAll(keepingCapacity: true)
+                rest = chunk[(used - old)...]
+            } else {
+                carry.append(contentsOf: chunk[head...])
+                try scanCarry(final: false, handler)
+                rest = chunk[chunk.count...]
+            }
+        }
+        if !rest.isEmpty {
+            let base = chunk.baseAddress!.assumingMemoryBound(to: UInt8.self) + rest.startIndex
+            let used = try scanFromStart(base, rest.count, final: false, handler)
+            if used < rest.count { carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[(rest.startIndex + used)...])) }
             bufferStart += used
-        } else {
-            carry.append(contentsOf: chunk)
-            try scanCarry(final: false, handler)
         }
         try checkSegment(bufferStart + carry.count)
     }
@@ -112,12 +126,15 @@ final class JSONScanner {
         }
     }
 
-    private func scanCarry(final: Bool, _ handler: some JSONEventHandler) throws {
+    /// Scans the carried bytes; returns how many it used (and drops them).
+    @discardableResult
+    private func scanCarry(final: Bool, _ handler: some JSONEventHandler) throws -> Int {
         let used = try carry.withUnsafeBufferPointer { buffer in
             try scanFromStart(buffer.baseAddress!, buffer.count, final: final, handler)
         }
         carry.removeFirst(used)
         bufferStart += used
+        return used
     }
 
     /// Skips a byte-order mark at the very start of the input.

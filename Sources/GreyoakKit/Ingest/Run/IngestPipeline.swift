@@ -30,7 +30,7 @@ public final class IngestPipeline {
         self.graph = graph
         self.logger = logger
         files = try InputFile.expandSome(options.paths, format: options.format)
-        progress = IngestProgress(totalFiles: files.count)
+        progress = IngestProgress(totalFiles: files.count, totalBytes: IngestProgress.totalBytes(of: files))
     }
 
     /// Runs the whole load.
@@ -303,10 +303,14 @@ public final class IngestPipeline {
         DispatchQueue(label: "greyoak.read").async(group: group) {
             do {
                 for (index, file) in files.enumerated() {
-                    let reader = try ChunkReader(file)
+                    let reader = try ChunkReader(file, fileIndex: index)
+                    var counted = 0
                     while let data = try reader.next() {
+                        progress.add(bytes: reader.bytesRead - counted)
+                        counted = reader.bytesRead
                         guard chunks.put(.data(index, data)) else { return }
                     }
+                    progress.add(bytes: reader.bytesRead - counted)
                     guard chunks.put(.end(index)) else { return }
                 }
                 chunks.close()
