@@ -16,21 +16,19 @@ struct HostileFile: Sendable, CustomTestStringConvertible {
 
     static func gzip(_ text: String, then tail: @escaping @Sendable ([UInt8]) -> [UInt8]) -> @Sendable () throws -> Data {
         {
-            // gzip's own output: the tests do not trust our reading of our own encoder.
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "gzip -c -n"]
-            let input = Pipe(), output = Pipe()
-            process.standardInput = input
-            process.standardOutput = output
-            try process.run()
-            let writer = Thread {
-                input.fileHandleForWriting.write(Data(text.utf8))
-                try? input.fileHandleForWriting.close()
-            }
-            writer.start()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
+            // gzip's own output (of a file, as a user would make it): the tests do not trust
+            // our reading of our own encoder.
+            let plain = NSTemporaryDirectory() + "greyoak-hostile-\(UUID().uuidString)"
+            try Data(text.utf8).write(to: URL(fileURLWithPath: plain))
+            defer { try? FileManager.default.removeItem(atPath: plain) }
+            let gzip = Process()
+            gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            gzip.arguments = ["gzip", "-c", "-n", plain]
+            let compressed = Pipe()
+            gzip.standardOutput = compressed
+            try gzip.run()
+            let data = compressed.fileHandleForReading.readDataToEndOfFile()
+            gzip.waitUntilExit()
             return Data(tail(Array(data)))
         }
     }
