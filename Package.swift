@@ -16,6 +16,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // SHA-256 of migration files and, for --each-file, of every data file: on Linux the
+        // `Crypto` module is BoringSSL's, with the CPU's SHA instructions.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // C libraries, wrapped as system libraries. Only GreyoakKit's wrapper files import them.
@@ -27,6 +30,7 @@ let package = Package(
             dependencies: [
                 "CLibPQ", "CCSV", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

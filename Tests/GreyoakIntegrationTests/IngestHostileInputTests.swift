@@ -49,7 +49,7 @@ struct HostileFile: Sendable, CustomTestStringConvertible {
                     location: ":2:", message: "a record longer than 1048576 bytes (the limit; raise it with --max-record-bytes)"),
         // And their relatives.
         HostileFile(name: "huge-line.ndjson", make: text(#"{"ticker": ""# + String(repeating: "A", count: 2 << 20) + "\"}\n"),
-                    location: ":record 1:", message: "more than 1048576 bytes in one record (the limit"),
+                    location: ":record 1:", message: "a record longer than 1048576 bytes (the limit; raise it with --max-record-bytes)"),
         HostileFile(name: "trailing.json", make: text(#"[{"ticker": "A", "scoring_date": "2024-10-08", "mode": "Trader"}] []"#),
                     location: ":1:", message: "malformed JSON: unexpected text after the JSON value"),
         HostileFile(name: "nan.json", make: text(#"[{"ticker": "A", "f_z": NaN}]"#),

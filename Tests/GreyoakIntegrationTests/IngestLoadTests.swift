@@ -110,7 +110,8 @@ struct IngestLoadTests {
 
             let lines = try scratch.read("rejects.jsonl").split(separator: "\n")
             #expect(lines.count == 3)
-            let expected: [(column: String, value: String)] = [("f_score", "100.01"), ("band", "Stong Buy"), ("t_z", "NaN")]
+            let expected: [(column: String, value: String, rule: String)] =
+                [("f_score", "100.01", "out_of_range"), ("band", "Stong Buy", "not_a_band"), ("t_z", "NaN", "not_finite")]
             for (index, line) in lines.enumerated() where index < 3 {
                 let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
                 #expect(object["file"] as? String == file.path)
@@ -118,6 +119,8 @@ struct IngestLoadTests {
                 let errors = try #require(object["errors"] as? [String], "\(line)")
                 #expect(errors.count == 1 && errors[0].hasPrefix(
                     "\(file.path):\(spoiled[index].line): column \(expected[index].column): value \"\(expected[index].value)\""), "\(errors)")
+                let rules = try #require(object["rules"] as? [[String: String]], "\(line)")
+                #expect(rules == [["column": expected[index].column, "rule": expected[index].rule]], "\(rules)")
                 let row = try #require(object["row"] as? [String: String], "\(line)")
                 #expect(row["ticker"] == spoiled[index].ticker)
                 #expect(row[expected[index].column] == expected[index].value)

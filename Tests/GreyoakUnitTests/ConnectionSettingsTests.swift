@@ -88,4 +88,27 @@ import Testing
     func passwordIsFound(_ conninfo: String, _ password: String?) {
         #expect(RedactedURL.password(in: conninfo) == password)
     }
+
+    /// libpq decides what the password is (`PQconninfoParse`); one that a later one
+    /// overrides is hidden too, and so is `sslpassword`.
+    @Test(arguments: [
+        ("postgresql://u:First-Pa55@h/db?password=Second-Pa55", "postgresql://u:***@h/db?password=***"),
+        ("host=h password=First-Pa55 password=Second-Pa55", "host=h password=*** password=***"),
+        ("host=h sslpassword=Key-Pa55 user=u", "host=h sslpassword=*** user=u"),
+        ("host=h password='it\\'s' user=u", "host=h password='***' user=u"),
+    ] as [(String, String)])
+    func everyPasswordLibpqCouldReadIsHidden(_ conninfo: String, _ description: String) {
+        #expect(ConnectionSettings(url: conninfo, environment: [:]).description == description)
+    }
+
+    @Test func aStringLibpqCannotParseIsNotShown() {
+        let settings = ConnectionSettings(url: "host=h password='S3cr3t-Pa55", environment: [:])
+        #expect(settings.description == "(a connection string libpq cannot parse)")
+    }
+
+    /// Server and libpq messages may quote the password as written or as decoded.
+    @Test func scrubRemovesBothSpellingsOfAnEncodedPassword() {
+        let settings = ConnectionSettings(url: "postgresql://u:p%40ss%3Aw0rd@h/db", environment: [:])
+        #expect(settings.scrub("a p%40ss%3Aw0rd b p@ss:w0rd c") == "a *** b *** c")
+    }
 }

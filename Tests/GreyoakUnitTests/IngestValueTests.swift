@@ -61,18 +61,20 @@ struct IngestVocabularyTests {
     }
 
     @Test("band spellings", arguments: [
-        ("Strong Buy", 0), ("strong buy", 0), ("STRONG-BUY", 0), ("strong_buy", 0), ("Strong  Buy", 0), ("Buy", 1), ("BUY", 1),
-        ("hold", 2), ("Avoid", 3), ("Stong Buy", nil), ("StrongBuy", nil), ("Sell", nil), ("", nil),
-    ] as [(String, Int?)])
-    func band(_ text: String, _ index: Int?) {
-        #expect(withField(text) { ScoreValues.band($0, $1) } == index)
+        ("Strong Buy", .strongBuy), ("strong buy", .strongBuy), ("STRONG-BUY", .strongBuy), ("strong_buy", .strongBuy),
+        ("Strong  Buy", .strongBuy), ("Buy", .buy), ("BUY", .buy), ("hold", .hold), ("Avoid", .avoid),
+        ("Stong Buy", nil), ("StrongBuy", nil), ("Sell", nil), ("", nil),
+    ] as [(String, Band?)])
+    func band(_ text: String, _ band: Band?) {
+        #expect(withField(text) { Band.parse($0, $1) } == band)
     }
 
     @Test("modes in any case", arguments: [
-        ("Trader", 0), ("trader", 0), ("TRADER", 0), ("Investor", 1), ("iNVESTOR", 1), ("Scalper", nil), ("Trade", nil), ("", nil),
-    ] as [(String, Int?)])
-    func mode(_ text: String, _ index: Int?) {
-        #expect(withField(text) { ScoreValues.mode($0, $1) } == index)
+        ("Trader", .trader), ("trader", .trader), ("TRADER", .trader), ("Investor", .investor), ("iNVESTOR", .investor),
+        ("Scalper", nil), ("Trade", nil), ("", nil),
+    ] as [(String, Mode?)])
+    func mode(_ text: String, _ mode: Mode?) {
+        #expect(withField(text) { Mode.parse($0, $1) } == mode)
     }
 
     @Test("guardrail lists: JSON array, ; or |, stored in the engine's order", arguments: [
@@ -203,10 +205,10 @@ struct IngestInputTests {
     @Test("error lines: FILE:LINE: column COL: value \"V\": RULE")
     func errorLine() {
         let error = RowError(file: "scores.csv", fileIndex: 0, location: .line(12), column: "band", value: "Stong \"Buy\"\n",
-                             rule: "is not a band")
-        #expect(error.description == #"scores.csv:12: column band: value "Stong \"Buy\"\n": is not a band"#)
-        let record = RowError(file: "api.json", fileIndex: 0, location: .record(3), column: nil, value: nil, rule: "malformed JSON")
-        #expect(record.description == "api.json:record 3: malformed JSON")
+                             rule: .notABand)
+        #expect(error.description == #"scores.csv:12: column band: value "Stong \"Buy\"\n": is not a band (Strong Buy, Buy, Hold, Avoid)"#)
+        let record = RowError(file: "api.json", fileIndex: 0, location: .record(3), rule: .malformedJSON(line: nil, message: "x"))
+        #expect(record.description == "api.json:record 3: malformed JSON: x")
     }
 
     @Test("--settings: every documented key, unknown keys refused")

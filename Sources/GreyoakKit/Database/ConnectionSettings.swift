@@ -1,3 +1,4 @@
+internal import CLibPQ
 import Foundation
 
 /// Where to connect, resolved the way the GreyOak seed document says.
@@ -37,7 +38,11 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
             source = .libpqEnvironment
         }
         var secrets: [String] = []
+        // As written and as libpq decodes it: a message may quote either.
         for range in RedactedURL.passwordRanges(in: conninfo) where !range.isEmpty { secrets.append(String(conninfo[range])) }
+        for keyword in RedactedURL.secretKeywords {
+            if let secret = RedactedURL.parse(conninfo)?[keyword], !secret.isEmpty, !secrets.contains(secret) { secrets.append(secret) }
+        }
         if let password = environment["PGPASSWORD"], !password.isEmpty { secrets.append(password) }
         self.secrets = secrets
     }
@@ -64,10 +69,22 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
 }
 
 /// Redaction of passwords in PostgreSQL URLs and key/value conninfo strings.
+///
+/// libpq's own parser (`PQconninfoParse`) decides what the password is; the text is only
+/// searched for where it is written (as is, `%`-encoded in a URL, `\`-escaped in a quoted
+/// value), and each place found is confirmed by asking libpq again with a probe written
+/// there instead. A password that a later one overrides (`password=a password=b`, or a URL's
+/// user info and its `?password=`) is found by asking about every prefix of the text.
 public enum RedactedURL {
-    /// Replaces the password in a URL's user info, a `password=` URL parameter or a
-    /// `password=` conninfo keyword with `***`, and nothing else.
+    /// The keywords whose values are secrets.
+    static let secretKeywords = ["password", "sslpassword"]
+
+    /// Replaces every password (and `sslpassword`) in a URL or conninfo string with `***`,
+    /// and nothing else. A string libpq cannot parse is not shown at all.
     public static func redact(_ conninfo: String) -> String {
+        guard !conninfo.isEmpty, parse(conninfo) != nil else {
+            return conninfo.isEmpty ? conninfo : "(a connection string libpq cannot parse)"
+        }
         var text = conninfo
         for range in passwordRanges(in: conninfo).reversed() where !range.isEmpty {
             text.replaceSubrange(range, with: "***")
@@ -75,66 +92,125 @@ public enum RedactedURL {
         return text
     }
 
-    /// The password a URL or conninfo string carries, if any.
+    /// The password a URL or conninfo string carries, as libpq reads it, if any; "" for one
+    /// written empty (`postgresql://u:@h/db`, which libpq reads as none).
     static func password(in conninfo: String) -> String? {
-        passwordRanges(in: conninfo).first.map { String(conninfo[$0]) }
+        if let password = parse(conninfo)?["password"] { return password }
+        let bytes = Array(conninfo.utf8)
+        let written = (0...bytes.count).contains { at in
+            parse(String(decoding: bytes[..<at] + probe + bytes[at...], as: UTF8.self))?["password"] == probeText
+        }
+        return written ? "" : nil
     }
 
-    /// Where passwords stand in the text, in order.
+    /// Written where a password may stand, to ask libpq whether it reads one there.
+    private static let probeText = "GreyoakRedactionProbe"
+    private static let probe = Array(probeText.utf8)
+
+    /// The options libpq reads from a conninfo string or URL (without defaults); nil when it
+    /// cannot parse it.
+    static func parse(_ conninfo: String) -> [String: String]? {
+        var message: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(conninfo, &message) else {
+            if let message { PQfreemem(message) }
+            return nil
+        }
+        defer { PQconninfoFree(options) }
+        var values: [String: String] = [:]
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if let value = option.pointee.val { values[String(cString: keyword)] = String(cString: value) }
+            option += 1
+        }
+        return values
+    }
+
+    /// Where passwords stand in the text, in order and not overlapping.
     static func passwordRanges(in conninfo: String) -> [Range<String.Index>] {
-        var ranges: [Range<String.Index>] = []
-        if let schemeEnd = conninfo.range(of: "://") {
-            let rest = conninfo[schemeEnd.upperBound...]
-            // The user info ends at the last '@' before the path; a '?' or '#' in an
-            // unencoded password must not end it early.
-            let beforePath = rest[..<(rest.firstIndex(of: "/") ?? rest.endIndex)]
-            if let at = beforePath.lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") {
-                ranges.append(rest.index(after: colon)..<at)
+        let bytes = Array(conninfo.utf8)
+        var spans: [Range<Int>] = []
+        // Every prefix that ends before a separator, and the whole text: a password that a
+        // later one overrides is the password of a shorter prefix.
+        let separators: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: "&"), UInt8(ascii: "?"), UInt8(ascii: "/"), UInt8(ascii: "@")]
+        let ends = bytes.indices.filter { separators.contains(bytes[$0]) } + [bytes.count]
+        var asked = Set<[UInt8]>()
+        for end in ends {
+            let prefix = Array(bytes[..<end])
+            guard asked.insert(prefix).inserted, let options = parse(String(decoding: prefix, as: UTF8.self)) else { continue }
+            for keyword in secretKeywords {
+                guard let secret = options[keyword], !secret.isEmpty else { continue }
+                spans += places(of: Array(secret.utf8), keyword: keyword, in: prefix)
             }
-            // The query starts at the first '?' after the user info (one inside the password
-            // does not count, nor hide a `password=` parameter after it).
-            let afterUserInfo = ranges.first.map { rest.index(after: $0.upperBound) } ?? rest.startIndex
-            if let query = rest[afterUserInfo...].firstIndex(of: "?") {
-                var index = rest.index(after: query)
-                while index < rest.endIndex {
-                    let end = rest[index...].firstIndex(of: "&") ?? rest.endIndex
-                    let pair = rest[index..<end]
-                    if let equals = pair.firstIndex(of: "="), pair[..<equals] == "password" {
-                        ranges.append(pair.index(after: equals)..<end)
-                    }
-                    index = end < rest.endIndex ? rest.index(after: end) : end
-                }
-            }
-            return ranges
         }
-        // key=value conninfo: the keyword `password` exactly, then '=', then a plain or quoted value.
-        var index = conninfo.startIndex
-        while index < conninfo.endIndex {
-            while index < conninfo.endIndex, conninfo[index].isWhitespace { index = conninfo.index(after: index) }
-            let keyStart = index
-            while index < conninfo.endIndex, !conninfo[index].isWhitespace, conninfo[index] != "=" { index = conninfo.index(after: index) }
-            let key = conninfo[keyStart..<index]
-            while index < conninfo.endIndex, conninfo[index].isWhitespace { index = conninfo.index(after: index) }
-            guard index < conninfo.endIndex, conninfo[index] == "=" else { continue }
-            index = conninfo.index(after: index)
-            while index < conninfo.endIndex, conninfo[index].isWhitespace { index = conninfo.index(after: index) }
-            let valueStart: String.Index, valueEnd: String.Index
-            if index < conninfo.endIndex, conninfo[index] == "'" {
-                valueStart = conninfo.index(after: index)
-                var end = valueStart
-                while end < conninfo.endIndex, conninfo[end] != "'" {
-                    if conninfo[end] == "\\" { end = conninfo.index(after: end) }
-                    if end < conninfo.endIndex { end = conninfo.index(after: end) }
-                }
-                valueEnd = end
-                index = end < conninfo.endIndex ? conninfo.index(after: end) : end
+        spans = widenedUserInfo(spans, bytes)
+        // Sort and merge, so that replacing from the end keeps the earlier ranges valid.
+        var merged: [Range<Int>] = []
+        for span in spans.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = merged.last, span.lowerBound <= last.upperBound {
+                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, span.upperBound)
             } else {
-                valueStart = index
-                while index < conninfo.endIndex, !conninfo[index].isWhitespace { index = conninfo.index(after: index) }
-                valueEnd = index
+                merged.append(span)
             }
-            if key == "password" { ranges.append(valueStart..<valueEnd) }
         }
-        return ranges
+        let utf8 = conninfo.utf8
+        return merged.map { utf8.index(utf8.startIndex, offsetBy: $0.lowerBound)..<utf8.index(utf8.startIndex, offsetBy: $0.upperBound) }
+    }
+
+    /// The places in `text` where `secret` is written and libpq reads it as `keyword`.
+    private static func places(of secret: [UInt8], keyword: String, in text: [UInt8]) -> [Range<Int>] {
+        var found: [Range<Int>] = []
+        for start in text.indices {
+            for end in ends(of: secret, in: text, from: start) {
+                let probed = String(decoding: text[..<start] + probe + text[end...], as: UTF8.self)
+                if parse(probed)?[keyword] == probeText { found.append(start..<end) }
+            }
+        }
+        return found
+    }
+
+    /// Where a spelling of `secret` that starts at `start` can end: each byte as is,
+    /// `%`-encoded (URLs) or `\`-escaped (quoted conninfo values).
+    private static func ends(of secret: [UInt8], in text: [UInt8], from start: Int) -> [Int] {
+        var positions: [(text: Int, secret: Int)] = [(start, 0)]
+        var ends: [Int] = []
+        while let (at, matched) = positions.popLast() {
+            if matched == secret.count {
+                ends.append(at)
+                continue
+            }
+            guard at < text.count else { continue }
+            let want = secret[matched]
+            if text[at] == want { positions.append((at + 1, matched + 1)) }
+            if text[at] == UInt8(ascii: "\\"), at + 1 < text.count, text[at + 1] == want { positions.append((at + 2, matched + 1)) }
+            if text[at] == UInt8(ascii: "%"), at + 2 < text.count, let high = hex(text[at + 1]), let low = hex(text[at + 2]),
+               high << 4 | low == want {
+                positions.append((at + 3, matched + 1))
+            }
+        }
+        return ends
+    }
+
+    private static func hex(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// libpq ends a URL's user info at its first `@`, so an unencoded `@` in a password
+    /// makes it read the rest as the host: that rest is still the secret the user wrote.
+    /// A password span that stops at an `@` runs on to the last `@` before the path.
+    private static func widenedUserInfo(_ spans: [Range<Int>], _ bytes: [UInt8]) -> [Range<Int>] {
+        let scheme = Array("://".utf8)
+        guard let schemeEnd = bytes.indices.first(where: { bytes[$0...].starts(with: scheme) }).map({ $0 + scheme.count }) else {
+            return spans
+        }
+        let path = bytes[schemeEnd...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.count
+        guard let lastAt = bytes[schemeEnd..<path].lastIndex(of: UInt8(ascii: "@")) else { return spans }
+        return spans.map { span in
+            span.upperBound < lastAt && bytes[span.upperBound] == UInt8(ascii: "@") ? span.lowerBound..<lastAt : span
+        }
     }
 }

@@ -1,4 +1,4 @@
-import CLibPQ
+internal import CLibPQ
 
 /// The rows of one statement's result, owned: it calls `PQclear` when released.
 public final class QueryResult {

@@ -6,8 +6,7 @@ import Foundation
 /// taken item is released at once (a ring of optionals, not an array that keeps them).
 /// `close()` ends the stream after what is queued; `cancel()` ends it at once and wakes
 /// everyone, so one failing stage stops the others.
-final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
-    // All state is guarded by `condition`.
+final class BoundedQueue<Element: Sendable>: @unchecked Sendable {  // all state is guarded by `condition`
     private let condition = NSCondition()
     private var ring: [Element?]
     private var head = 0

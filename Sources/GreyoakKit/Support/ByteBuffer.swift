@@ -2,10 +2,7 @@ import Foundation
 
 /// A growable run of bytes in one malloc'd block, for the hot path of the pipeline, where
 /// `Array.append(contentsOf:)` costs more than the work itself.
-///
-/// Owned by one pipeline stage at a time: the stage that fills it hands it on through a
-/// ``BoundedQueue`` and never touches it again, which is what makes `@unchecked Sendable` true.
-final class ByteBuffer: @unchecked Sendable {
+final class ByteBuffer: @unchecked Sendable {  // one owner at a time: the filler hands it on, then never touches it
     private(set) var base: UnsafeMutableRawPointer
     private(set) var count = 0
     private var capacity: Int

@@ -40,15 +40,14 @@ public struct GreyoakError: Error, CustomStringConvertible, Sendable {
 extension GreyoakError {
     /// Wraps any error into a ``GreyoakError`` so the CLI can pick an exit status.
     public static func from(_ error: any Error) -> GreyoakError {
+        let code = Code(for: error)
         switch error {
         case let error as GreyoakError:
             return error
-        case let error as PostgresError where error.code == .connectionFailed:
-            return GreyoakError(.cannotConnect, error.description, hint: connectionHint(error.message))
         case let error as PostgresError:
-            return GreyoakError(.databaseError, error.description)
+            return GreyoakError(code, error.description, hint: code == .cannotConnect ? connectionHint(error.message) : nil)
         default:
-            return GreyoakError(.failure, "\(error)")
+            return GreyoakError(code, "\(error)")
         }
     }
 

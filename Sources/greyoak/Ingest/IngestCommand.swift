@@ -101,7 +101,7 @@ struct IngestCommand: ParsableCommand {
         if let failure = error as? IngestFailure {
             FileHandle.standardError.write(Data((failure.description + "\n" + tail).utf8))
             if json { print(failure.summary.jsonText) }
-            throw ExitCode(failure.code.exitStatus)
+            throw ExitCode(GreyoakError.Code(for: failure).exitStatus)
         }
         FileHandle.standardError.write(Data(tail.utf8))
         throw error

@@ -5,8 +5,8 @@ import GreyoakKit
 /// Shows how a load goes on stderr: a redrawn bar with the share of input bytes read and an
 /// ETA on a terminal, a plain line with the same fields every 5 seconds otherwise (for logs
 /// of scheduled runs). See ``ProgressReport``.
-final class ProgressDisplay: @unchecked Sendable {
-    // `timer` is created and cancelled on the main thread only; the handler reads only `progress`.
+final class ProgressDisplay {
+    // The timer's handler reads only `progress` (Sendable), never `self`.
     private let progress: IngestProgress
     private let isTerminal = isatty(STDERR_FILENO) == 1
     private var timer: (any DispatchSourceTimer)?

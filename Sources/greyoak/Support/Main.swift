@@ -27,16 +27,14 @@ enum Main {
 
     /// Prints an error the way Alembic does (`FAILED: ...` on stderr) and picks the exit status.
     static func report(_ error: any Error) -> Int32 {
-        let status: Int32
         let text: String
         switch error {
         case let error as MigrationFailure:
-            (status, text) = (GreyoakError.Code.failure.exitStatus, error.description)
+            text = error.description
         case let error as MigrationFileError:
-            (status, text) = (GreyoakError.Code.failure.exitStatus, error.description)
+            text = error.description
         case is GreyoakError, is PostgresError:
-            let wrapped = GreyoakError.from(error)
-            (status, text) = (wrapped.code.exitStatus, wrapped.description)
+            text = GreyoakError.from(error).description
         default:
             // Everything else comes from argument parsing: help and version exit 0,
             // usage errors exit 2 with the message and the usage line.
@@ -46,6 +44,6 @@ enum Main {
             return code == .validationFailure ? GreyoakError.Code.usage.exitStatus : code.rawValue
         }
         FileHandle.standardError.write(Data("FAILED: \(text)\n".utf8))
-        return status
+        return GreyoakError.Code(for: error).exitStatus
     }
 }

@@ -8,15 +8,12 @@ import Foundation
 /// A run with no candidates, the usual case, skips the check altogether. Past
 /// ``maxCandidates`` (a very large run on a saturated filter) it gives up and asks for the
 /// full check.
-///
-/// `@unchecked Sendable`: filled by the validator stage only, read by the pipeline after
-/// that stage has ended.
-final class DuplicateFilter: @unchecked Sendable {
+final class DuplicateFilter: @unchecked Sendable {  // filled by the validator stage only, read after it ended
     static let maxCandidates = 100_000
 
     private let filter = BlockedBloomFilter(bytes: 8 << 20)
     /// Candidate keys per writer: ticker, timestamp micros, mode index.
-    private(set) var candidates: [[(String, Int64, Int)]]
+    private(set) var candidates: [[(String, Int64, Mode)]]
     private(set) var overflowed = false
     private var candidateCount = 0
 
@@ -26,7 +23,7 @@ final class DuplicateFilter: @unchecked Sendable {
 
     /// Records a key; remembers it as a candidate when the filter may have seen it.
     @inline(__always)
-    func insert(hash: UInt64, writer: Int, ticker: UnsafePointer<UInt8>, tickerLength: Int, date: Int64, mode: Int) {
+    func insert(hash: UInt64, writer: Int, ticker: UnsafePointer<UInt8>, tickerLength: Int, date: Int64, mode: Mode) {
         guard filter.insert(hash), !overflowed else { return }
         candidateCount += 1
         if candidateCount > Self.maxCandidates {

@@ -4,10 +4,7 @@ import Foundation
 /// ``BlockedBloomFilter`` and the hashes it may have seen before. False candidates only
 /// cost the second pass: expected well under one at 1M keys, some tens of thousands at 10M;
 /// past about 25M keys they overflow ``maxCandidates`` and the second pass remembers every key.
-///
-/// `@unchecked Sendable`: filled by the validator stage only, read by the pipeline after
-/// that stage has ended.
-final class KeyScreen: @unchecked Sendable {
+final class KeyScreen: @unchecked Sendable {  // filled by the validator stage only, read after it ended
     /// Most candidates it keeps; past that the second pass checks every key.
     static let maxCandidates = 250_000
 

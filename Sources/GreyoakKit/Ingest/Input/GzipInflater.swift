@@ -1,4 +1,4 @@
-import CZlib
+internal import CZlib
 import Foundation
 
 /// Inflates gzip data as it arrives, as `gzip -d` reads it: every member of a concatenated
@@ -99,8 +99,8 @@ final class GzipInflater {
     func finish() throws {
         guard atMemberEnd else {
             let offset = consumedBefore + inputOffset
-            throw error(offset == 0 ? "the file is empty, not gzip data"
-                        : "byte \(offset): the gzip data ends inside member \(members + 1) (truncated file?)")
+            throw error(offset == 0 ? .badGzip(offset: nil, message: "the file is empty, not gzip data")
+                        : .badGzip(offset: offset, message: "the gzip data ends inside member \(members + 1) (truncated file?)"))
         }
     }
 
@@ -108,13 +108,13 @@ final class GzipInflater {
         let reason = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(status)"
         let offset = consumedBefore + inputOffset
         if members > 0, reason == "incorrect header check" || reason == "unknown compression method" {
-            return error("byte \(offset): trailing bytes after gzip member \(members) are not gzip data")
+            return error(.badGzip(offset: offset, message: "trailing bytes after gzip member \(members) are not gzip data"))
         }
-        return error("byte \(offset): not valid gzip data in member \(members + 1): \(reason)")
+        return error(.badGzip(offset: offset, message: "not valid gzip data in member \(members + 1): \(reason)"))
     }
 
     /// An error about the whole file (`FILE: RULE`), which refuses the run.
-    private func error(_ rule: String) -> RowError {
+    private func error(_ rule: RowError.Rule) -> RowError {
         RowError(file: name, fileIndex: fileIndex, location: .file, rule: rule, isFatal: true)
     }
 }

@@ -77,3 +77,10 @@ public struct InputFile: Sendable, Equatable {
         }
     }
 }
+
+extension InputFile {
+    /// Where the `ordinal`th row of this file is: a CSV line, or a JSON record.
+    func location(_ ordinal: Int) -> RowLocation {
+        format == .csv ? .line(ordinal) : .record(ordinal)
+    }
+}

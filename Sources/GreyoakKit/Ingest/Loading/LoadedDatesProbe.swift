@@ -1,12 +1,12 @@
 import Logging
 
-/// Answers, from the validator's thread, whether a run may copy straight into `scores`:
-/// when none of its first rows' dates is loaded. It takes the load lock first, so that no
-/// other greyoak run writes those dates meanwhile.
+/// Answers whether a run may copy straight into `scores`: when none of its first rows'
+/// dates is loaded. It takes the ``LoadLock`` first, so that no other greyoak run writes
+/// those dates meanwhile, and keeps it when the answer is yes.
 ///
-/// `@unchecked Sendable` rule: it uses the coordinator connection only while the streaming
-/// stages run, when the thread that owns the coordinator is blocked waiting for them.
-final class LoadedDatesProbe: @unchecked Sendable {
+/// Used on the coordinator's thread only, with the coordinator's connection: the validator
+/// asks through the ``LoadModeGate``.
+final class LoadedDatesProbe {
     private let connection: Connection
     private let logger: Logger
     private(set) var holdsLoadLock = false
@@ -19,7 +19,7 @@ final class LoadedDatesProbe: @unchecked Sendable {
     func mode(for dates: Set<Int64>) -> LoadMode {
         guard !dates.isEmpty else { return .staging }
         do {
-            try IngestPipeline.takeLoadLock(connection, logger: logger)
+            try LoadLock.acquire(connection, logger: logger)
             holdsLoadLock = true
             let list = "{" + dates.sorted().map { "\"\(CivilTime.format($0))\"" }.joined(separator: ",") + "}"
             let loaded = try connection.execute(
@@ -33,7 +33,7 @@ final class LoadedDatesProbe: @unchecked Sendable {
     }
 
     func releaseLoadLock() {
-        _ = try? connection.execute("SELECT pg_advisory_unlock(\(IngestPipeline.loadLockKey))")
+        LoadLock.release(connection)
         holdsLoadLock = false
     }
 }

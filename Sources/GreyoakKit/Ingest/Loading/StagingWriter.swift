@@ -5,10 +5,10 @@ import Logging
 /// One writer connection of an ingest: its own transaction, a temporary staging table fed
 /// by binary COPY, the duplicate check and the upsert into `scores`.
 ///
-/// `@unchecked Sendable` rule: `connection` and `failure` are touched only on `queue`
-/// (checked with `dispatchPrecondition`), so the libpq connection is used by one thread
-/// at a time; other threads talk to it only through `queue` and the ``input`` queue.
-final class StagingWriter: @unchecked Sendable {
+/// `connection` and `failure` are touched only on `queue` (checked with
+/// `dispatchPrecondition`), so the libpq connection is used by one thread at a time; other
+/// threads talk to it only through `queue` and the ``input`` queue.
+final class StagingWriter: @unchecked Sendable {  // the connection is used only on `queue` (see above)
     let index: Int
     /// COPY data from the validator; closing it ends the COPY. Replaced only by ``reopen()``,
     /// before the stages of the next attempt start.
@@ -62,8 +62,8 @@ final class StagingWriter: @unchecked Sendable {
                 self.mode = mode
                 let started = Date()
                 defer { logger?.debug("writer \(index + 1): COPY (\(mode)) ended after \(String(format: "%.3f", Date().timeIntervalSince(started))) s") }
-                if mode == .staging { try connection.execute(Self.createStaging) }
-                let target = mode == .direct ? "scores (\(Self.allColumns.joined(separator: ", ")))" : "greyoak_stage"
+                if mode == .staging { try connection.execute(StagingSQL.createStaging) }
+                let target = mode == .direct ? "scores (\(StagingSQL.allColumns.joined(separator: ", ")))" : "greyoak_stage"
                 stagedRows = try connection.copyIn("COPY \(target) FROM STDIN (FORMAT binary)") { sink in
                     try sink.send(CopyEncoder.header)
                     while let chunk = input.take() { try sink.send(chunk.bytes) }
@@ -112,40 +112,27 @@ final class StagingWriter: @unchecked Sendable {
     ///
     /// - Parameter candidates: The only keys that can be duplicates (from the validator's
     ///   ``DuplicateFilter``); `nil` means any key can, which costs a full `GROUP BY`.
-    func duplicates(policy: DuplicatePolicy, candidates: [(String, Int64, Int)]?, limit: Int) throws -> (groups: [[String?]], total: Int) {
+    func duplicates(policy: DuplicatePolicy, candidates: [(String, Int64, Mode)]?, limit: Int) throws -> (groups: [DuplicateGroup], total: Int) {
         if let candidates, candidates.isEmpty { return ([], 0) }
         return try onQueue { connection in
             var parameters: [String?] = []
-            var filter = ""
             if let candidates {
                 func array(_ items: [String]) -> String { "{" + items.map { "\"\($0)\"" }.joined(separator: ",") + "}" }
-                parameters = [array(candidates.map(\.0)), array(candidates.map { String($0.1) }), array(candidates.map { ScoreValues.modes[$0.2] })]
-                filter = """
-                    WHERE (ticker, scoring_date, mode) IN (
-                        SELECT c.ticker, timestamp '2000-01-01' + c.micros * interval '1 microsecond', c.mode
-                        FROM unnest($1::text[], $2::int8[], $3::text[]) AS c(ticker, micros, mode))
-                    """
+                parameters = [array(candidates.map(\.0)), array(candidates.map { String($0.1) }), array(candidates.map(\.2.name))]
             }
+            let filter = candidates == nil ? "" : StagingSQL.candidateFilter
             if policy == .last {
-                let removed = try timed(connection, "keep the last duplicate", """
-                    DELETE FROM greyoak_stage s USING (
-                        SELECT ticker, scoring_date, mode, max((src_file::int8 << 40) | src_line) AS keep
-                        FROM greyoak_stage \(filter) GROUP BY 1, 2, 3 HAVING count(*) > 1) d
-                    WHERE s.ticker = d.ticker AND s.scoring_date = d.scoring_date AND s.mode = d.mode
-                      AND ((s.src_file::int8 << 40) | s.src_line) <> d.keep
-                    """, parameters).affectedRows
-                stagedRows -= removed
+                stagedRows -= try timed(connection, "keep the last duplicate", StagingSQL.keepLast(filter: filter), parameters).affectedRows
                 return ([], 0)
             }
-            let rows = try timed(connection, "duplicate check", """
-                SELECT ticker, to_char(scoring_date, 'YYYY-MM-DD HH24:MI:SS'), mode,
-                       array_to_string(array_agg(src_file ORDER BY src_file, src_line), ','),
-                       array_to_string(array_agg(src_line ORDER BY src_file, src_line), ','),
-                       count(*) OVER ()
-                FROM greyoak_stage \(filter) GROUP BY 1, 2, 3 HAVING count(*) > 1
-                ORDER BY min(src_file), min(src_line) LIMIT \(limit)
-                """, parameters).rows
-            return (rows, rows.first.flatMap { $0[5] }.flatMap { Int($0) } ?? 0)
+            let result = try timed(connection, "duplicate check", StagingSQL.duplicateGroups(filter: filter, limit: limit), parameters)
+            let groups = (0..<result.rowCount).map { row in
+                func number(_ column: Int) -> Int { Int(result[row, column] ?? "") ?? 0 }
+                func place(_ column: Int) -> (file: Int, ordinal: Int) { (number(column) >> 40, number(column) & 0xFF_FFFF_FFFF) }
+                return DuplicateGroup(ticker: result[row, 0] ?? "", scoringDate: result[row, 1] ?? "", mode: result[row, 2] ?? "",
+                                      first: place(3), second: place(4), places: number(5))
+            }
+            return (groups, result.rowCount > 0 ? Int(result[0, 6] ?? "") ?? 0 : 0)
         }
     }
 
@@ -160,16 +147,16 @@ final class StagingWriter: @unchecked Sendable {
         try onQueue { connection in
             // Room for the join's hash table and the sort before the insert.
             try connection.execute("SET LOCAL work_mem = '256MB'")
-            let dates = try timed(connection, "dates already loaded", Self.presentDatesSQL)[0, 0] ?? "{}"
+            let dates = try timed(connection, "dates already loaded", StagingSQL.presentDates)[0, 0] ?? "{}"
             let total = stagedRows
             var inserted = 0, updated = 0
             if dates != "{}" {
-                let result = try timed(connection, "upsert into loaded dates", Self.upsertSQL, [dates])
+                let result = try timed(connection, "upsert into loaded dates", StagingSQL.upsert, [dates])
                 inserted += Int(result[0, 0] ?? "0") ?? 0
                 updated += Int(result[0, 1] ?? "0") ?? 0
             }
             if dates == "{}" || inserted + updated < total {
-                inserted += try timed(connection, "insert new dates", Self.insertNewDatesSQL, [dates]).affectedRows
+                inserted += try timed(connection, "insert new dates", StagingSQL.insertNewDates, [dates]).affectedRows
             }
             return (inserted, updated)
         }
@@ -214,61 +201,4 @@ final class StagingWriter: @unchecked Sendable {
             }
         }
     }
-
-    // MARK: SQL
-
-    static let valueColumns = ScoreColumn.allCases.dropFirst(3).map(\.name)
-    static let allColumns = ScoreColumn.allCases.map(\.name)
-
-    static let createStaging = """
-        CREATE TEMPORARY TABLE greyoak_stage (
-            ticker VARCHAR(20) NOT NULL, scoring_date TIMESTAMP NOT NULL, mode VARCHAR(20) NOT NULL,
-            f_score FLOAT8, t_score FLOAT8, r_score FLOAT8, o_score FLOAT8, q_score FLOAT8, s_score FLOAT8,
-            weighted_score FLOAT8, risk_penalty FLOAT8, final_score FLOAT8,
-            band band_enum, guardrails VARCHAR(500), as_of TIMESTAMP,
-            f_z FLOAT8, t_z FLOAT8, r_z FLOAT8, o_z FLOAT8, q_z FLOAT8, s_z FLOAT8,
-            src_file INT4 NOT NULL, src_line INT8 NOT NULL
-        ) ON COMMIT DROP
-        """
-
-    static let keyMatch = "t.ticker = s.ticker AND t.scoring_date = s.scoring_date AND t.mode = s.mode"
-
-    /// The classify-then-write statement. `IS DISTINCT FROM` over the row treats NULLs as
-    /// equal, so an unchanged row costs one comparison and no write, lock or WAL. Concurrent
-    /// greyoak runs cannot race between the join and the writes: the upsert phase holds the
-    /// load lock.
-    static let upsertSQL = """
-        WITH changed AS MATERIALIZED (
-            SELECT s.*, t.ctid AS tid
-            FROM greyoak_stage s LEFT JOIN scores t ON \(keyMatch)
-            WHERE s.scoring_date = ANY($1::timestamp[])
-              AND (t.ctid IS NULL
-               OR (\(valueColumns.map { "t.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(valueColumns.map { "s.\($0)" }.joined(separator: ", "))))
-        ), updated AS (
-            UPDATE scores t SET \(valueColumns.map { "\($0) = c.\($0)" }.joined(separator: ", ")), updated_at = now()
-            FROM changed c WHERE c.tid IS NOT NULL AND t.ctid = c.tid
-            RETURNING 1
-        ), inserted AS (
-            INSERT INTO scores (\(allColumns.joined(separator: ", ")))
-            SELECT \(allColumns.map { "c.\($0)" }.joined(separator: ", ")) FROM changed c
-            WHERE c.tid IS NULL
-            ORDER BY c.ticker, c.scoring_date, c.mode
-            RETURNING 1
-        )
-        SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM updated)
-        """
-
-    /// The staged dates that `scores` already has rows for (one index probe per date).
-    static let presentDatesSQL = """
-        SELECT coalesce(array_agg(d.scoring_date), '{}') FROM (SELECT DISTINCT scoring_date FROM greyoak_stage) d
-        WHERE EXISTS (SELECT 1 FROM scores t WHERE t.scoring_date = d.scoring_date)
-        """
-
-    /// Rows of dates `scores` does not hold: new for certain, so a plain INSERT in key order.
-    static let insertNewDatesSQL = """
-        INSERT INTO scores (\(allColumns.joined(separator: ", ")))
-        SELECT \(allColumns.map { "s.\($0)" }.joined(separator: ", ")) FROM greyoak_stage s
-        WHERE NOT (s.scoring_date = ANY($1::timestamp[]))
-        ORDER BY s.ticker, s.scoring_date, s.mode
-        """
 }

@@ -1,4 +1,4 @@
-import CCSV
+internal import CCSV
 import Foundation
 
 /// Parses CSV with libcsv in strict mode into ``RecordBatch``es.
@@ -36,7 +36,7 @@ final class CSVRecordParser {
     private var headerCount = -1
     /// Input field index → ScoreColumn raw value, or -1 to drop the field; `headerCount`
     /// entries. A buffer, not an array: read per field with no retain and no bounds check.
-    private var columns = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+    private var columns: UnsafeMutablePointer<Int>
     private var batch: RecordBatch
     private var fieldIndex = 0
     private var line = 1
@@ -60,11 +60,21 @@ final class CSVRecordParser {
     private let splitsPlainLines: Bool
     /// Start and end offsets of the fields of the line being split: a buffer, not an array,
     /// so that the hot loop pays no exclusivity checks. A line with more fields goes to libcsv.
-    private let bounds = UnsafeMutablePointer<Int>.allocate(capacity: 2 * CSVRecordParser.maxSplitFields)
+    private let bounds: UnsafeMutablePointer<Int>
     private static let maxSplitFields = 128
 
     init(file: InputFile, fileIndex: Int, batchSize: Int, ignoreUnknownFields: Bool, splitsPlainLines: Bool = true,
          maxRecordBytes: Int = IngestOptions.defaultMaxRecordBytes, notices: @escaping (String) -> Void, emit: @escaping (RecordBatch) throws -> Void) throws {
+        // libcsv first, before any property is set: a throw from a fully initialised object
+        // would run `deinit`, which frees what it owns a second time.
+        let parser = UnsafeMutablePointer<csv_parser>.allocate(capacity: 1)
+        guard csv_init(parser, UInt8(CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL | CSV_EMPTY_IS_NULL)) == 0 else {
+            parser.deallocate()
+            throw GreyoakError(.failure, "cannot start the CSV parser")
+        }
+        // Large blocks: libcsv grows its field buffer in these steps.
+        csv_set_blk_size(parser, 1 << 16)
+        self.parser = parser
         self.splitsPlainLines = splitsPlainLines
         self.file = file
         self.fileIndex = fileIndex
@@ -74,13 +84,8 @@ final class CSVRecordParser {
         self.notices = notices
         self.emit = emit
         batch = RecordBatch(fileIndex: fileIndex, byLine: true, capacity: batchSize)
-        parser = .allocate(capacity: 1)
-        guard csv_init(parser, UInt8(CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL | CSV_EMPTY_IS_NULL)) == 0 else {
-            parser.deallocate()
-            throw GreyoakError(.failure, "cannot start the CSV parser")
-        }
-        // Large blocks: libcsv grows its field buffer in these steps.
-        csv_set_blk_size(parser, 1 << 16)
+        columns = .allocate(capacity: 1)
+        bounds = .allocate(capacity: 2 * Self.maxSplitFields)
     }
 
     deinit {
@@ -133,7 +138,7 @@ final class CSVRecordParser {
         let parsed = csv_parse(parser, start, count, fieldCallback, recordCallback, context)
         try rethrow()
         if parsed != count {
-            throw error(at: line, "malformed CSV: \(String(cString: csv_strerror(csv_error(parser)))): a quote inside an unquoted field, or text after a closing quote (RFC 4180)")
+            throw error(at: line, .malformedCSV(reason: String(cString: csv_strerror(csv_error(parser)))))
         }
     }
 
@@ -186,10 +191,10 @@ final class CSVRecordParser {
         let status = csv_fini(parser, fieldCallback, recordCallback, context)
         try rethrow()
         if status != 0 {
-            throw error(at: line, "unterminated quoted field: a quote opened here is never closed")
+            throw error(at: line, .unterminatedQuote)
         }
         if headerCount < 0 {
-            throw error(at: 1, "the file is empty: a header row naming the columns is required")
+            throw error(at: 1, .emptyFile)
         }
         if !batch.isEmpty { try emit(batch) }
         batch = RecordBatch(fileIndex: fileIndex, byLine: true, capacity: 1)
@@ -204,10 +209,10 @@ final class CSVRecordParser {
 
     private func tooLong() -> RowError {
         // Before its first field is complete, a record starts on the current line.
-        error(at: fieldIndex == 0 ? line : recordLine, "a record longer than \(maxRecordBytes) bytes (the limit; raise it with --max-record-bytes)")
+        error(at: fieldIndex == 0 ? line : recordLine, .recordTooLong(limit: maxRecordBytes))
     }
 
-    private func error(at line: Int, _ rule: String, column: String? = nil, value: String? = nil) -> RowError {
+    private func error(at line: Int, _ rule: RowError.Rule, column: String? = nil, value: String? = nil) -> RowError {
         RowError(file: file.name, fileIndex: fileIndex, location: .line(line), column: column, value: value, rule: rule, isFatal: true)
     }
 
@@ -244,11 +249,11 @@ final class CSVRecordParser {
     /// hold neither), naming the column.
     private func checkField(_ data: UnsafeMutableRawPointer, _ length: Int) {
         guard recordError == nil, !UTF8Sequence.isPlainASCII(data, count: length) else { return }
-        let problem: String
+        let problem: RowError.Rule
         if let nul = memchr(data, 0, length) {
-            problem = "contains a NUL byte (at byte \(UnsafeMutableRawPointer(nul) - data + 1) of the field)"
+            problem = .containsNUL(position: UnsafeMutableRawPointer(nul) - data + 1)
         } else if let bad = UTF8Sequence.firstInvalid(data.assumingMemoryBound(to: UInt8.self), count: length) {
-            problem = "is not valid UTF-8 (byte \(JSONScanner.hex(data.load(fromByteOffset: bad, as: UInt8.self))) at byte \(bad + 1) of the field)"
+            problem = .notUTF8(byte: data.load(fromByteOffset: bad, as: UInt8.self), position: bad + 1)
         } else {
             return
         }
@@ -271,7 +276,7 @@ final class CSVRecordParser {
         }
         if fieldIndex != headerCount {
             batch.errors.append(RowError(file: file.name, fileIndex: fileIndex, location: .line(recordLine), column: nil, value: nil,
-                                         rule: "has \(fieldIndex) fields, the header has \(headerCount)"))
+                                         rule: .fieldCount(found: fieldIndex, header: headerCount)))
         } else if let recordError {
             batch.errors.append(recordError)
         } else {
@@ -279,7 +284,7 @@ final class CSVRecordParser {
         }
         if batch.isFull {
             do { try emit(batch) } catch let error as RowError { failure = error } catch {
-                failure = RowError(file: file.name, fileIndex: fileIndex, location: .file, rule: "\(error)", isFatal: true)
+                failure = RowError(file: file.name, fileIndex: fileIndex, location: .file, rule: .other("\(error)"), isFatal: true)
             }
             batch = RecordBatch(fileIndex: fileIndex, byLine: true, capacity: batchSize)
         }
@@ -294,7 +299,7 @@ final class CSVRecordParser {
             switch ScoreColumn.meaning(ofField: name) {
             case let .column(column):
                 if let other = seen[column] {
-                    throw error(at: recordLine, "column \(column.name) is named twice in the header (\"\(other)\" and \"\(name)\")", column: name)
+                    throw error(at: recordLine, .headerNamesColumnTwice(column: column.name, first: other, second: name), column: name)
                 }
                 seen[column] = name
                 columns.append(column.rawValue)
@@ -303,15 +308,14 @@ final class CSVRecordParser {
                 columns.append(-1)
             case .unknown:
                 if !ignoreUnknownFields {
-                    throw error(at: recordLine, "unknown field \"\(name)\": not a scores column (use --ignore-unknown-fields to drop it)",
-                                column: name, value: "")
+                    throw error(at: recordLine, .unknownField(name), column: name, value: "")
                 }
                 ignored.append(name)
                 columns.append(-1)
             }
         }
         if let missing = ScoreColumn.required.first(where: { seen[$0] == nil }) {
-            throw error(at: recordLine, "the header has no \(missing.name) column, which is required (columns: \(names.joined(separator: ", ")))")
+            throw error(at: recordLine, .headerLacksColumn(column: missing.name, header: names))
         }
         if !ignored.isEmpty {
             notices("\(file.name): ignoring fields with no scores column: \(ignored.joined(separator: ", "))")

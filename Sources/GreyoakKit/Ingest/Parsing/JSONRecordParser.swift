@@ -127,14 +127,15 @@ final class JSONRecordParser: JSONEventHandler {
             try body()
         } catch let failure as JSONScanner.Failure {
             let inRecord = recordDepth >= 0 || captureDepth >= 0 && captureColumn < 0
-            let what = failure.isLimit ? "" : "malformed JSON"
             if inRecord || file.format == .ndjson {
                 let number = inRecord || depth > 0 ? recordNumber : recordNumber + 1
-                throw RowError(file: file.name, fileIndex: fileIndex, location: .record(max(1, number)),
-                               rule: "\(what)\(what.isEmpty ? "" : " ")at line \(failure.line): \(failure.message)", isFatal: true)
+                let rule: RowError.Rule = failure.isLimit ? .recordTooLong(limit: scanner.maxSegmentBytes)
+                    : .malformedJSON(line: failure.line, message: failure.message)
+                throw RowError(file: file.name, fileIndex: fileIndex, location: .record(max(1, number)), rule: rule, isFatal: true)
             }
-            throw RowError(file: file.name, fileIndex: fileIndex, location: .line(failure.line),
-                           rule: what.isEmpty ? failure.message : "\(what): \(failure.message)", isFatal: true)
+            let rule: RowError.Rule = failure.isLimit ? .recordTooLong(limit: scanner.maxSegmentBytes)
+                : .malformedJSON(line: nil, message: failure.message)
+            throw RowError(file: file.name, fileIndex: fileIndex, location: .line(failure.line), rule: rule, isFatal: true)
         }
     }
 
@@ -175,7 +176,7 @@ final class JSONRecordParser: JSONEventHandler {
         }
     }
 
-    private func reject(_ rule: String, column: String? = nil) {
+    private func reject(_ rule: RowError.Rule, column: String? = nil) {
         if recordError == nil {
             recordError = RowError(file: file.name, fileIndex: fileIndex, location: .record(recordNumber), column: column, value: nil, rule: rule)
         }
@@ -183,7 +184,7 @@ final class JSONRecordParser: JSONEventHandler {
 
     private func unknownField(_ name: String) -> RowError {
         RowError(file: file.name, fileIndex: fileIndex, location: .record(recordNumber), column: name, value: "",
-                 rule: "unknown field \"\(name)\": not a scores column (use --ignore-unknown-fields to drop it)", isFatal: true)
+                 rule: .unknownField(name), isFatal: true)
     }
 
     /// Where a value starting now belongs.
@@ -297,7 +298,7 @@ final class JSONRecordParser: JSONEventHandler {
                 return
             }
             if !top, !keySets[depth].insert(Array(bytes)).inserted {
-                reject("field \(Self.quoted(bytes)) is given twice", column: String(decoding: bytes, as: UTF8.self))
+                reject(.memberNamedTwice(name: String(decoding: bytes, as: UTF8.self)))
             }
             slot = meaning == Self.meansPillars ? .pillars : .skip
             if meaning == Self.meansUnknown { try unknown(String(decoding: bytes, as: UTF8.self), deferrable: top) }
@@ -309,14 +310,14 @@ final class JSONRecordParser: JSONEventHandler {
             }
             slot = .skip
             if !keySets[depth].insert(Array(bytes)).inserted {
-                reject("field \(Self.quoted(bytes)) is given twice in pillars", column: "pillars." + String(decoding: bytes, as: UTF8.self))
+                reject(.memberNamedTwice(name: "pillars." + String(decoding: bytes, as: UTF8.self)))
             }
             if meaning == Self.meansUnknown { try unknown("pillars." + String(decoding: bytes, as: UTF8.self), deferrable: !scanner.multipleValues && depth == 2) }
         case .capture, .skip:
             if !keySets[depth].insert(Array(bytes)).inserted {
-                let message = "member \(Self.quoted(bytes)) appears twice in one object"
-                guard recordDepth >= 0 else { throw fatal(message) }
-                reject(message)
+                let name = String(decoding: bytes, as: UTF8.self)
+                guard recordDepth >= 0 else { throw fatal(RowError.Rule.memberNamedTwice(name: name).description) }
+                reject(.memberNamedTwice(name: name))
             }
             if roles[depth] == .capture {
                 appendCaptureSeparator()
@@ -356,14 +357,14 @@ final class JSONRecordParser: JSONEventHandler {
 
     private func reject(twice column: Int) {
         let name = ScoreColumn(rawValue: column)!.name
-        reject("names column \(name) twice", column: name)
+        reject(.fieldNamedTwice(column: name), column: name)
     }
 
     func string(_ bytes: UnsafeRawBufferPointer) throws {
         guard case let .column(column) = target else { return try other(bytes, isString: true) }
         if batch.hasField(column) { return reject(twice: column) }
         if memchr(bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, 0, bytes.count) != nil {
-            reject("contains a NUL character (\\u0000), which a text column cannot hold", column: ScoreColumn(rawValue: column)!.name)
+            reject(.containsNUL(position: nil), column: ScoreColumn(rawValue: column)!.name)
             return
         }
         batch.setField(column, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, bytes.count)
@@ -439,7 +440,7 @@ final class JSONRecordParser: JSONEventHandler {
         // A record that is not an object.
         let found = String(decoding: UnsafeRawBufferPointer(start: capture.base, count: min(capture.count, 40)), as: UTF8.self)
         batch.errors.append(RowError(file: file.name, fileIndex: fileIndex, location: .record(recordNumber),
-                                     rule: "is not a score object (found \(found))"))
+                                     rule: .notAScoreObject(found: found)))
         scanner.segmentStart = scanner.offset
     }
 

@@ -3,10 +3,7 @@ import Foundation
 /// Records on their way from a parser to the validator: every field of a record in
 /// ``ScoreColumn`` order as a byte range in one buffer, NUL-terminated so that C number
 /// parsing can read it in place. Absent and NULL fields have a start of -1.
-///
-/// Owned by one stage at a time (the parser fills it, hands it on through a
-/// ``BoundedQueue``, and never touches it again), which makes `@unchecked Sendable` true.
-final class RecordBatch: @unchecked Sendable {
+final class RecordBatch: @unchecked Sendable {  // one owner at a time: the parser hands it on, then never touches it
     static let width = ScoreColumn.allCases.count
 
     let fileIndex: Int

@@ -69,7 +69,7 @@ public struct FileByFileIngest {
             let pipeline = try IngestPipeline(options: single, settings: settings, graph: graph, logger: logger)
             started(pipeline)
             let summary = try pipeline.run()
-            if let ledger, let sha256, summary.outcome == "committed" {
+            if let ledger, let sha256, summary.outcome == .committed {
                 let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
                 try IngestLedger.record(ledger, file: file.name, sha256: sha256, bytes: bytes, summary: summary)
             }

@@ -1,13 +1,16 @@
 import Foundation
+import Synchronization
 
 /// Counters the CLI's progress display reads while a run goes on.
-public final class IngestProgress: @unchecked Sendable {
-    // Guarded by `lock`.
-    private let lock = NSLock()
-    private var rows = 0
-    private var files = 0
-    private var bytes = 0
-    private var phase = "reading"
+public final class IngestProgress: Sendable {
+    private struct Counters {
+        var rows = 0
+        var files = 0
+        var bytes = 0
+        var phase = "reading"
+    }
+
+    private let counters = Mutex(Counters())
     public let started = Date()
     public let totalFiles: Int
     /// Bytes in all the input files as stored (compressed for `.gz`), or nil when one of
@@ -32,22 +35,22 @@ public final class IngestProgress: @unchecked Sendable {
         return total
     }
 
-    func add(rows count: Int) { lock.withLock { rows += count } }
-    func add(bytes count: Int) { lock.withLock { bytes += count } }
-    func fileDone() { lock.withLock { files += 1 } }
-    func set(phase: String) { lock.withLock { self.phase = phase } }
+    func add(rows count: Int) { counters.withLock { $0.rows += count } }
+    func add(bytes count: Int) { counters.withLock { $0.bytes += count } }
+    func fileDone() { counters.withLock { $0.files += 1 } }
+    func set(phase: String) { counters.withLock { $0.phase = phase } }
     /// A second attempt counts its rows from zero.
-    func restart() { lock.withLock { rows = 0; files = 0; bytes = 0; phase = "reading" } }
+    func restart() { counters.withLock { $0 = Counters() } }
 
     public var snapshot: (rows: Int, files: Int, phase: String, elapsed: Double) {
-        lock.withLock { (rows, files, phase, Date().timeIntervalSince(started)) }
+        let counters = counters.withLock { $0 }
+        return (counters.rows, counters.files, counters.phase, Date().timeIntervalSince(started))
     }
 
     /// Everything the display shows, read at one instant.
     public var report: ProgressReport {
-        lock.withLock {
-            ProgressReport(phase: phase, rows: rows, files: files, totalFiles: totalFiles, bytes: bytes, totalBytes: totalBytes,
-                           elapsed: Date().timeIntervalSince(started))
-        }
+        let counters = counters.withLock { $0 }
+        return ProgressReport(phase: counters.phase, rows: counters.rows, files: counters.files, totalFiles: totalFiles,
+                              bytes: counters.bytes, totalBytes: totalBytes, elapsed: Date().timeIntervalSince(started))
     }
 }

@@ -11,10 +11,20 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     public var seconds = 0.0
     public var rowsPerSecond = 0.0
     public var writers = 0
-    /// `committed`, `rolled back` (`--no-commit` or a failure) or `dry run`.
-    public var outcome = "committed"
+    public var outcome = Outcome.committed
     /// `--each-file` only: files skipped as committed before (absent from the JSON otherwise).
     public var skippedFiles: Int?
+
+    /// How a run ended; the raw value is what the summary line and the JSON say.
+    public enum Outcome: String, Codable, Sendable, CustomStringConvertible {
+        case committed
+        /// A refused run (invalid input): nothing was written.
+        case rolledBack = "rolled back"
+        case rolledBackNoCommit = "rolled back (--no-commit)"
+        case dryRun = "dry run"
+
+        public var description: String { rawValue }
+    }
 
     enum CodingKeys: String, CodingKey {
         case files, rowsRead = "rows_read", inserted, updated, unchanged, rejected, seconds

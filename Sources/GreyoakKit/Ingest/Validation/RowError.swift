@@ -9,9 +9,27 @@ public struct RowError: Error, Sendable, CustomStringConvertible {
     public var location: RowLocation
     public var column: String?
     public var value: String?
-    public var rule: String
+    public var rule: Rule
     /// Errors that make the rest of the input unreadable refuse the run whatever --max-errors says.
     public var isFatal = false
+
+    public init(file: String, fileIndex: Int, location: RowLocation, column: String? = nil, value: String? = nil,
+                rule: Rule, isFatal: Bool = false) {
+        self.file = file
+        self.fileIndex = fileIndex
+        self.location = location
+        self.column = column
+        self.value = value
+        self.rule = rule
+        self.isFatal = isFatal
+    }
+
+    /// An error whose rule is only text: for a stage that has no ``Rule`` case yet.
+    @available(*, deprecated, message: "give the error a RowError.Rule case")
+    public init(file: String, fileIndex: Int, location: RowLocation, column: String? = nil, value: String? = nil,
+                rule: String, isFatal: Bool = false) {
+        self.init(file: file, fileIndex: fileIndex, location: location, column: column, value: value, rule: .other(rule), isFatal: isFatal)
+    }
 
     public var description: String {
         var text = file

@@ -7,7 +7,7 @@ import Foundation
 /// `String` for a good field, and allocates only for the text of an error.
 final class ScoreValidator {
     /// The output for one batch.
-    struct Output: @unchecked Sendable {
+    struct Output: Sendable {
         /// COPY data per writer (each buffer handed on whole; see ``ByteBuffer``).
         var buffers: [ByteBuffer]
         var goodRows = 0
@@ -110,8 +110,8 @@ final class ScoreValidator {
 
     private struct Key {
         var date: Int64
-        var mode: Int
-        var band: Int?
+        var mode: Mode
+        var band: Band?
         var guardrails: UInt8?
         var asOf: Int64?
     }
@@ -127,20 +127,20 @@ final class ScoreValidator {
                 tickerLength = n
             }
             if tickerLength == 0 || !ScoreValues.isTicker(ticker, n) {
-                fail(.ticker, "is not a ticker (A-Z, 0-9, & and -, at most 20 characters, optional .XX or .XXX exchange suffix)")
+                fail(.ticker, .notATicker)
                 tickerLength = 0
             }
         } else {
-            fail(.ticker, "is required")
+            fail(.ticker, .required)
         }
         var date: Int64?
-        if field(.scoringDate) != nil { date = timestamp(.scoringDate) } else { fail(.scoringDate, "is required") }
-        var mode: Int?
+        if field(.scoringDate) != nil { date = timestamp(.scoringDate) } else { fail(.scoringDate, .required) }
+        var mode: Mode?
         if let (p, n) = field(.mode), n > 0 {
-            mode = ScoreValues.mode(p, n)
-            if mode == nil { fail(.mode, "is not a mode (Trader, Investor)") }
+            mode = Mode.parse(p, n)
+            if mode == nil { fail(.mode, .notAMode) }
         } else {
-            fail(.mode, "is required")
+            fail(.mode, .required)
         }
 
         // Values.
@@ -148,15 +148,15 @@ final class ScoreValidator {
         for slot in 0..<15 {
             let column = Self.valueColumns[slot]
             guard let (p, n) = field(column) else { continue }
-            guard let value = ScoreValues.number(p, n) else { fail(column, "is not a number"); continue }
-            guard value.isFinite else { fail(column, "is not a finite number"); continue }
+            guard let value = ScoreValues.number(p, n) else { fail(column, .notANumber); continue }
+            guard value.isFinite else { fail(column, .notFinite); continue }
             if slot >= 9 {
-                guard abs(value) <= rules.maxAbsZ else { fail(column, "|z| exceeds \(ScoreValues.show(rules.maxAbsZ))"); continue }
+                guard abs(value) <= rules.maxAbsZ else { fail(column, .zOutOfRange(limit: rules.maxAbsZ)); continue }
             } else {
                 let high = slot == Self.riskSlot ? rules.riskPenaltyMax : rules.scoreMax
                 let low = slot == Self.riskSlot ? 0 : rules.scoreMin
                 guard value >= low && value <= high else {
-                    fail(column, "is outside [\(ScoreValues.show(low)), \(ScoreValues.show(high))]")
+                    fail(column, .outOfRange(low: low, high: high))
                     continue
                 }
             }
@@ -164,10 +164,10 @@ final class ScoreValidator {
             present |= 1 << UInt32(slot)
         }
         let asOf = field(.asOf) == nil ? nil : timestamp(.asOf)
-        var band: Int?
+        var band: Band?
         if let (p, n) = field(.band) {
-            band = ScoreValues.band(p, n)
-            if band == nil { fail(.band, "is not a band (\(ScoreValues.bandList))") }
+            band = Band.parse(p, n)
+            if band == nil { fail(.band, .notABand) }
         }
         var guardrails: UInt8?
         if let (p, n) = field(.guardrails) {
@@ -176,31 +176,30 @@ final class ScoreValidator {
             // either way, so that CSV, JSON and the API's `[]` load the same.
             case let .success(mask): guardrails = mask == 0 ? nil : mask
             case let .failure(.unknown(name)):
-                fail(.guardrails, "unknown guardrail \"\(name)\" (\(ScoreValues.guardrailList))", value: name)
+                fail(.guardrails, .unknownGuardrail(name), value: name)
             case .failure(.malformed):
-                fail(.guardrails, "is not a list of guardrails (a JSON array of names, or names separated by ; or |)")
+                fail(.guardrails, .notAGuardrailList)
             }
         }
 
         // Consistency, only between values that are themselves valid.
         let final = value(Self.finalSlot)
-        let investorSectorBear = mode == 1 && (guardrails ?? 0) & ScoreValues.sectorBearBit != 0
+        let investorSectorBear = mode == .investor && (guardrails ?? 0) & ScoreValues.sectorBearBit != 0
         if rules.checkFinalScore, let weighted = value(Self.weightedSlot), let risk = value(Self.riskSlot), let final {
             var expected = max(0, weighted - risk)
             if investorSectorBear { expected = max(0, expected - rules.sectorBearPenalty) }
             if abs(final - expected) > rules.finalScoreTolerance {
-                let bear = investorSectorBear ? " - \(ScoreValues.show(rules.sectorBearPenalty)) (SectorBear, Investor)" : ""
-                fail(.finalScore, "does not equal max(0, weighted_score - risk_penalty)\(bear) = \(ScoreValues.twoDecimals(expected))")
+                fail(.finalScore, .finalScoreMismatch(expected: expected, sectorBearPenalty: investorSectorBear ? rules.sectorBearPenalty : nil))
             }
         }
         if rules.checkBandConsistency, let band, let final, let mode {
-            var expected = final >= rules.strongBuyAt ? 0 : final >= rules.buyAt ? 1 : final >= rules.holdAt ? 2 : 3
+            var expected = Band.earned(by: final, rules: rules)
             let mask = guardrails ?? 0
-            let capping = (mask & ~ScoreValues.sectorBearBit) != 0 || (mask & ScoreValues.sectorBearBit != 0 && mode == 0)
-            if capping { expected = max(expected, ScoreValues.holdIndex) }
+            let capping = (mask & ~ScoreValues.sectorBearBit) != 0 || (mask & ScoreValues.sectorBearBit != 0 && mode == .trader)
+            // A capping guardrail allows Hold at best.
+            if capping { expected = max(expected, .hold) }
             if band != expected {
-                let because = capping ? " with a capping guardrail" : ""
-                fail(.band, "does not match final_score \(ScoreValues.twoDecimals(final))\(because): expected \(ScoreValues.bands[expected])")
+                fail(.band, .bandMismatch(finalScore: final, capped: capping, expected: expected))
             }
         }
 
@@ -214,7 +213,8 @@ final class ScoreValidator {
                     let firstFile = Int(first >> 40), firstOrdinal = Int(first & 0xFF_FFFF_FFFF)
                     let firstLocation = fileByLine[firstFile] ? RowLocation.line(firstOrdinal) : .record(firstOrdinal)
                     let text = String(decoding: UnsafeBufferPointer(start: ticker, count: tickerLength), as: UTF8.self)
-                    fail(.ticker, "duplicate key (\(text), \(Self.dateText(date)), \(ScoreValues.modes[mode])): also at \(fileNames[firstFile]):\(firstLocation)", value: text)
+                    fail(.ticker, .duplicateKey(ticker: text, date: Self.dateText(date), mode: mode.name, firstFile: fileNames[firstFile],
+                                                firstLocation: firstLocation, morePlaces: 0), value: text)
                 }
             }
         }
@@ -236,13 +236,13 @@ final class ScoreValidator {
     }
 
     @inline(__always)
-    private func encode(into encoder: CopyEncoder, date: Int64, mode: Int, band: Int?, guardrails: UInt8?, asOf: Int64?) {
+    private func encode(into encoder: CopyEncoder, date: Int64, mode: Mode, band: Band?, guardrails: UInt8?, asOf: Int64?) {
         encoder.beginRow(fields: direct ? Self.directFields : Self.stagedFields, textBytes: tickerLength + 64)
         encoder.text(ticker, tickerLength)
         encoder.int8(date)
-        encoder.text(ScoreValues.modeBytes[mode])
+        encoder.text(mode.bytes)
         for slot in 0..<9 { slotValue(encoder, slot) }
-        if let band { encoder.text(ScoreValues.bandBytes[band]) } else { encoder.null() }
+        if let band { encoder.text(band.bytes) } else { encoder.null() }
         if let guardrails { encoder.text(ScoreValues.guardrailText[Int(guardrails)]) } else { encoder.null() }
         if let asOf { encoder.int8(asOf) } else { encoder.null() }
         for slot in 9..<15 { slotValue(encoder, slot) }
@@ -267,13 +267,13 @@ final class ScoreValidator {
         guard let (p, n) = field(column) else { return nil }
         switch Result(catching: { () throws(CivilTime.Failure) in try CivilTime.parse(p, n) }) {
         case let .success(value): return value
-        case .failure(.syntax): fail(column, "is not a date (YYYY-MM-DD or an ISO 8601 date-time)")
-        case let .failure(.impossible(reason)): fail(column, "is not a valid date: \(reason)")
+        case .failure(.syntax): fail(column, .notADate)
+        case let .failure(.impossible(reason)): fail(column, .impossibleDate(reason: reason))
         }
         return nil
     }
 
-    private func fail(_ column: ScoreColumn, _ rule: String, value: String? = nil) {
+    private func fail(_ column: ScoreColumn, _ rule: RowError.Rule, value: String? = nil) {
         errors.append(RowError(file: fileName, fileIndex: batch.fileIndex, location: batch.location(record), column: column.name,
                                value: value ?? batch.text(record: record, column: column.rawValue) ?? "", rule: rule))
     }
@@ -287,10 +287,10 @@ final class ScoreValidator {
         return hash
     }
 
-    static func keyHash(_ bytes: UnsafePointer<UInt8>, _ count: Int, _ date: Int64, _ mode: Int) -> UInt64 {
+    static func keyHash(_ bytes: UnsafePointer<UInt8>, _ count: Int, _ date: Int64, _ mode: Mode) -> UInt64 {
         var hash = tickerHash(bytes, count)
         hash = (hash ^ UInt64(bitPattern: date)) &* 0x100_0000_01b3
-        hash = (hash ^ UInt64(mode)) &* 0x100_0000_01b3
+        hash = (hash ^ UInt64(mode.rawValue)) &* 0x100_0000_01b3
         return hash
     }
 
@@ -316,6 +316,8 @@ final class ScoreValidator {
             }
         }
         let reasons = errors.map { JSONValue.quote($0.description) }.joined(separator: ",")
-        return "{\"file\":\(JSONValue.quote(fileName)),\"location\":\(JSONValue.quote(batch.location(record).description)),\"errors\":[\(reasons)],\"row\":{\(fields.joined(separator: ","))}}"
+        // The rules by code, in the order of `errors`: what scripts match on.
+        let codes = errors.map { "{\"column\":\($0.column.map(JSONValue.quote) ?? "null"),\"rule\":\(JSONValue.quote($0.rule.code))}" }
+        return "{\"file\":\(JSONValue.quote(fileName)),\"location\":\(JSONValue.quote(batch.location(record).description)),\"errors\":[\(reasons)],\"rules\":[\(codes.joined(separator: ","))],\"row\":{\(fields.joined(separator: ","))}}"
     }
 }

@@ -2,46 +2,19 @@ import Foundation
 
 /// The value vocabularies of the GreyOak engine and how input spellings map onto them.
 enum ScoreValues {
-    static let bands = ["Strong Buy", "Buy", "Hold", "Avoid"]
-    static let bandList = bands.joined(separator: ", ")
-    /// Index of Hold in ``bands``: the highest band a capping guardrail allows.
-    static let holdIndex = 2
-    static let modes = ["Trader", "Investor"]
     /// In the order the engine applies them, which is also the stored order.
     static let guardrails = ["LowDataHold", "Illiquidity", "PledgeCap", "HighRiskCap", "SectorBear", "LowCoverage"]
     static let guardrailList = guardrails.joined(separator: ", ")
     static let sectorBearBit: UInt8 = 1 << 4
 
-    static let modeBytes = modes.map { Array($0.utf8) }
-    static let bandBytes = bands.map { Array($0.utf8) }
     /// The stored JSON text for every set of guardrails, indexed by bitmask.
     static let guardrailText: [[UInt8]] = (0..<64).map { mask in
         let names = guardrails.indices.filter { mask & (1 << $0) != 0 }.map { "\"\(guardrails[$0])\"" }
         return Array("[\(names.joined(separator: ","))]".utf8)
     }
 
-    private static let bandByKey: [String: Int] = Dictionary(uniqueKeysWithValues: bands.enumerated().map { ($1.lowercased(), $0) })
     private static let guardrailByKey: [String: Int] =
         Dictionary(uniqueKeysWithValues: guardrails.enumerated().map { ($1.lowercased(), $0) })
-
-    /// Band index for an input spelling: case, `_` and `-` for the space are forgiven.
-    static func band(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int? {
-        // The exact labels are by far the most common: compare bytes before building a String.
-        for (index, label) in bandBytes.enumerated() where label.count == n && memcmp(p, label, n) == 0 { return index }
-        var key = String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self).lowercased()
-        key = key.replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: "-", with: " ")
-        return bandByKey[key.split(separator: " ").joined(separator: " ")]
-    }
-
-    /// 0 for Trader, 1 for Investor, in any letter case.
-    static func mode(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int? {
-        for (index, name) in modeBytes.enumerated() where name.count == n {
-            var same = true
-            for i in 0..<n where p[i] | 0x20 != name[i] | 0x20 { same = false; break }
-            if same { return index }
-        }
-        return nil
-    }
 
     enum GuardrailFailure: Error { case unknown(String), malformed }
 

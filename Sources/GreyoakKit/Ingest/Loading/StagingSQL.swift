@@ -1,0 +1,91 @@
+/// The SQL of the load: the staging table, the duplicate check and the upsert into `scores`.
+enum StagingSQL {
+    static let valueColumns = ScoreColumn.allCases.dropFirst(3).map(\.name)
+    static let allColumns = ScoreColumn.allCases.map(\.name)
+
+    static let createStaging = """
+        CREATE TEMPORARY TABLE greyoak_stage (
+            ticker VARCHAR(20) NOT NULL, scoring_date TIMESTAMP NOT NULL, mode VARCHAR(20) NOT NULL,
+            f_score FLOAT8, t_score FLOAT8, r_score FLOAT8, o_score FLOAT8, q_score FLOAT8, s_score FLOAT8,
+            weighted_score FLOAT8, risk_penalty FLOAT8, final_score FLOAT8,
+            band band_enum, guardrails VARCHAR(500), as_of TIMESTAMP,
+            f_z FLOAT8, t_z FLOAT8, r_z FLOAT8, o_z FLOAT8, q_z FLOAT8, s_z FLOAT8,
+            src_file INT4 NOT NULL, src_line INT8 NOT NULL
+        ) ON COMMIT DROP
+        """
+
+    static let keyMatch = "t.ticker = s.ticker AND t.scoring_date = s.scoring_date AND t.mode = s.mode"
+
+    /// The classify-then-write statement. `IS DISTINCT FROM` over the row treats NULLs as
+    /// equal, so an unchanged row costs one comparison and no write, lock or WAL. Concurrent
+    /// greyoak runs cannot race between the join and the writes: the upsert phase holds the
+    /// load lock.
+    static let upsert = """
+        WITH changed AS MATERIALIZED (
+            SELECT s.*, t.ctid AS tid
+            FROM greyoak_stage s LEFT JOIN scores t ON \(keyMatch)
+            WHERE s.scoring_date = ANY($1::timestamp[])
+              AND (t.ctid IS NULL
+               OR (\(valueColumns.map { "t.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(valueColumns.map { "s.\($0)" }.joined(separator: ", "))))
+        ), updated AS (
+            UPDATE scores t SET \(valueColumns.map { "\($0) = c.\($0)" }.joined(separator: ", ")), updated_at = now()
+            FROM changed c WHERE c.tid IS NOT NULL AND t.ctid = c.tid
+            RETURNING 1
+        ), inserted AS (
+            INSERT INTO scores (\(allColumns.joined(separator: ", ")))
+            SELECT \(allColumns.map { "c.\($0)" }.joined(separator: ", ")) FROM changed c
+            WHERE c.tid IS NULL
+            ORDER BY c.ticker, c.scoring_date, c.mode
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM updated)
+        """
+
+    /// The staged dates that `scores` already has rows for (one index probe per date).
+    static let presentDates = """
+        SELECT coalesce(array_agg(d.scoring_date), '{}') FROM (SELECT DISTINCT scoring_date FROM greyoak_stage) d
+        WHERE EXISTS (SELECT 1 FROM scores t WHERE t.scoring_date = d.scoring_date)
+        """
+
+    /// Rows of dates `scores` does not hold: new for certain, so a plain INSERT in key order.
+    static let insertNewDates = """
+        INSERT INTO scores (\(allColumns.joined(separator: ", ")))
+        SELECT \(allColumns.map { "s.\($0)" }.joined(separator: ", ")) FROM greyoak_stage s
+        WHERE NOT (s.scoring_date = ANY($1::timestamp[]))
+        ORDER BY s.ticker, s.scoring_date, s.mode
+        """
+
+    /// Narrows the duplicate statements to the candidate keys: $1 tickers, $2 timestamps in
+    /// microseconds since 2000-01-01, $3 modes.
+    static let candidateFilter = """
+        WHERE (ticker, scoring_date, mode) IN (
+            SELECT c.ticker, timestamp '2000-01-01' + c.micros * interval '1 microsecond', c.mode
+            FROM unnest($1::text[], $2::int8[], $3::text[]) AS c(ticker, micros, mode))
+        """
+
+    /// `--on-duplicate last`: deletes every staged row of a repeated key but the last one
+    /// (file order, then line order).
+    static func keepLast(filter: String) -> String {
+        """
+        DELETE FROM greyoak_stage s USING (
+            SELECT ticker, scoring_date, mode, max((src_file::int8 << 40) | src_line) AS keep
+            FROM greyoak_stage \(filter) GROUP BY 1, 2, 3 HAVING count(*) > 1) d
+        WHERE s.ticker = d.ticker AND s.scoring_date = d.scoring_date AND s.mode = d.mode
+          AND ((s.src_file::int8 << 40) | s.src_line) <> d.keep
+        """
+    }
+
+    /// Up to `limit` repeated keys, in the order of their first place: ticker, date, mode,
+    /// the first and second place (each `file << 40 | line`), the number of places, and the
+    /// number of repeated keys in all.
+    static func duplicateGroups(filter: String, limit: Int) -> String {
+        """
+        SELECT ticker, day, mode, places[1], places[2], cardinality(places), count(*) OVER ()
+        FROM (SELECT ticker, to_char(scoring_date, 'YYYY-MM-DD HH24:MI:SS') AS day, mode,
+                     array_agg((src_file::int8 << 40) | src_line ORDER BY src_file, src_line) AS places,
+                     min(src_file) AS first_file, min(src_line) AS first_line
+              FROM greyoak_stage \(filter) GROUP BY 1, 2, 3 HAVING count(*) > 1) d
+        ORDER BY first_file, first_line LIMIT \(limit)
+        """
+    }
+}

@@ -1,0 +1,15 @@
+/// What one pass of the ``PipelineStages`` over the input found.
+struct StreamOutcome: Sendable {
+    var rowsRead = 0
+    var rejected = 0
+    /// The first errors, at most `--max-report` of them.
+    var errors: [RowError] = []
+    var errorCount = 0
+    /// What stopped the pass, if anything did: an unreadable file, a failed COPY, ...
+    var fatal: (any Error)?
+    /// A load's candidates for the database's duplicate check.
+    var duplicates: DuplicateFilter?
+    /// A dry run's first pass: the keys that may repeat.
+    var screen: KeyScreen?
+    var mode = LoadMode.staging
+}
