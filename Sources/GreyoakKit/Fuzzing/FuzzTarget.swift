@@ -167,6 +167,10 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     /// Where both parsers accept the input, they must read the same value.
     private func compareWithFoundation(_ bytes: [UInt8]) {
         guard let ours = try? bytes.withUnsafeBytes({ try JSONParser.parse($0) }) else { return }
+        // Foundation reads a string holding U+FEFF (a byte-order mark's character) otherwise
+        // than RFC 8259, which keeps it as a character (found by this target; kept in
+        // FuzzRegressions/jsondiff): such inputs are not compared.
+        if Self.occurrences(of: [0xEF, 0xBB, 0xBF], in: Array(bytes.dropFirst())) > 0 { return }
         guard let theirs = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) else { return }
         precondition(Self.same(ours, theirs), "JSONParser and JSONSerialization disagree on \(String(decoding: bytes, as: UTF8.self))")
     }
