@@ -43,6 +43,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The fuzz targets' driver: a replayer in a plain build, libFuzzer's entry point when
+        // scripts/fuzz builds it with -sanitize=fuzzer,address -DFUZZING (see FuzzEntry.swift).
+        .executableTarget(name: "greyoak-fuzz", dependencies: ["GreyoakKit"], swiftSettings: swiftSettings),
         .testTarget(name: "GreyoakUnitTests", dependencies: ["GreyoakKit"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GreyoakIntegrationTests",

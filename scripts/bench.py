@@ -49,7 +49,7 @@ COLS = ", ".join(COLUMNS)
 DB_EMPTY = "greyoak_bench_empty"
 DB_BASE = "greyoak_bench_base"
 DB_RUN = "greyoak_bench_run"
-ALL_SCENARIOS = ["backfill", "unchanged", "changed", "nightly", "dryrun", "rss", "current"]
+ALL_SCENARIOS = ["backfill", "unchanged", "changed", "nightly", "dryrun", "dryrunjson", "rss", "current"]
 
 
 def log(msg):
@@ -179,6 +179,7 @@ class Dataset:
     changed: float = 0.0
     change_seed: int = 3
     per_day: bool = False
+    fmt: str = "csv"  # gen-scores --format: csv, json (an array) or ndjson
 
     @property
     def rows(self):
@@ -192,6 +193,8 @@ class Dataset:
         a = ["--tickers", str(self.tickers), "--days", str(self.days), "--start", self.start, "--seed", str(self.seed)]
         if self.changed:
             a += ["--changed-fraction", str(self.changed), "--change-seed", str(self.change_seed)]
+        if self.fmt != "csv":
+            a += ["--format", self.fmt]
         return a
 
     @property
@@ -199,7 +202,7 @@ class Dataset:
         name = f"{self.label}-{self.tickers}x{self.days}-{self.start}-s{self.seed}"
         if self.changed:
             name += f"-c{self.changed:g}-cs{self.change_seed}"
-        return DATA / (name + ("-days" if self.per_day else ".csv"))
+        return DATA / (name + ("-days" if self.per_day else "." + self.fmt))
 
     def ensure(self, regen=False):
         """Generated once into bench-data/ (the name carries the generator arguments), reused after."""
@@ -495,6 +498,9 @@ def scenario_sizes(args):
         "new_days": Dataset("new", new.tickers, new.days, new.start, per_day=True),
         "changed": Dataset("base", base.tickers, base.days, base.start, changed=0.1),
         "nightly": Dataset("nightly", 5000, 1, next_weekday(new.start, new.days)),
+        # The same rows as "new", as a JSON array and as NDJSON.
+        "new_json": Dataset("new", new.tickers, new.days, new.start, fmt="json"),
+        "new_ndjson": Dataset("new", new.tickers, new.days, new.start, fmt="ndjson"),
         # Same arguments as a base file give the same file: generated once.
         "rss100k": Dataset("base", 2500, 20, "2023-01-02"),
         "rss1m": Dataset("base", 2500, 200, "2023-01-02"),
@@ -540,7 +546,7 @@ def main():
     base = d["base"]
 
     needs = {"backfill": ["base", "new", "new_days"], "unchanged": ["base", "new"], "changed": ["base", "changed"],
-             "nightly": ["base", "nightly"], "dryrun": ["new"], "current": [],
+             "nightly": ["base", "nightly"], "dryrun": ["new"], "dryrunjson": ["new", "new_json", "new_ndjson"], "current": [],
              "rss": ["rss100k"] + ([] if args.quick else ["rss1m"]) + (["rss10m"] if args.big else [])}
     need_base = any(s in scenarios for s in ("backfill", "unchanged", "changed", "nightly"))
     for name in sorted({n for s in scenarios for n in needs[s]} | ({"base"} if need_base else set())):
@@ -631,6 +637,20 @@ def main():
                   [f"file `{rel(f)}`; reference: the server parsing the same CSV into an unlogged table without "
                    f"indexes (same column types); {reps} rep(s), alternating"], runs, cmds, "parse", reps)
         t.target("greyoak", "parse", 0.3, "≤ 0.30x server parsing")
+        tables.append(t)
+
+    if "dryrunjson" in scenarios:
+        f, fj, fn = d["new"].path, d["new_json"].path, d["new_ndjson"].path
+        expect = {"rows_read": d["new"].rows, "rejected": 0, "outcome": "dry run"}
+        cmds = [h.ingest(f, key="csv", label="greyoak ingest --dry-run (CSV)", expect=expect, dry_run=True),
+                h.ingest(fj, key="json", label="greyoak ingest --dry-run (JSON array)", expect=expect, dry_run=True),
+                h.ingest(fn, key="ndjson", label="greyoak ingest --dry-run (NDJSON)", expect=expect, dry_run=True)]
+        runs, _ = h.measure("dryrunjson", cmds, DB_EMPTY, reps)
+        t = Table(f"dry run by format: parse and validate the same {mi(d['new'].rows)} rows as CSV, JSON, NDJSON",
+                  [f"files `{rel(f)}`, `{rel(fj)}`, `{rel(fn)}` (gen-scores, same rows); {reps} rep(s), alternating"],
+                  runs, cmds, "csv", reps)
+        t.target("json", "csv", 2.0, "≤ 2.00x the CSV dry run")
+        t.target("ndjson", "csv", 2.0, "≤ 2.00x the CSV dry run")
         tables.append(t)
 
     if "rss" in scenarios:

@@ -73,15 +73,8 @@ struct CSVPlainLineTests {
             }
             lines += batch.errors.map { "error \($0)" }
         }
-        let bytes = Array(text.utf8)
         do {
-            var start = 0
-            while start < bytes.count {
-                let end = start + min(chunkSize, bytes.count - start)
-                try parser.feed(Array(bytes[start..<end]))
-                start = end
-            }
-            try parser.finish()
+            try parser.feedAll(Array(text.utf8), chunkSize: chunkSize)
         } catch {
             lines.append("thrown \(error)")
         }

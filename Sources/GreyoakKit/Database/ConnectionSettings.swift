@@ -196,10 +196,16 @@ public enum RedactedURL {
 
     /// Where a spelling of `secret` that starts at `start` can end: each byte as is,
     /// `%`-encoded (URLs) or `\`-escaped (quoted conninfo values).
+    ///
+    /// Each (text, secret) position is visited once: a run of backslashes matches both as is
+    /// and escaped, and without that the spellings to try would double with every byte (a
+    /// 111-byte string took minutes; found by the `conninfo` fuzz target).
     private static func ends(of secret: [UInt8], in text: [UInt8], from start: Int) -> [Int] {
         var positions: [(text: Int, secret: Int)] = [(start, 0)]
+        var visited = Set<Int>()
         var ends: [Int] = []
         while let (at, matched) = positions.popLast() {
+            guard visited.insert(at &* (secret.count + 1) &+ matched).inserted else { continue }
             if matched == secret.count {
                 ends.append(at)
                 continue

@@ -153,10 +153,14 @@ extension SchemaCatalog {
     }
 
     /// `pg_get_indexdef` always names the table with its schema; without it, the same
-    /// index in another schema reads the same.
+    /// index in another schema reads the same. A temporary schema (verify's replay for a
+    /// role without CREATE) prints as `pg_temp`, whatever its real name.
     static func unqualified(_ definition: String, quotedSchema: String) -> String {
-        definition
-            .replacingOccurrences(of: " ON ONLY \(quotedSchema).", with: " ON ONLY ")
-            .replacingOccurrences(of: " ON \(quotedSchema).", with: " ON ")
+        var text = definition
+        for schema in [quotedSchema, "pg_temp"] {
+            text = text.replacingOccurrences(of: " ON ONLY \(schema).", with: " ON ONLY ")
+                .replacingOccurrences(of: " ON \(schema).", with: " ON ")
+        }
+        return text
     }
 }

@@ -47,6 +47,9 @@ final class ByteBuffer: @unchecked Sendable {  // one owner at a time: the fille
         count += 1
     }
 
+    /// Empties the buffer, keeping its memory.
+    @inline(__always) func removeAll() { count = 0 }
+
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
     var isEmpty: Bool { count == 0 }
 }

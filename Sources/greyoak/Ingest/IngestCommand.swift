@@ -37,6 +37,9 @@ struct IngestCommand: ParsableCommand {
     @Option(name: .customLong("buy-at"), help: "Lowest final score for Buy (default 65).") var buyAt: Double?
     @Option(name: .customLong("hold-at"), help: "Lowest final score for Hold (default 50).") var holdAt: Double?
     @Option(name: .customLong("max-abs-z"), help: "Largest |z| accepted (default 10).") var maxAbsZ: Double?
+    @Option(name: .customLong("max-record-bytes"),
+            help: "Refuse a record (CSV record, JSON object, NDJSON line) longer than this many bytes (default 1048576, 1 MiB).")
+    var maxRecordBytes: Int = IngestOptions.defaultMaxRecordBytes
     @Flag(name: .customLong("no-progress"), help: "No progress display or progress lines.") var noProgress = false
     @Flag(name: .customLong("each-file"),
           help: "Commit each file on its own and record it in greyoak_ingest_log; files recorded there are skipped, so the same command resumes a backfill.")
@@ -52,6 +55,9 @@ struct IngestCommand: ParsableCommand {
         if dryRun && noCommit { throw ValidationError("--dry-run and --no-commit do not go together") }
         if eachFile && maxErrors != nil {
             throw ValidationError("--each-file does not take --max-errors: each file's run would replace the rejects of the one before")
+        }
+        if maxRecordBytes < 64 || maxRecordBytes > 1 << 30 {
+            throw ValidationError("--max-record-bytes must be between 64 and 1073741824 (1 GiB)")
         }
         if eachFile && paths.contains("-") { throw ValidationError("--each-file reads files, not standard input (-)") }
     }
@@ -72,6 +78,7 @@ struct IngestCommand: ParsableCommand {
         if let writers { ingest.writers = writers }
         ingest.lockTimeout = lockTimeout
         ingest.connectRetry = connectRetry
+        ingest.maxRecordBytes = maxRecordBytes
         if let settings { ingest.rules = try ValidationRules.load(path: settings) }
         if let strongBuyAt { ingest.rules.strongBuyAt = strongBuyAt }
         if let buyAt { ingest.rules.buyAt = buyAt }

@@ -2,8 +2,9 @@ import Dispatch
 import Foundation
 import GreyoakKit
 
-/// Shows how a load goes on stderr: a redrawn bar on a terminal, a plain line every few
-/// seconds otherwise (for logs of scheduled runs).
+/// Shows how a load goes on stderr: a redrawn bar with the share of input bytes read and an
+/// ETA on a terminal, a plain line with the same fields every 5 seconds otherwise (for logs
+/// of scheduled runs). See ``ProgressReport``.
 final class ProgressDisplay {
     // The timer's handler reads only `progress` (Sendable), never `self`.
     private let progress: IngestProgress
@@ -17,8 +18,10 @@ final class ProgressDisplay {
         let interval: DispatchTimeInterval = isTerminal ? .milliseconds(200) : .seconds(5)
         timer.schedule(deadline: .now() + interval, repeating: interval)
         timer.setEventHandler { [progress, isTerminal] in
-            let line = Self.line(progress)
-            FileHandle.standardError.write(Data((isTerminal ? "\r\u{1B}[K" + line : "INFO  [greyoak.ingest] " + line + "\n").utf8))
+            let report = progress.report
+            // Cut to the terminal's width: a wrapped line would not be redrawn in place.
+            let text = isTerminal ? "\r\u{1B}[K" + String(report.bar().prefix(Self.terminalWidth() - 1)) : "INFO  [greyoak.ingest] " + report.line + "\n"
+            FileHandle.standardError.write(Data(text.utf8))
         }
         timer.resume()
         self.timer = timer
@@ -30,9 +33,9 @@ final class ProgressDisplay {
         if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 
-    static func line(_ progress: IngestProgress) -> String {
-        let (rows, files, phase, elapsed) = progress.snapshot
-        let rate = elapsed > 0 ? Int(Double(rows) / elapsed) : 0
-        return "\(phase): \(rows) rows, \(rate) rows/s, files \(files)/\(progress.totalFiles), \(String(format: "%.1f", elapsed)) s"
+    private static func terminalWidth() -> Int {
+        var size = winsize()
+        guard ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+        return Int(size.ws_col)
     }
 }

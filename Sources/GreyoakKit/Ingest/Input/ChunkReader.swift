@@ -11,8 +11,10 @@ final class ChunkReader {
     private var raw: [UInt8]
     private var finished = false
     let chunkSize: Int
+    /// Bytes read from the file so far (compressed bytes for gzip), for progress.
+    private(set) var bytesRead = 0
 
-    init(_ file: InputFile, chunkSize: Int = 256 << 10) throws {
+    init(_ file: InputFile, fileIndex: Int = 0, chunkSize: Int = 256 << 10) throws {
         self.name = file.name
         self.chunkSize = chunkSize
         if let path = file.path {
@@ -26,34 +28,40 @@ final class ChunkReader {
             ownsDescriptor = false
         }
         raw = [UInt8](repeating: 0, count: chunkSize)
-        if file.gzipped { inflater = try GzipInflater(name: file.name) }
+        if file.gzipped { inflater = try GzipInflater(name: file.name, fileIndex: fileIndex) }
     }
 
     deinit {
         if ownsDescriptor { close(fd) }
     }
 
-    /// The next chunk, or `nil` at the end of the input.
+    /// The next chunk (never empty), or `nil` at the end of the input.
+    ///
+    /// - Throws: ``GreyoakError`` for a read error, ``RowError`` for bad gzip data.
     func next() throws -> [UInt8]? {
-        if let inflater {
-            while true {
-                if let out = try inflater.drain(chunkSize) { return out }
-                if inflater.isFinished { return nil }
-                guard let input = try readRaw() else {
-                    if inflater.isFinished { return nil }
-                    throw GreyoakError(.invalidInput, "\(name): the gzip stream ends early (truncated file?)")
-                }
-                inflater.feed(input)
+        guard let inflater else { return try readRaw() }
+        while true {
+            if let out = try inflater.drain(chunkSize) { return out }
+            guard let input = try readRaw() else {
+                try inflater.finish()
+                return nil
             }
+            inflater.feed(input)
         }
-        return try readRaw()
     }
 
     private func readRaw() throws -> [UInt8]? {
         if finished { return nil }
-        let count = raw.withUnsafeMutableBytes { read(fd, $0.baseAddress, chunkSize) }
+        var count: Int
+        repeat {
+            count = raw.withUnsafeMutableBytes { read(fd, $0.baseAddress, chunkSize) }
+        } while count < 0 && errno == EINTR  // a signal (a terminal resize) is not an error
         if count < 0 { throw GreyoakError(.invalidInput, "\(name): read failed: \(String(cString: strerror(errno)))") }
-        if count == 0 { finished = true; return nil }
+        if count == 0 {
+            finished = true
+            return nil
+        }
+        bytesRead += count
         return Array(raw[0..<count])
     }
 }

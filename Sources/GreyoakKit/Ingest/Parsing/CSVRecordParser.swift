@@ -16,12 +16,19 @@ import Foundation
 /// same split on commas, so it is split here with `memchr`; every other line, and the rest
 /// of any record libcsv has begun, goes to libcsv, whose state carries across chunks. A
 /// unit test parses tricky inputs both ways, at every chunk size, and compares.
+///
+/// **Bounded.** A record may take at most `maxRecordBytes` of input: counted as the bytes go
+/// to libcsv (which buffers a field whole), so that a field of gigabytes is refused once it
+/// passes the limit, not after it has been buffered. A field holding a NUL byte or bytes that
+/// are not UTF-8 rejects its record with an error naming the column (checked per line first,
+/// eight bytes at a time, so plain lines cost almost nothing).
 final class CSVRecordParser {
     private let parser: UnsafeMutablePointer<csv_parser>
     private let file: InputFile
     private let fileIndex: Int
     private let batchSize: Int
     private let ignoreUnknownFields: Bool
+    private let maxRecordBytes: Int
     private let emit: (RecordBatch) throws -> Void
     let notices: (String) -> Void
 
@@ -34,6 +41,13 @@ final class CSVRecordParser {
     private var fieldIndex = 0
     private var line = 1
     private var recordLine = 1
+    /// Bytes given to libcsv since the last record ended (an upper bound on what it buffers).
+    private var pendingBytes = 0
+    /// Whether the fields being stored must be checked for NUL and UTF-8 (the line has a NUL
+    /// or a byte above 0x7F, or libcsv reads it).
+    private var checkFields = true
+    /// The first thing wrong with the open record; it is rejected when it ends.
+    private var recordError: RowError?
     /// The first bytes, held back until there are three to tell a UTF-8 byte-order mark by
     /// (a chunk can be shorter); nil once they have been told.
     private var head: [UInt8]? = []
@@ -50,7 +64,7 @@ final class CSVRecordParser {
     private static let maxSplitFields = 128
 
     init(file: InputFile, fileIndex: Int, batchSize: Int, ignoreUnknownFields: Bool, splitsPlainLines: Bool = true,
-         notices: @escaping (String) -> Void, emit: @escaping (RecordBatch) throws -> Void) throws {
+         maxRecordBytes: Int = IngestOptions.defaultMaxRecordBytes, notices: @escaping (String) -> Void, emit: @escaping (RecordBatch) throws -> Void) throws {
         // libcsv first, before any property is set: a throw from a fully initialised object
         // would run `deinit`, which frees what it owns a second time.
         let parser = UnsafeMutablePointer<csv_parser>.allocate(capacity: 1)
@@ -66,6 +80,7 @@ final class CSVRecordParser {
         self.fileIndex = fileIndex
         self.batchSize = batchSize
         self.ignoreUnknownFields = ignoreUnknownFields
+        self.maxRecordBytes = maxRecordBytes
         self.notices = notices
         self.emit = emit
         batch = RecordBatch(fileIndex: fileIndex, byLine: true, capacity: batchSize)
@@ -116,6 +131,9 @@ final class CSVRecordParser {
 
     /// Hands bytes to libcsv.
     private func parse(_ start: UnsafeRawPointer, _ count: Int) throws {
+        pendingBytes += count
+        if pendingBytes > maxRecordBytes { throw tooLong() }
+        checkFields = true
         let context = Unmanaged.passUnretained(self).toOpaque()
         let parsed = csv_parse(parser, start, count, fieldCallback, recordCallback, context)
         try rethrow()
@@ -127,6 +145,7 @@ final class CSVRecordParser {
     /// Reads one line (its newline excluded) that starts a record by splitting it on commas,
     /// when libcsv would read it the same way; false, having read nothing, when it would not.
     private func splitPlainLine(_ start: UnsafeRawPointer, _ length: Int) -> Bool {
+        if length > maxRecordBytes { return false }  // libcsv's path counts it and refuses it
         var length = length
         if length > 0, start.load(fromByteOffset: length - 1, as: UInt8.self) == 0x0D { length -= 1 }
         if memchr(start, 0x22, length) != nil || memchr(start, 0x09, length) != nil || memchr(start, 0x0D, length) != nil {
@@ -153,6 +172,7 @@ final class CSVRecordParser {
             guard comma != nil else { break }
             fieldStart = fieldEnd + 1
         }
+        checkFields = !UTF8Sequence.isPlainASCII(start, count: length)
         for index in 0..<fields {
             let fieldStart = bounds[2 * index], fieldEnd = bounds[2 * index + 1]
             store(fieldEnd > fieldStart ? UnsafeMutableRawPointer(mutating: start + fieldStart) : nil, fieldEnd - fieldStart)
@@ -187,6 +207,11 @@ final class CSVRecordParser {
         }
     }
 
+    private func tooLong() -> RowError {
+        // Before its first field is complete, a record starts on the current line.
+        error(at: fieldIndex == 0 ? line : recordLine, .recordTooLong(limit: maxRecordBytes))
+    }
+
     private func error(at line: Int, _ rule: RowError.Rule, column: String? = nil, value: String? = nil) -> RowError {
         RowError(file: file.name, fileIndex: fileIndex, location: .line(line), column: column, value: value, rule: rule, isFatal: true)
     }
@@ -208,6 +233,7 @@ final class CSVRecordParser {
             recordLine = startLine ?? line
             if headerCount >= 0 { batch.beginRecord() }
         }
+        if checkFields, let data, headerCount >= 0 { checkField(data, length) }
         if headerCount < 0 {
             headerFields.append(data.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: length), as: UTF8.self) } ?? "")
         } else if fieldIndex < headerCount {
@@ -219,12 +245,30 @@ final class CSVRecordParser {
 
     private var headerFields: [String] = []
 
+    /// Rejects the record when a field holds a NUL byte or is not UTF-8 (PostgreSQL text can
+    /// hold neither), naming the column.
+    private func checkField(_ data: UnsafeMutableRawPointer, _ length: Int) {
+        guard recordError == nil, !UTF8Sequence.isPlainASCII(data, count: length) else { return }
+        let problem: RowError.Rule
+        if let nul = memchr(data, 0, length) {
+            problem = .containsNUL(position: UnsafeMutableRawPointer(nul) - data + 1)
+        } else if let bad = UTF8Sequence.firstInvalid(data.assumingMemoryBound(to: UInt8.self), count: length) {
+            problem = .notUTF8(byte: data.load(fromByteOffset: bad, as: UInt8.self), position: bad + 1)
+        } else {
+            return
+        }
+        let column = fieldIndex < headerFields.count ? headerFields[fieldIndex] : "#\(fieldIndex + 1)"
+        recordError = RowError(file: file.name, fileIndex: fileIndex, location: .line(recordLine), column: column, value: nil, rule: problem)
+    }
+
     fileprivate func record(_ terminator: Int32) {
         if failed { return }
         defer {
             fieldIndex = 0
+            recordError = nil
             if terminator == 0x0A { line += 1 }
         }
+        pendingBytes = 0
         if fieldIndex == 0 { return }  // an empty line
         guard headerCount >= 0 else {
             do { try readHeader() } catch let error as RowError { failure = error } catch {}
@@ -233,6 +277,8 @@ final class CSVRecordParser {
         if fieldIndex != headerCount {
             batch.errors.append(RowError(file: file.name, fileIndex: fileIndex, location: .line(recordLine), column: nil, value: nil,
                                          rule: .fieldCount(found: fieldIndex, header: headerCount)))
+        } else if let recordError {
+            batch.errors.append(recordError)
         } else {
             batch.commitRecord(recordLine)
         }

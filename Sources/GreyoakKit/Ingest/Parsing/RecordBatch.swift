@@ -35,7 +35,10 @@ final class RecordBatch: @unchecked Sendable {  // one owner at a time: the pars
     }
 
     var isEmpty: Bool { count == 0 && errors.isEmpty }
-    var isFull: Bool { count >= capacity }
+    /// Full at `capacity` records, or sooner past ``byteBudget`` bytes, so that a batch of
+    /// records at the size limit stays small (and its Int32 offsets cannot overflow).
+    var isFull: Bool { count >= capacity || bytes.count >= Self.byteBudget }
+    static let byteBudget = 16 << 20
 
     /// Opens a record (the next slot) whose fields are all absent until set.
     @inline(__always) func beginRecord() {

@@ -25,6 +25,11 @@ public struct IngestOptions: Sendable {
     public var rowsPerBatch = 2048
     /// The `greyoak_ingest_log` row to commit with the data (`--each-file`).
     public var ledgerEntry: IngestLedgerEntry?
+    /// The most bytes one record (a CSV record, a JSON object, an NDJSON line) may take, and
+    /// so any field or line in it: far above any real score record, low enough that a
+    /// hostile file is refused before it costs memory.
+    public var maxRecordBytes = IngestOptions.defaultMaxRecordBytes
+    public static let defaultMaxRecordBytes = 1 << 20
 
     public init() {}
 

@@ -25,7 +25,7 @@ public final class IngestPipeline {
         self.graph = graph
         self.logger = logger
         files = try InputFile.expandSome(options.paths, format: options.format)
-        progress = IngestProgress(totalFiles: files.count)
+        progress = IngestProgress(totalFiles: files.count, totalBytes: IngestProgress.totalBytes(of: files))
     }
 
     private var stages: PipelineStages {

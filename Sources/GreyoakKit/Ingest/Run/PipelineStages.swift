@@ -49,10 +49,14 @@ struct PipelineStages: Sendable {
         DispatchQueue(label: "greyoak.read").async(group: group) {
             do {
                 for (index, file) in files.enumerated() {
-                    let reader = try ChunkReader(file)
+                    let reader = try ChunkReader(file, fileIndex: index)
+                    var counted = 0
                     while let data = try reader.next() {
+                        progress.add(bytes: reader.bytesRead - counted)
+                        counted = reader.bytesRead
                         guard chunks.put(.data(index, data)) else { return }
                     }
+                    progress.add(bytes: reader.bytesRead - counted)
                     guard chunks.put(.end(index)) else { return }
                 }
                 chunks.close()
@@ -70,9 +74,11 @@ struct PipelineStages: Sendable {
                 let file = files[index]
                 return file.format == .csv
                     ? try CSVRecordParser(file: file, fileIndex: index, batchSize: options.rowsPerBatch,
-                                          ignoreUnknownFields: options.ignoreUnknownFields, notices: notice, emit: emit)
+                                          ignoreUnknownFields: options.ignoreUnknownFields, maxRecordBytes: options.maxRecordBytes,
+                                          notices: notice, emit: emit)
                     : JSONRecordParser(file: file, fileIndex: index, batchSize: options.rowsPerBatch,
-                                       ignoreUnknownFields: options.ignoreUnknownFields, notices: notice, emit: emit)
+                                       ignoreUnknownFields: options.ignoreUnknownFields, maxRecordBytes: options.maxRecordBytes,
+                                       notices: notice, emit: emit)
             }
             var parser: (any RecordParser)?
             do {

@@ -25,6 +25,12 @@ extension RowError {
         case fieldCount(found: Int, header: Int)
         case notAScoreObject(found: String)
         case fieldNamedTwice(column: String)
+        /// A JSON member (not a column) named twice in one object.
+        case memberNamedTwice(name: String)
+        /// A NUL in a field: at this 1-based byte of a CSV field; nil for JSON's `\u0000`.
+        case containsNUL(position: Int?)
+        /// A CSV field whose bytes are not UTF-8, from this 1-based byte.
+        case notUTF8(byte: UInt8, position: Int)
         // A file's shape: these make the rest of the file unreadable.
         case unknownField(String)
         case headerNamesColumnTwice(column: String, first: String, second: String)
@@ -33,6 +39,10 @@ extension RowError {
         case malformedCSV(reason: String)
         case unterminatedQuote
         case malformedJSON(line: Int?, message: String)
+        /// A record (and so a field or line) past `--max-record-bytes`.
+        case recordTooLong(limit: Int)
+        /// A gzip stream that does not check out, at this compressed byte.
+        case badGzip(offset: Int?, message: String)
         /// A failure with no rule of its own (a stage that could not go on).
         case other(String)
 
@@ -62,6 +72,10 @@ extension RowError {
             case let .fieldCount(found, header): "has \(found) fields, the header has \(header)"
             case let .notAScoreObject(found): "is not a score object (found \(found))"
             case let .fieldNamedTwice(column): "names column \(column) twice"
+            case let .memberNamedTwice(name): "member \(JSONValue.quote(name)) appears twice in one object"
+            case let .containsNUL(position?): "contains a NUL byte (at byte \(position) of the field)"
+            case .containsNUL(nil): "contains a NUL character (\\u0000), which a text column cannot hold"
+            case let .notUTF8(byte, position): "is not valid UTF-8 (byte \(JSONScanner.hex(byte)) at byte \(position) of the field)"
             case let .unknownField(name): "unknown field \"\(name)\": not a scores column (use --ignore-unknown-fields to drop it)"
             case let .headerNamesColumnTwice(column, first, second):
                 "column \(column) is named twice in the header (\"\(first)\" and \"\(second)\")"
@@ -73,6 +87,9 @@ extension RowError {
             case .unterminatedQuote: "unterminated quoted field: a quote opened here is never closed"
             case let .malformedJSON(line?, message): "malformed JSON at line \(line): \(message)"
             case let .malformedJSON(nil, message): "malformed JSON: \(message)"
+            case let .recordTooLong(limit): "a record longer than \(limit) bytes (the limit; raise it with --max-record-bytes)"
+            case let .badGzip(offset?, message): "byte \(offset): \(message)"
+            case let .badGzip(nil, message): message
             case let .other(text): text
             }
         }
@@ -98,6 +115,9 @@ extension RowError {
             case .fieldCount: "field_count"
             case .notAScoreObject: "not_a_score_object"
             case .fieldNamedTwice: "field_named_twice"
+            case .memberNamedTwice: "member_named_twice"
+            case .containsNUL: "contains_nul"
+            case .notUTF8: "not_utf8"
             case .unknownField: "unknown_field"
             case .headerNamesColumnTwice: "header_names_column_twice"
             case .headerLacksColumn: "header_lacks_column"
@@ -105,6 +125,8 @@ extension RowError {
             case .malformedCSV: "malformed_csv"
             case .unterminatedQuote: "unterminated_quote"
             case .malformedJSON: "malformed_json"
+            case .recordTooLong: "record_too_long"
+            case .badGzip: "bad_gzip"
             case .other: "other"
             }
         }

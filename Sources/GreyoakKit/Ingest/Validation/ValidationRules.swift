@@ -52,6 +52,11 @@ public struct ValidationRules: Sendable, Codable, Equatable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw GreyoakError(.usage, "cannot read settings file \(path)")
         }
+        return try parse(data, path: path)
+    }
+
+    /// Reads the settings in a settings file's bytes; `path` is for messages.
+    static func parse(_ data: Data, path: String) throws -> ValidationRules {
         do {
             if let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] {
                 let known = Set([CodingKeys.strongBuyAt, .buyAt, .holdAt, .maxAbsZ, .scoreMin, .scoreMax, .riskPenaltyMax,
