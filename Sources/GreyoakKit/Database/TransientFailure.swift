@@ -19,10 +19,7 @@ public enum TransientFailure {
 
     /// Whether `error` is worth retrying from the start.
     public static func matches(_ error: any Error) -> Bool {
-        guard let error = error as? PostgresError else {
-            if let error = error as? GreyoakError { return connectMessages.contains(where: error.message.contains) && error.code == .databaseError }
-            return false
-        }
+        guard let error = error as? PostgresError else { return false }
         if let state = error.sqlState { return sqlStates.contains(state) }
         return connectMessages.contains(where: error.message.contains) || error.code == .connectionClosed
     }

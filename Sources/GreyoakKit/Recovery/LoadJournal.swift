@@ -49,6 +49,11 @@ enum LoadJournal {
     static func begin(_ connection: Connection, input: String, method: CommitMethod, writers: Int) throws -> Int64 {
         let id = try Int64(connection.execute("SELECT nextval(pg_get_serial_sequence('greyoak_load', 'id'))")[0, 0] ?? "") ?? 0
         try connection.execute("SELECT pg_advisory_lock(\(lockArguments(id)))")
+        // Committed without waiting for the WAL flush: the load's own commit comes later and
+        // flushes this row with it, and a crash that loses the row can have lost nothing else
+        // of the load. One fsync less per load.
+        try connection.execute("SET synchronous_commit = off")
+        defer { _ = try? connection.execute("RESET synchronous_commit") }
         try connection.execute("""
             INSERT INTO greyoak_load (id, input, commit_method, writers, client_host) VALUES ($1::bigint, $2, $3, $4::int, $5)
             """, [String(id), input, method.rawValue, String(writers), ProcessInfo.processInfo.hostName])
