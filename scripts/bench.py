@@ -378,7 +378,8 @@ class Harness:
 
     def table_stats(self, db):
         # relallvisible before the count: what VACUUM left (0 right after a load).
-        out = self.cluster.psql(db, "SELECT relpages, relallvisible, reltuples FROM pg_class WHERE oid = 'scores'::regclass")
+        out = self.cluster.psql(db, "SELECT pg_relation_size('scores') / current_setting('block_size')::int, relallvisible, "
+                                    "reltuples FROM pg_class WHERE oid = 'scores'::regclass")
         pages, visible, tuples = out.split("|")
         out = self.cluster.psql(db, "SELECT count(*), coalesce(max(updated_at)::text, '-'), "
                                     "pg_total_relation_size('scores') FROM scores")
