@@ -27,13 +27,17 @@ struct IngestKillTests {
 
         func kill() { Glibc.kill(process.processIdentifier, SIGKILL) }
 
-        /// Waits (at most a minute) and returns the exit status.
-        func wait() -> Int32 {
-            if done.wait(timeout: .now() + 60) == .timedOut {
-                kill()
-                done.wait()
+        /// Waits (at most a minute, off the cooperative threads) and returns the exit status.
+        func wait() async -> Int32 {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+                DispatchQueue.global().async { [self] in
+                    if done.wait(timeout: .now() + 60) == .timedOut {
+                        kill()
+                        done.wait()
+                    }
+                    continuation.resume(returning: process.terminationStatus)
+                }
             }
-            return process.terminationStatus
         }
     }
 
@@ -47,13 +51,13 @@ struct IngestKillTests {
             let started = Date()
             let clean = try Child(["ingest", "--no-progress", scenario.load, "--writers", String(writers), "--no-commit"],
                                   databaseURL: database.url)
-            #expect(clean.wait() == 0)
+            #expect(await clean.wait() == 0)
             let span = max(0.2, Date().timeIntervalSince(started))
             for round in 0..<4 {
                 let child = try Child(["ingest", "--no-progress", scenario.load, "--writers", String(writers)], databaseURL: database.url)
                 try await Task.sleep(for: .seconds(Double.random(in: 0.05...(span * 1.1))))
                 child.kill()
-                let status = child.wait()
+                let status = await child.wait()
                 try await Leftovers.waitForSessionsToEnd(database)
                 let now = try ScoresTable.snapshot(database)
                 #expect(now == scenario.none || now == scenario.all, "round \(round): scores holds part of the load")

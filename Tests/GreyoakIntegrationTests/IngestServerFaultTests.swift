@@ -10,17 +10,17 @@ struct IngestServerFaultTests {
     func lateServer() async throws {
         let scenario = try await FaultScenario.make(tickers: 200)
         defer { scenario.remove() }
-        let cluster = try PrivateCluster()
+        let cluster = try await PrivateCluster()
         defer { cluster.remove() }
-        try cluster.start()
+        try await cluster.start()
         let url = try await cluster.createDatabase("late")
         let database = TestDatabase(name: "late", url: url, adminURL: cluster.url())
         try #require(try await IngestCLI.ingest(database, [scenario.base]).status == 0)
-        try cluster.stop()
+        try await cluster.stop()
 
         async let run = IngestCLI.ingest(database, [scenario.load, "--connect-retry", "60"])
         try await Task.sleep(for: .seconds(3))
-        try cluster.start()
+        try await cluster.start()
         let result = try await run
         #expect(result.status == 0, "\(result)")
         #expect(result.stderr.contains("cannot connect yet"), "\(result)")
@@ -29,7 +29,7 @@ struct IngestServerFaultTests {
 
     @Test("without --connect-retry a server that is down fails at once with exit 7")
     func noRetry() async throws {
-        let cluster = try PrivateCluster()
+        let cluster = try await PrivateCluster()
         defer { cluster.remove() }
         let database = TestDatabase(name: "down", url: cluster.url("down"), adminURL: cluster.url())
         let scratch = try IngestScratch()
@@ -44,9 +44,9 @@ struct IngestServerFaultTests {
     func crashMidLoad(maxPrepared: Int) async throws {
         let scenario = try await FaultScenario.make(tickers: 1500)
         defer { scenario.remove() }
-        let cluster = try PrivateCluster(settings: ["max_prepared_transactions = \(maxPrepared)"])
+        let cluster = try await PrivateCluster(settings: ["max_prepared_transactions = \(maxPrepared)"])
         defer { cluster.remove() }
-        try cluster.start()
+        try await cluster.start()
         let url = try await cluster.createDatabase("crash")
         let database = TestDatabase(name: "crash", url: url, adminURL: cluster.url())
         try await scenario.prepare(database)
@@ -62,8 +62,8 @@ struct IngestServerFaultTests {
             if busy != ["0"] { break }
             try await Task.sleep(for: .milliseconds(20))
         }
-        try cluster.stop("immediate")
-        try cluster.start()
+        try await cluster.stop("immediate")
+        try await cluster.start()
         let result = try await run
         #expect(result.status == 0 || result.status == 10 || result.status == 7, "\(result)")
         try await scenario.check(database, committed: result.status == 0, recovery: .dbUpgrade)

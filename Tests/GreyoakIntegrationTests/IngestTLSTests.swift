@@ -7,15 +7,15 @@ import Testing
 @Suite("TLS: verify-full on every connection")
 struct IngestTLSTests {
     /// A CA and a server certificate for 127.0.0.1, made with openssl into `directory`.
-    static func makeCertificates(in directory: String) throws {
-        func openssl(_ arguments: [String]) throws { try PrivateCluster.shell(["openssl"] + arguments, in: directory) }
+    static func makeCertificates(in directory: String) async throws {
+        func openssl(_ arguments: [String]) async throws { try await PrivateCluster.shell(["openssl"] + arguments, in: directory) }
         for name in ["ca", "other-ca"] {
-            try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(name).key", "-out", "\(name).crt",
+            try await openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(name).key", "-out", "\(name).crt",
                          "-days", "2", "-subj", "/CN=greyoak test \(name)"])
         }
-        try openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"])
+        try await openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"])
         try "subjectAltName=IP:127.0.0.1\n".write(toFile: directory + "/san.ext", atomically: true, encoding: .utf8)
-        try openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+        try await openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
                      "-out", "server.crt", "-days", "2", "-extfile", "san.ext"])
     }
 
@@ -23,14 +23,14 @@ struct IngestTLSTests {
     func verifyFull() async throws {
         let scratch = try IngestScratch()
         defer { scratch.remove() }
-        try Self.makeCertificates(in: scratch.path)
+        try await Self.makeCertificates(in: scratch.path)
         // TLS only: pg_hba.conf has no rule for a connection without it.
-        let cluster = try PrivateCluster(settings: ["ssl = on", "max_prepared_transactions = 10"],
+        let cluster = try await PrivateCluster(settings: ["ssl = on", "max_prepared_transactions = 10"],
                                          hba: "hostssl all all 127.0.0.1/32 trust")
         defer { cluster.remove() }
-        try cluster.write(try String(contentsOfFile: scratch.file("server.crt"), encoding: .utf8), to: "server.crt")
-        try cluster.write(try String(contentsOfFile: scratch.file("server.key"), encoding: .utf8), to: "server.key")
-        try cluster.start()
+        try await cluster.write(try String(contentsOfFile: scratch.file("server.crt"), encoding: .utf8), to: "server.crt")
+        try await cluster.write(try String(contentsOfFile: scratch.file("server.key"), encoding: .utf8), to: "server.key")
+        try await cluster.start()
         _ = try await cluster.createDatabase("tls")
         let url = cluster.url("tls", query: "sslmode=verify-full&sslrootcert=\(scratch.file("ca.crt"))")
         let database = TestDatabase(name: "tls", url: url, adminURL: cluster.url())

@@ -19,7 +19,6 @@ public enum Bookkeeping {
     /// A database migrated by Alembic or an older greyoak has none: they are made here if this
     /// role may, else the run stops saying which command makes them.
     static func requireForLoad(_ connection: Connection) throws {
-        // The staging table is needed only by two-phase loads, and needs `scores`' types.
         let missing = try connection.execute(
             "SELECT t FROM unnest($1::text[]) AS t WHERE to_regclass(t) IS NULL ORDER BY t",
             ["{" + [IngestLedger.table, LoadJournal.table, SharedStaging.table].joined(separator: ",") + "}"]).column

@@ -70,14 +70,8 @@ public final class Migrator {
         try locked {
             let current = try currentHeads()
             let steps = try graph.downgradePlan(from: current, to: try graph.resolve(spec, current: current))
-            // The shared staging table uses band_enum, which a downgrade may drop; it is
-            // empty between loads, so it goes first and comes back if the type is still there.
-            if !steps.isEmpty {
-                try LoadRecovery(connection: connection, logger: logger).run()
-                try SharedStaging.drop(connection)
-            }
+            if !steps.isEmpty { try LoadRecovery(connection: connection, logger: logger).run() }
             try steps.forEach(run)
-            if !steps.isEmpty { try connection.transaction { try Bookkeeping.create(connection) } }
             return steps
         }
     }

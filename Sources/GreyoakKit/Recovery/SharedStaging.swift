@@ -8,16 +8,9 @@
 enum SharedStaging {
     static let table = "greyoak_stage"
 
-    /// Creates it once `scores`' band type exists (a database at base has nothing to stage for).
     static func create(_ connection: Connection) throws {
-        if try connection.execute("SELECT to_regclass('greyoak_stage') IS NULL AND to_regtype('band_enum') IS NOT NULL")[0, 0] == "t" {
+        if try connection.execute("SELECT to_regclass('greyoak_stage') IS NULL")[0, 0] == "t" {
             try connection.execute(StagingSQL.stagingTable(temporary: false))
-        }
-    }
-
-    static func drop(_ connection: Connection) throws {
-        if try connection.execute("SELECT to_regclass('greyoak_stage') IS NOT NULL")[0, 0] == "t" {
-            try connection.execute("DROP TABLE greyoak_stage")
         }
     }
 

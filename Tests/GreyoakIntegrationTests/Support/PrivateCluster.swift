@@ -21,22 +21,22 @@ final class PrivateCluster: @unchecked Sendable {
     /// - Parameters:
     ///   - settings: Lines for postgresql.conf (such as `max_prepared_transactions = 10`).
     ///   - hba: pg_hba.conf's rules; by default trust over TCP on 127.0.0.1.
-    init(settings: [String] = [], hba: String = "host all all 127.0.0.1/32 trust") throws {
+    init(settings: [String] = [], hba: String = "host all all 127.0.0.1/32 trust") async throws {
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
         let newest = try #require(versions.compactMap(Int.init).max(), "no PostgreSQL server in /usr/lib/postgresql: run scripts/setup")
         bin = "/usr/lib/postgresql/\(newest)/bin"
         directory = "/tmp/greyoak-cluster-\(UUID().uuidString.prefix(8))"
         port = try Self.freePort()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try Self.shell(["chmod", "700", directory])
-        if getuid() == 0 { try Self.shell(["chown", "postgres:postgres", directory]) }
-        try server(["\(bin)/initdb", "-D", data, "-U", superuser, "--auth=trust", "--no-sync", "--no-locale", "-E", "UTF8"])
+        try await Self.shell(["chmod", "700", directory])
+        if getuid() == 0 { try await Self.shell(["chown", "postgres:postgres", directory]) }
+        try await server(["\(bin)/initdb", "-D", data, "-U", superuser, "--auth=trust", "--no-sync", "--no-locale", "-E", "UTF8"])
         let conf = ([
             "listen_addresses = '127.0.0.1'", "port = \(port)", "unix_socket_directories = '\(directory)'",
             "shared_buffers = 32MB", "fsync = off", "max_connections = 40", "timezone = 'UTC'",
         ] + settings).joined(separator: "\n") + "\n"
         try append(conf, to: "postgresql.conf")
-        try write("local all all trust\n\(hba)\n", to: "pg_hba.conf")
+        try await write("local all all trust\n\(hba)\n", to: "pg_hba.conf")
     }
 
     var data: String { directory + "/data" }
@@ -46,18 +46,21 @@ final class PrivateCluster: @unchecked Sendable {
         "postgresql://\(superuser)@127.0.0.1:\(port)/\(database)" + (query.map { "?" + $0 } ?? "")
     }
 
-    func start() throws {
-        try server(["\(bin)/pg_ctl", "start", "-D", data, "-l", directory + "/server.log", "-w", "-t", "60", "-s"])
+    func start() async throws {
+        try await server(["\(bin)/pg_ctl", "start", "-D", data, "-l", directory + "/server.log", "-w", "-t", "60", "-s"])
     }
 
     /// Stops the server: `immediate` is a crash as far as the data is concerned.
-    func stop(_ mode: String = "fast") throws {
-        try server(["\(bin)/pg_ctl", "stop", "-D", data, "-m", mode, "-w", "-t", "60", "-s"])
+    func stop(_ mode: String = "fast") async throws {
+        try await server(["\(bin)/pg_ctl", "stop", "-D", data, "-m", mode, "-w", "-t", "60", "-s"])
     }
 
     func remove() {
         // Not through stop(): a cluster that is not running is no test failure here.
-        if FileManager.default.fileExists(atPath: data + "/postmaster.pid") { _ = try? stop("immediate") }
+        // Blocking, but briefly: an immediate stop takes a moment, and defer cannot await.
+        if FileManager.default.fileExists(atPath: data + "/postmaster.pid") {
+            _ = try? Self.shellBlocking(command(["\(bin)/pg_ctl", "stop", "-D", data, "-m", "immediate", "-w", "-s"]), in: "/")
+        }
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -72,11 +75,11 @@ final class PrivateCluster: @unchecked Sendable {
     }
 
     /// Writes a file into the data directory (server.crt and the like), owned by the server.
-    func write(_ text: String, to name: String, mode: String = "600") throws {
+    func write(_ text: String, to name: String, mode: String = "600") async throws {
         let path = data + "/" + name
         try text.write(toFile: path, atomically: false, encoding: .utf8)
-        try Self.shell(["chmod", mode, path])
-        if getuid() == 0 { try Self.shell(["chown", "postgres:postgres", path]) }
+        try await Self.shell(["chmod", mode, path])
+        if getuid() == 0 { try await Self.shell(["chown", "postgres:postgres", path]) }
     }
 
     private func append(_ text: String, to name: String) throws {
@@ -86,15 +89,29 @@ final class PrivateCluster: @unchecked Sendable {
         try handle.close()
     }
 
-    private func server(_ command: [String]) throws {
-        try Self.shell(getuid() == 0 ? ["runuser", "-u", "postgres", "--"] + command : command, in: "/")
+    private func command(_ command: [String]) -> [String] {
+        getuid() == 0 ? ["runuser", "-u", "postgres", "--"] + command : command
+    }
+
+    private func server(_ command: [String]) async throws {
+        try await Self.shell(self.command(command), in: "/")
     }
 
     /// Runs a command to its end, its output into a file (not a pipe: the server pg_ctl
     /// starts inherits it and keeps it open). posix_spawn and waitpid rather than Foundation's
     /// Process, whose wait did not return for a child whose grandchild daemonised.
+    /// Runs a command off Swift concurrency's cooperative threads (there are as many as
+    /// cores, and a blocked one stalls every other test).
     @discardableResult
-    static func shell(_ command: [String], in directory: String? = nil) throws -> String {
+    static func shell(_ command: [String], in directory: String? = nil) async throws -> String {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<String, any Error>, Never>) in
+            DispatchQueue.global().async { continuation.resume(returning: Result { try shellBlocking(command, in: directory) }) }
+        }
+        return try result.get()
+    }
+
+    @discardableResult
+    static func shellBlocking(_ command: [String], in directory: String? = nil) throws -> String {
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("greyoak-shell-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         var actions = posix_spawn_file_actions_t()
@@ -107,13 +124,17 @@ final class PrivateCluster: @unchecked Sendable {
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, environ)
-        try #require(spawned == 0, "cannot run \(command.joined(separator: " ")): error \(spawned)")
+        guard spawned == 0 else { throw ShellError(description: "cannot run \(command.joined(separator: " ")): error \(spawned)") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         let exited = status & 0x7f == 0 && (status >> 8) & 0xff == 0
-        try #require(exited, "\(command.joined(separator: " ")) failed:\n\(text)")
+        guard exited else { throw ShellError(description: "\(command.joined(separator: " ")) failed:\n\(text)") }
         return text
+    }
+
+    struct ShellError: Error, CustomStringConvertible {
+        let description: String
     }
 
     /// A port nothing listens on now (the kernel's pick of an ephemeral port).

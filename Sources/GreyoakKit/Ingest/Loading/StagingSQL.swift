@@ -11,11 +11,18 @@ enum StagingSQL {
             ticker VARCHAR(20) NOT NULL, scoring_date TIMESTAMP NOT NULL, mode VARCHAR(20) NOT NULL,
             f_score FLOAT8, t_score FLOAT8, r_score FLOAT8, o_score FLOAT8, q_score FLOAT8, s_score FLOAT8,
             weighted_score FLOAT8, risk_penalty FLOAT8, final_score FLOAT8,
-            band band_enum, guardrails VARCHAR(500), as_of TIMESTAMP,
+            band TEXT, guardrails VARCHAR(500), as_of TIMESTAMP,
             f_z FLOAT8, t_z FLOAT8, r_z FLOAT8, o_z FLOAT8, q_z FLOAT8, s_z FLOAT8,
             src_file INT4 NOT NULL, src_line INT8 NOT NULL
         )
         """ + (temporary ? " ON COMMIT DROP" : "")
+    }
+
+    /// A staged column as `scores` types it. `band` is staged as text (binary COPY sends an
+    /// enum as its label, as it sends text), so that the permanent `greyoak_stage` does not
+    /// depend on `band_enum` and a downgrade, Alembic's too, can drop the type.
+    static func staged(_ alias: String, _ column: String) -> String {
+        column == "band" ? "\(alias).band::band_enum" : "\(alias).\(column)"
     }
 
     static let keyMatch = "t.ticker = s.ticker AND t.scoring_date = s.scoring_date AND t.mode = s.mode"
@@ -36,14 +43,14 @@ enum StagingSQL {
                 AND t.scoring_date = ANY($1::timestamp[]) AND t.ticker = ANY($2::text[])
             WHERE s.scoring_date = ANY($1::timestamp[])
               AND (t.ctid IS NULL
-               OR (\(valueColumns.map { "t.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(valueColumns.map { "s.\($0)" }.joined(separator: ", "))))
+               OR (\(valueColumns.map { "t.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(valueColumns.map { staged("s", $0) }.joined(separator: ", "))))
         ), updated AS (
-            UPDATE scores t SET \(valueColumns.map { "\($0) = c.\($0)" }.joined(separator: ", ")), updated_at = now()
+            UPDATE scores t SET \(valueColumns.map { "\($0) = \(staged("c", $0))" }.joined(separator: ", ")), updated_at = now()
             FROM changed c WHERE c.tid IS NOT NULL AND t.ctid = c.tid
             RETURNING 1
         ), inserted AS (
             INSERT INTO scores (\(allColumns.joined(separator: ", ")))
-            SELECT \(allColumns.map { "c.\($0)" }.joined(separator: ", ")) FROM changed c
+            SELECT \(allColumns.map { staged("c", $0) }.joined(separator: ", ")) FROM changed c
             WHERE c.tid IS NULL
             ORDER BY c.ticker, c.scoring_date, c.mode
             RETURNING 1
@@ -64,7 +71,7 @@ enum StagingSQL {
     /// Rows of dates `scores` does not hold: new for certain, so a plain INSERT in key order.
     static let insertNewDates = """
         INSERT INTO scores (\(allColumns.joined(separator: ", ")))
-        SELECT \(allColumns.map { "s.\($0)" }.joined(separator: ", ")) FROM greyoak_stage s
+        SELECT \(allColumns.map { staged("s", $0) }.joined(separator: ", ")) FROM greyoak_stage s
         WHERE NOT (s.scoring_date = ANY($1::timestamp[]))
         ORDER BY s.ticker, s.scoring_date, s.mode
         """
