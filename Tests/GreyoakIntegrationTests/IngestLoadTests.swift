@@ -394,6 +394,44 @@ struct IngestLoadTests {
         }
     }
 
+    /// Each writer compares its rows only with the rows of `scores` on its own tickers and the
+    /// staged dates: a file of some tickers, over dates present and one new, beside other
+    /// tickers on the same dates, must classify exactly and leave the other tickers alone.
+    @Test("re-ingesting some tickers over present and new dates: exact counts, other tickers untouched", arguments: ["1", "2"])
+    func partialReingest(writers: String) async throws {
+        try await withTestDatabase { database in
+            try await IngestCLI.upgradeHead(database)
+            let scratch = try IngestScratch()
+            defer { scratch.remove() }
+            // The first 40 tickers of a 120-ticker run are the 40-ticker run (same seed).
+            let base = try GeneratedCSV(scratch, "base.csv", ["--tickers", "120", "--days", "3", "--seed", "5"]).path
+            let subsetOptions = ["--tickers", "40", "--days", "4", "--seed", "5"]
+            let subset = try GeneratedCSV(scratch, "subset.csv", subsetOptions).path
+            let changedPath = scratch.file("changed.csv")
+            let changedCount = try GenScores.run(subsetOptions + ["--changed-fraction", "0.1", "--change-seed", "3", "--out", changedPath])
+            try #require(changedCount > 0)
+
+            try #require(try await IngestCLI.ingest(database, [base]).status == 0)
+            let loaded = try ScoresTable.byKey(database, Self.withTimestamps)
+
+            let again = try await IngestCLI.ingest(database, [subset, "--writers", writers, "--json"])
+            let report = try again.report()
+            #expect(report.inserted == 80 && report.unchanged == 240 && report.updated == 0, "\(again)")
+            let after = try ScoresTable.byKey(database, Self.withTimestamps)
+            #expect(after.count == 720 + 80)
+            #expect(loaded.allSatisfy { after[$0.key] == $0.value }, "a row of the base changed")
+
+            let update = try await IngestCLI.ingest(database, [changedPath, "--writers", writers, "--json"])
+            let updated = try update.report()
+            #expect(updated.updated == changedCount && updated.unchanged == 320 - changedCount && updated.inserted == 0, "\(update)")
+            let final = try ScoresTable.byKey(database, Self.withTimestamps)
+            #expect(final.count == 800)
+            let moved = final.filter { after[$0.key] != $0.value }
+            // Only the changed rows moved: the other tickers keep every value and timestamp.
+            #expect(moved.count == changedCount)
+        }
+    }
+
     /// Two runs started together on files sharing 2,400 keys (different seeds, so every
     /// shared key has different values). Both must succeed, and the table must be what
     /// running them one after the other gives, in one of the two orders.

@@ -31,10 +31,16 @@ enum StagingSQL {
     /// equal, so an unchanged row costs one comparison and no write, lock or WAL. Concurrent
     /// greyoak runs cannot race between the join and the writes: the upsert phase holds the
     /// load lock.
+    ///
+    /// $1 are the staged dates `scores` holds, $2 the writer's tickers (``presentDatesAndTickers``).
+    /// The join hashes the `scores` side, whole rows for the comparison: without the two
+    /// filters on `t` every writer hashed all of `scores`, every date and every other
+    /// writer's tickers too, which was most of an unchanged re-ingest's time (BENCHMARKS.md).
     static let upsert = """
         WITH changed AS MATERIALIZED (
             SELECT s.*, t.ctid AS tid
             FROM greyoak_stage s LEFT JOIN scores t ON \(keyMatch)
+                AND t.scoring_date = ANY($1::timestamp[]) AND t.ticker = ANY($2::text[])
             WHERE s.scoring_date = ANY($1::timestamp[])
               AND (t.ctid IS NULL
                OR (\(valueColumns.map { "t.\($0)" }.joined(separator: ", "))) IS DISTINCT FROM (\(valueColumns.map { staged("s", $0) }.joined(separator: ", "))))
@@ -52,10 +58,14 @@ enum StagingSQL {
         SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM updated)
         """
 
-    /// The staged dates that `scores` already has rows for (one index probe per date).
-    static let presentDates = """
-        SELECT coalesce(array_agg(d.scoring_date), '{}') FROM (SELECT DISTINCT scoring_date FROM greyoak_stage) d
-        WHERE EXISTS (SELECT 1 FROM scores t WHERE t.scoring_date = d.scoring_date)
+    /// The staged dates that `scores` already has rows for (one index probe per date), and
+    /// the writer's staged tickers, from one scan of the staging table (both columns are
+    /// NOT NULL there, so a NULL marks the other grouping set).
+    static let presentDatesAndTickers = """
+        WITH g AS MATERIALIZED (SELECT ticker, scoring_date FROM greyoak_stage GROUP BY GROUPING SETS ((ticker), (scoring_date)))
+        SELECT coalesce((SELECT array_agg(g.scoring_date) FROM g WHERE g.scoring_date IS NOT NULL
+                           AND EXISTS (SELECT 1 FROM scores t WHERE t.scoring_date = g.scoring_date)), '{}'),
+               coalesce((SELECT array_agg(g.ticker) FROM g WHERE g.ticker IS NOT NULL), '{}')
         """
 
     /// Rows of dates `scores` does not hold: new for certain, so a plain INSERT in key order.
@@ -70,7 +80,7 @@ enum StagingSQL {
 
     /// The upsert on a Citus coordinator, which cannot plan ``upsert`` (a ctid names a row
     /// of one shard only; the data-modifying CTEs join a local table with a distributed one)
-    /// nor ``presentDates`` (a correlated subquery over a distributed table).
+    /// nor ``presentDatesAndTickers`` (a correlated subquery over a distributed table).
     ///
     /// `INSERT ... SELECT ... ON CONFLICT` is the form Citus plans best: it pulls the staged
     /// rows once, sends each to its own shard, and every shard inserts or updates its rows

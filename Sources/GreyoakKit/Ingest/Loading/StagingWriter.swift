@@ -162,11 +162,12 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
                 let result = try timed(connection, "upsert (Citus)", StagingSQL.citusUpsert, [now])
                 return (Int(result[0, 0] ?? "0") ?? 0, Int(result[0, 1] ?? "0") ?? 0)
             }
-            let dates = try timed(connection, "dates already loaded", StagingSQL.presentDates)[0, 0] ?? "{}"
+            let present = try timed(connection, "dates already loaded, tickers", StagingSQL.presentDatesAndTickers)
+            let dates = present[0, 0] ?? "{}", tickers = present[0, 1] ?? "{}"
             let total = stagedRows
             var inserted = 0, updated = 0
             if dates != "{}" {
-                let result = try timed(connection, "upsert into loaded dates", StagingSQL.upsert, [dates])
+                let result = try timed(connection, "upsert into loaded dates", StagingSQL.upsert, [dates, tickers])
                 inserted += Int(result[0, 0] ?? "0") ?? 0
                 updated += Int(result[0, 1] ?? "0") ?? 0
             }
