@@ -108,7 +108,9 @@ public enum RedactedURL {
     /// Replaces every password (and `sslpassword`) in a URL or conninfo string with `***`,
     /// and nothing else. A string libpq cannot parse is not shown at all.
     public static func redact(_ conninfo: String) -> String {
-        guard !conninfo.isEmpty, parse(conninfo) != nil else {
+        // libpq reads a C string, so it would stop at a NUL that the text goes on past: no
+        // such string comes from an environment variable or an argument, and none is shown.
+        guard !conninfo.isEmpty, !conninfo.utf8.contains(0), parse(conninfo) != nil else {
             return conninfo.isEmpty ? conninfo : "(a connection string libpq cannot parse)"
         }
         var text = conninfo

@@ -190,7 +190,7 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
     /// (which would otherwise become visible at COMMIT PREPARED).
     func prepareTransaction(_ gid: String) throws {
         try onQueue { connection in
-            if mode == .staging { try timed(connection, "empty greyoak_stage", "DELETE FROM greyoak_stage") }
+            if mode == .staging { _ = try timed(connection, "empty greyoak_stage", "DELETE FROM greyoak_stage") }
             try connection.execute("PREPARE TRANSACTION '\(gid)'")
             prepared = true
         }
