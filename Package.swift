@@ -46,7 +46,9 @@ let package = Package(
         // The fuzz targets' driver: a replayer in a plain build, libFuzzer's entry point when
         // scripts/fuzz builds it with -sanitize=fuzzer,address -DFUZZING (see FuzzEntry.swift).
         .executableTarget(name: "greyoak-fuzz", dependencies: ["GreyoakKit"], swiftSettings: swiftSettings),
-        .testTarget(name: "GreyoakUnitTests", dependencies: ["GreyoakKit"], swiftSettings: swiftSettings),
+        // The fuzz regression inputs are read from the source tree by path, not bundled.
+        .testTarget(name: "GreyoakUnitTests", dependencies: ["GreyoakKit"], exclude: ["FuzzRegressions"],
+                    swiftSettings: swiftSettings),
         .testTarget(
             name: "GreyoakIntegrationTests",
             dependencies: ["GreyoakKit"],

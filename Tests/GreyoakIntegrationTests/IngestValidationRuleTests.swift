@@ -77,7 +77,6 @@ func checkRule(_ rule: RuleCase, json: Bool = false, sourceLocation: SourceLocat
         }
     case let .rejected(column, value, rule):
         #expect(result.status == 9, "\(result)", sourceLocation: sourceLocation)
-        let location = json ? "record 2" : "3"
         let errors = result.rowErrors(in: [file])
         #expect(errors.count == 1, "expected one error line:\n\(result)", sourceLocation: sourceLocation)
         let line = try #require(errors.first, sourceLocation: sourceLocation)
