@@ -102,6 +102,9 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
 /// there instead. A password that a later one overrides (`password=a password=b`, or a URL's
 /// user info and its `?password=`) is found by asking about every prefix of the text.
 public enum RedactedURL {
+    /// What is shown instead of a string libpq cannot parse.
+    static let unparsable = "(a connection string libpq cannot parse)"
+
     /// The keywords whose values are secrets.
     static let secretKeywords = ["password", "sslpassword"]
 
@@ -111,7 +114,7 @@ public enum RedactedURL {
         // libpq reads a C string, so it would stop at a NUL that the text goes on past: no
         // such string comes from an environment variable or an argument, and none is shown.
         guard !conninfo.isEmpty, !conninfo.utf8.contains(0), parse(conninfo) != nil else {
-            return conninfo.isEmpty ? conninfo : "(a connection string libpq cannot parse)"
+            return conninfo.isEmpty ? conninfo : unparsable
         }
         var text = conninfo
         for range in passwordRanges(in: conninfo).reversed() where !range.isEmpty {
