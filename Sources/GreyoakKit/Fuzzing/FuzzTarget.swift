@@ -138,8 +138,16 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
             precondition(redacted == Array(RedactedURL.unparsable.utf8), "a text with a NUL was shown: \(text.debugDescription)")
             return
         }
+        let bytes = Array(text.utf8)
         guard let password = RedactedURL.parse(text)?["password"].map({ Array($0.utf8) }), !password.isEmpty,
-              !password.contains(UInt8(ascii: "*")), Self.occurrences(of: password, in: Array(text.utf8)) == 1 else { return }
+              !password.contains(UInt8(ascii: "*")), Self.occurrences(of: password, in: bytes) == 1,
+              let at = (0...(bytes.count - password.count)).first(where: { bytes[$0..<($0 + password.count)].elementsEqual(password) })
+        else { return }
+        // Only where that one occurrence is the value libpq reads: the text `password=a\=`
+        // holds the password `password=` only as its keyword, which redaction keeps.
+        let probe = Array("GreyoakFuzzProbe".utf8)
+        guard RedactedURL.parse(String(decoding: bytes[..<at] + probe + bytes[(at + password.count)...], as: UTF8.self))?["password"]
+                == "GreyoakFuzzProbe" else { return }
         precondition(Self.occurrences(of: password, in: redacted) == 0, "a password survived redaction: \(text.debugDescription)")
         precondition(Self.occurrences(of: password, in: description) == 0, "a password survived in the description: \(text.debugDescription)")
     }
