@@ -46,8 +46,9 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
         var secrets: [String] = []
         // As written and as libpq decodes it: a message may quote either.
         for range in RedactedURL.passwordRanges(in: conninfo) where !range.isEmpty { secrets.append(String(conninfo[range])) }
+        let parsed = RedactedURL.parse(conninfo)
         for keyword in RedactedURL.secretKeywords {
-            if let secret = RedactedURL.parse(conninfo)?[keyword], !secret.isEmpty, !secrets.contains(secret) { secrets.append(secret) }
+            if let secret = parsed?[keyword], !secret.isEmpty, !secrets.contains(secret) { secrets.append(secret) }
         }
         if let password = environment["PGPASSWORD"], !password.isEmpty { secrets.append(password) }
         self.secrets = secrets
