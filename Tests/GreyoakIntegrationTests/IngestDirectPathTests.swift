@@ -2,8 +2,9 @@ import Foundation
 import Testing
 
 /// The direct path: a run whose first rows' dates `scores` does not hold copies straight
-/// into `scores`; if a key turns out to exist (or to repeat), it starts again through the
-/// staging table, and the result must be exactly what the staging path gives.
+/// into `scores`; if a key turns out to exist (or to repeat), it starts again in compare
+/// mode (through the staging table), and the result must be exactly what the staging path
+/// gives.
 @Suite("Ingest direct path")
 struct IngestDirectPathTests {
     /// 2,100 rows of a fresh date (more than one 2,048-row batch, so the mode is chosen
@@ -36,11 +37,11 @@ struct IngestDirectPathTests {
             #expect(!direct.stderr.contains("loading again"), "\(direct)")
 
             // New rows first, then the key loaded above: the direct COPY fails on it, the
-            // run goes again through staging and reports it unchanged.
+            // run goes again comparing with scores and reports it unchanged.
             let mixed = try file(scratch, date: "2025-01-07", tail: [existing])
             let again = try await IngestCLI.ingest(database, [mixed, "--json"])
             #expect(again.status == 0, "\(again)")
-            #expect(again.stderr.contains("loading again through the staging table"), "\(again)")
+            #expect(again.stderr.contains("loading again, comparing with scores"), "\(again)")
             let report = try again.report()
             #expect(report.inserted == 2100)
             #expect(report.unchanged == 1)
@@ -75,7 +76,7 @@ struct IngestDirectPathTests {
             let result = try await IngestCLI.ingest(database, [mixed, "--json", "--writers", "4"])
             #expect(result.status == 0, "\(result)")
             #expect(result.stderr.contains("only 1 of 4 writer connections opened"), "\(result)")
-            #expect(result.stderr.contains("loading again through the staging table"), "\(result)")
+            #expect(result.stderr.contains("loading again, comparing with scores"), "\(result)")
             let report = try result.report()
             #expect(report.writers == 1)
             #expect(report.inserted == 2100)

@@ -97,7 +97,7 @@ struct ValidatorRun {
         let validator = ScoreValidator(rules: rules, writerCount: 1, files: [file], duplicatePolicy: .error, inMemory: inMemory)
         var run = ValidatorRun()
         for batch in batches {
-            let output = validator.process(batch, wantRejects: false)
+            let output = try validator.process(batch, wantRejects: false)
             run.errors += output.errors
             run.rows += try CopyRows.decode(output.buffers[0])
         }

@@ -150,6 +150,36 @@ public final class Connection {
         return Int(result.affectedRows)
     }
 
+    /// Streams the data of a `COPY ... TO STDOUT` statement.
+    ///
+    /// - Parameters:
+    ///   - sql: The COPY statement.
+    ///   - body: Called with each CopyData message as the server sent it (the server sends
+    ///     one row per message, the binary format's header with the first); the bytes live
+    ///     only for the call. If it throws, the rest of the data is read and dropped (libpq
+    ///     cannot cancel a COPY OUT without closing the session) and the error rethrown.
+    /// - Returns: How many rows the server sent.
+    @discardableResult
+    public func copyOut(_ sql: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        let conn = try live()
+        _ = try check(PQexec(conn, sql), sql: sql, expecting: [PGRES_COPY_OUT])
+        var failure: (any Error)?
+        while true {
+            var data: UnsafeMutablePointer<CChar>?
+            let length = PQgetCopyData(conn, &data, 0)
+            guard length >= 0, let data else { break }
+            defer { PQfreemem(data) }
+            if failure == nil {
+                do { try body(UnsafeRawBufferPointer(start: data, count: Int(length))) } catch { failure = error }
+            }
+        }
+        // -1: the COPY ended and its result follows; -2: the connection failed.
+        let result = try check(PQgetResult(conn), sql: sql, expecting: [PGRES_COMMAND_OK])
+        drainResults()
+        if let failure { throw failure }
+        return Int(result.affectedRows)
+    }
+
     /// Whether the connection is still up: after a failed statement, it tells an error the
     /// server reported (the session goes on) from a lost connection (the outcome unknown).
     public var isAlive: Bool {

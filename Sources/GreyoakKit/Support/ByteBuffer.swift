@@ -47,6 +47,9 @@ final class ByteBuffer: @unchecked Sendable {  // one owner at a time: the fille
         count += 1
     }
 
+    /// Drops the last `length` bytes, keeping the memory.
+    @inline(__always) func removeLast(_ length: Int) { count -= length }
+
     /// Empties the buffer, keeping its memory.
     @inline(__always) func removeAll() { count = 0 }
 

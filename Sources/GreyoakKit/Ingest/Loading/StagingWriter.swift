@@ -71,7 +71,7 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
                 self.mode = mode
                 let started = Date()
                 defer { logger?.debug("writer \(index + 1): COPY (\(mode)) ended after \(String(format: "%.3f", Date().timeIntervalSince(started))) s") }
-                if mode == .staging && !twoPhase { try connection.execute(StagingSQL.stagingTable(temporary: true)) }
+                if mode != .direct && !twoPhase { try connection.execute(StagingSQL.stagingTable(temporary: true)) }
                 let target = mode == .direct ? "scores (\(StagingSQL.allColumns.joined(separator: ", ")))" : "greyoak_stage"
                 stagedRows = try connection.copyIn("COPY \(target) FROM STDIN (FORMAT binary)") { sink in
                     try sink.send(CopyEncoder.header)
@@ -96,7 +96,7 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
         queue.sync { failure ?? (connection == nil ? noConnection : nil) }
     }
 
-    /// Readies a writer whose direct COPY was abandoned to stage the same rows again: the
+    /// Readies a writer whose attempt was abandoned to stage the same rows again: the
     /// transaction rolled back and a new one begun on the same connection, which saves a
     /// handshake and keeps the connection slot (a busy server might not give it back).
     func reopen() throws {
@@ -154,6 +154,8 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
     /// inserted, unchanged ones never written.
     func upsert() throws -> (inserted: Int, updated: Int) {
         try onQueue { connection in
+            // A re-ingest compared in the client may have sent nothing.
+            if stagedRows == 0 { return (0, 0) }
             // Room for the join's hash table and the sort before the insert.
             try connection.execute("SET LOCAL work_mem = '256MB'")
             if distribution == .citus {
@@ -190,7 +192,7 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
     /// (which would otherwise become visible at COMMIT PREPARED).
     func prepareTransaction(_ gid: String) throws {
         try onQueue { connection in
-            if mode == .staging { _ = try timed(connection, "empty greyoak_stage", "DELETE FROM greyoak_stage") }
+            if mode != .direct && stagedRows > 0 { _ = try timed(connection, "empty greyoak_stage", "DELETE FROM greyoak_stage") }
             try connection.execute("PREPARE TRANSACTION '\(gid)'")
             prepared = true
         }

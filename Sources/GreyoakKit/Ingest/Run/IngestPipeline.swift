@@ -89,13 +89,17 @@ public final class IngestPipeline {
         do {
             guard !options.dryRun else {
                 summary.writers = writers.count
-                return try load(coordinator, writers: writers, summary: summary, allowDirect: false, commit: nil)!
+                guard case let .done(summary) = try load(coordinator, writers: writers, summary: summary, route: .staging, commit: nil) else {
+                    preconditionFailure("a dry run has no direct or compare mode to give up")
+                }
+                return summary
             }
             // Interrupted loads are resolved before this one starts, and this one is journalled
             // before it sends a row (see LoadRecovery, LoadJournal).
             try Bookkeeping.requireForLoad(coordinator)
             try LoadRecovery(connection: coordinator, logger: logger).run()
             let distribution = try TableDistribution.ofScores(coordinator)
+            try distribution.prepareReads(coordinator)
             let (method, count) = try CommitMethod.choose(coordinator, writers: writers.count, distribution: distribution, logger: logger)
             writers.keep(count, twoPhase: method == .twoPhase, distribution: distribution)
             summary.writers = writers.count
@@ -104,13 +108,18 @@ public final class IngestPipeline {
                                     ledgerEntry: options.ledgerEntry)
             defer { LoadJournal.end(coordinator, commit.load) }
             do {
-                // Standard input cannot be read twice, so only files may try the direct path.
-                if files.allSatisfy({ $0.path != nil }),
-                   let summary = try load(coordinator, writers: writers, summary: summary, allowDirect: true, commit: commit) {
-                    return summary
+                // Standard input cannot be read twice, so only files may try the direct path or
+                // the comparison, which may have to start again.
+                var routes: [Route] = files.allSatisfy({ $0.path != nil }) ? [.probe(allowDirect: true), .probe(allowDirect: false), .staging] : [.staging]
+                while true {
+                    let route = routes.removeFirst()
+                    switch try load(coordinator, writers: writers, summary: summary, route: route, commit: commit) {
+                    case let .done(summary): return summary
+                    case .again(after: .compare): routes.removeAll { $0 != .staging }
+                    case .again: break
+                    }
+                    try writers.reopen()
                 }
-                try writers.reopen()
-                return try load(coordinator, writers: writers, summary: summary, allowDirect: false, commit: commit)!
             } catch let error as LoadCommit.OutcomeRecorded {
                 throw error.error
             } catch {
@@ -135,7 +144,7 @@ public final class IngestPipeline {
             ? "more than \(KeyScreen.maxCandidates) keys may occur more than once; reading the input again to check every key"
             : "\(screen.candidates.count) key(s) may occur more than once; reading the input again to check them")
         progress.restart()
-        return stages.run(into: [], decide: nil, inMemory: .exact(candidates: screen.overflowed ? nil : screen.candidates))
+        return stages.run(into: [], probe: nil, inMemory: .exact(candidates: screen.overflowed ? nil : screen.candidates))
     }
 
     /// How a dry run's first pass looks for repeated keys: screened when the input can be
@@ -145,20 +154,42 @@ public final class IngestPipeline {
         return files.allSatisfy { $0.path != nil } ? .screen : .exact(candidates: nil)
     }
 
-    /// One attempt at the load; nil when the direct path met a row that exists already and
-    /// the run must go again through the staging table.
+    /// How an attempt picks its ``LoadMode``.
+    private enum Route: Equatable {
+        /// The ``LoadedDatesProbe`` picks from the first rows' dates: direct (if allowed) or
+        /// compare.
+        case probe(allowDirect: Bool)
+        case staging
+    }
+
+    /// What one attempt came to.
+    private enum Attempt {
+        case done(IngestSummary)
+        /// The attempt in this mode gave up (nothing of it committed); the next route goes on.
+        case again(after: LoadMode)
+    }
+
+    /// One attempt at the load.
     private func load(_ coordinator: Connection, writers: WriterPool, summary: IngestSummary,
-                      allowDirect: Bool, commit: LoadCommit?) throws -> IngestSummary? {
+                      route: Route, commit: LoadCommit?) throws -> Attempt {
         var summary = summary
         let probe = LoadedDatesProbe(coordinator, logger: logger)
-        var outcome = stages.run(into: writers.writers, decide: allowDirect ? probe.mode : nil, inMemory: dryRunCheck)
+        var outcome = switch route {
+        case let .probe(allowDirect): stages.run(into: writers.writers, probe: probe, allowDirect: allowDirect, inMemory: dryRunCheck)
+        case .staging: stages.run(into: writers.writers, probe: nil, inMemory: dryRunCheck)
+        }
         if outcome.fatal == nil, let screen = outcome.screen, let again = recheck(screen) { outcome = again }
         defer { if probe.holdsLoadLock { probe.releaseLoadLock() } }
+        // The writers keep their connections; attempt() reopens them for the next route.
         if outcome.mode == .direct, let error = outcome.fatal as? PostgresError, error.sqlState == SQLState.uniqueViolation {
-            // The writers keep their connections; run() reopens them for the staging path.
-            logger.info("a key is in scores already or twice in the input (\(error.detail ?? error.message)); loading again through the staging table")
+            logger.info("a key is in scores already or twice in the input (\(error.detail ?? error.message)); loading again, comparing with scores")
             progress.restart()
-            return nil
+            return .again(after: .direct)
+        }
+        if outcome.mode == .compare, let abandoned = outcome.fatal as? ExistingRows.Abandoned {
+            logger.info("\(abandoned); loading again through the staging table")
+            progress.restart()
+            return .again(after: .compare)
         }
         summary.rowsRead = outcome.rowsRead
         summary.rejected = outcome.rejected
@@ -194,11 +225,11 @@ public final class IngestPipeline {
         if options.dryRun {
             summary.unchanged = 0
             logger.info("dry run: \(outcome.rowsRead - outcome.rejected) rows are valid; nothing was sent to the database")
-            return finish(.dryRun)
+            return .done(finish(.dryRun))
         }
         if outcome.mode == .direct {
             summary.inserted = writers.stagedRows
-            return try self.commit(writers, with: commit!, finish: finish)
+            return .done(try self.commit(writers, with: commit!, finish: finish))
         }
 
         progress.set(phase: "checking duplicates")
@@ -215,8 +246,8 @@ public final class IngestPipeline {
         let counts = try writers.upsert()
         summary.inserted += counts.inserted
         summary.updated += counts.updated
-        summary.unchanged = writers.stagedRows - summary.inserted - summary.updated
-        return try self.commit(writers, with: commit!, finish: finish)
+        summary.unchanged = outcome.unchanged + writers.stagedRows - summary.inserted - summary.updated
+        return .done(try self.commit(writers, with: commit!, finish: finish))
     }
 
     /// Commits every writer at one commit point (see ``LoadCommit``), or rolls all back for

@@ -26,13 +26,16 @@ struct PipelineStages: Sendable {
     /// the calling thread: the coordinator's, which answers the load-mode question.
     ///
     /// - Parameters:
-    ///   - decide: Picks the load mode from the first batch's dates, on the calling thread
-    ///     (it may use the coordinator's connection); nil means staging.
+    ///   - probe: Picks the load mode from the first batch's dates and, in
+    ///     ``LoadMode/compare``, reads `scores`' rows for the validator, on the calling
+    ///     thread with the coordinator's connection; nil means staging.
+    ///   - allowDirect: Whether the probe may pick ``LoadMode/direct``.
     ///   - inMemory: How a dry run finds repeated keys; nil for a load.
-    func run(into writers: [StagingWriter], decide: ((Set<Int64>) -> LoadMode)?,
+    func run(into writers: [StagingWriter], probe: LoadedDatesProbe?, allowDirect: Bool = true,
              inMemory: InMemoryDuplicateCheck?) -> StreamOutcome {
         let gate = LoadModeGate()
-        let asks = decide != nil
+        let existing = ExistingRowsChannel()
+        let asks = probe != nil
         let chunks = BoundedQueue<Chunk>(capacity: 4)
         let batches = BoundedQueue<RecordBatch>(capacity: 3)
         let fatal = Mutex<(any Error)?>(nil)
@@ -41,6 +44,7 @@ struct PipelineStages: Sendable {
             chunks.cancel()
             batches.cancel()
             gate.cancel()
+            existing.end()
             writers.forEach { $0.input.cancel() }
         }
         let group = DispatchGroup()
@@ -106,7 +110,13 @@ struct PipelineStages: Sendable {
                                            duplicatePolicy: options.onDuplicate, inMemory: inMemory)
             var rejects: RejectsFile?
             var local = StreamOutcome()
-            defer { outcome.withLock { [local] in $0 = local } }
+            defer {
+                existing.end()
+                if let rows = validator.existing {
+                    logger.debug("compared with \(rows.rowsFetched) rows of scores, read in \(rows.fetches) range(s)")
+                }
+                outcome.withLock { [local] in $0 = local }
+            }
             do {
                 if let path = options.rejectsPath, options.maxErrors != nil { rejects = try RejectsFile(path: path) }
                 var sending = true
@@ -121,13 +131,15 @@ struct PipelineStages: Sendable {
                     guard let mode = gate.wait() else { throw CancellationError() }
                     local.mode = mode
                     validator.direct = mode == .direct
+                    if mode == .compare { validator.existing = ExistingRows(channel: existing) }
                     decided = true
                 }
                 while let batch = batches.take() {
                     if !decided { try decideMode(batch) }
-                    let result = validator.process(batch, wantRejects: rejects != nil)
+                    let result = try validator.process(batch, wantRejects: rejects != nil)
                     local.rowsRead += result.goodRows + result.rejectedRows
                     local.rejected += result.rejectedRows
+                    local.unchanged += result.unchanged
                     local.errorCount += result.errors.count
                     if local.errors.count < options.maxReport {
                         local.errors += result.errors.prefix(options.maxReport - local.errors.count)
@@ -154,8 +166,13 @@ struct PipelineStages: Sendable {
             }
         }
 
-        // The coordinator's part: answer the validator's question, then wait for the end.
-        if let decide, !writers.isEmpty, let dates = gate.awaitQuestion() { gate.set(decide(dates)) }
+        // The coordinator's part: answer the validator's question, read what it compares
+        // with, then wait for the end.
+        if let probe, !writers.isEmpty, let dates = gate.awaitQuestion() {
+            let mode = probe.mode(for: dates, allowDirect: allowDirect)
+            gate.set(mode)
+            if mode == .compare { existing.serve(probe.existingRows) }
+        }
         group.wait()
         for writer in writers {
             if let error = writer.waitForLoad() { fatal.withLock { if $0 == nil { $0 = error } } }

@@ -2,6 +2,8 @@
 struct StreamOutcome: Sendable {
     var rowsRead = 0
     var rejected = 0
+    /// Good rows the validator found equal to `scores`' (``LoadMode/compare``): not sent.
+    var unchanged = 0
     /// The first errors, at most `--max-report` of them.
     var errors: [RowError] = []
     var errorCount = 0

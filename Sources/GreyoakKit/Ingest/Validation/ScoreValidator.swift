@@ -16,6 +16,8 @@ final class ScoreValidator {
         var rejectedRows = 0
         /// JSON lines for the rejects file: the raw record with its location and errors.
         var rejects: [String] = []
+        /// Good rows equal to what `scores` holds (``LoadMode/compare``): not sent.
+        var unchanged = 0
     }
 
     /// Fields per staged row: the 21 score columns, then the source file and line.
@@ -24,6 +26,8 @@ final class ScoreValidator {
     static let directFields: Int16 = Int16(ScoreColumn.allCases.count)
     /// Encode rows for `COPY scores` (no source columns) instead of the staging table.
     var direct = false
+    /// ``LoadMode/compare``: rows equal to the row of their key in `scores` are not sent.
+    var existing: ExistingRows?
     /// Value slots: six pillars, weighted, risk, final, six z-scores.
     private static let valueColumns: [ScoreColumn] = ScoreColumn.pillarScores + [.weightedScore, .riskPenalty, .finalScore] + ScoreColumn.zScores
     private static let weightedSlot = 6, riskSlot = 7, finalSlot = 8
@@ -77,8 +81,11 @@ final class ScoreValidator {
         ticker.deallocate()
     }
 
-    func process(_ batch: RecordBatch, wantRejects: Bool) -> Output {
+    /// - Throws: Only in ``LoadMode/compare``: ``ExistingRows/Abandoned``, or the error of
+    ///   reading `scores`.
+    func process(_ batch: RecordBatch, wantRejects: Bool) throws -> Output {
         self.batch = batch
+        defer { self.batch = nil }
         fileName = fileNames[batch.fileIndex]
         var output = Output(buffers: (0..<writerCount).map { _ in ByteBuffer(capacity: batch.count * 250 / max(1, writerCount) + 64) })
         let encoders = output.buffers.map { CopyEncoder(buffer: $0) }
@@ -97,15 +104,29 @@ final class ScoreValidator {
             // A dry run (no writers) has nowhere to send rows.
             guard writerCount > 0 else { continue }
             let writer = writerCount == 1 ? 0 : Int(Self.tickerHash(ticker, tickerLength) % UInt64(writerCount))
+            let start = output.buffers[writer].count
+            encode(into: encoders[writer], date: key.date, mode: key.mode, band: key.band, guardrails: key.guardrails, asOf: key.asOf)
+            if let existing, try existing.classify(date: key.date, fingerprint(of: output.buffers[writer], row: start, mode: key.mode)) == .unchanged {
+                output.buffers[writer].removeLast(output.buffers[writer].count - start)
+                output.unchanged += 1
+                continue
+            }
             // The direct path needs no filter: the primary key itself stops a repeated key.
             if let duplicates, !direct {
                 duplicates.insert(hash: Self.keyHash(ticker, tickerLength, key.date, key.mode), writer: writer,
                                    ticker: ticker, tickerLength: tickerLength, date: key.date, mode: key.mode)
             }
-            encode(into: encoders[writer], date: key.date, mode: key.mode, band: key.band, guardrails: key.guardrails, asOf: key.asOf)
         }
-        self.batch = nil
         return output
+    }
+
+    /// The fingerprint of the staged row just encoded at `row`: its 21 columns, without the
+    /// field count before them and the source file and line after them.
+    @inline(__always)
+    private func fingerprint(of buffer: ByteBuffer, row: Int, mode: Mode) -> RowFingerprint {
+        let keyLength = 4 + tickerLength + 12 + 4 + mode.bytes.count
+        let rowLength = buffer.count - row - 2 - (8 + 12)
+        return RowFingerprint(fields: buffer.base + row + 2, keyLength: keyLength, rowLength: rowLength)
     }
 
     private struct Key {

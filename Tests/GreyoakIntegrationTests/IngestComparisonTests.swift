@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+
+/// The compare mode: a run whose first rows' dates `scores` holds reads those dates' rows
+/// (binary COPY out) and sends only the rows that differ. Its result must be exactly the
+/// staging path's (standard input, which cannot be read twice, always takes that path), and
+/// the rows it finds unchanged must never reach the server.
+@Suite("Ingest compare mode")
+struct IngestComparisonTests {
+    /// Rows inserted into the shared staging table so far, by every session (the
+    /// statistics of the server's exited sessions are flushed as they end: waits for them).
+    private func stagedSoFar(_ database: TestDatabase, atLeast: Int = 0) async throws -> Int {
+        var rows = 0
+        for _ in 0..<50 {
+            rows = Int(try database.column("SELECT coalesce((SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'greyoak_stage'), 0)")[0]) ?? 0
+            if rows >= atLeast { return rows }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return rows
+    }
+
+    @Test("a re-ingest with new, changed and unchanged rows gives the staging path's result and sends only what differs")
+    func sameAsStaging() async throws {
+        let scratch = try IngestScratch()
+        defer { scratch.remove() }
+        let base = scratch.file("base.csv"), input = scratch.file("input.csv")
+        try GenScores.run(["--tickers", "300", "--days", "3", "--seed", "11", "--out", base])
+        // The same three days with 10% of rows changed, and a fourth, new day.
+        let changed = try GenScores.run(["--tickers", "300", "--days", "4", "--seed", "11", "--changed-fraction", "0.1",
+                                         "--change-seed", "5", "--out", input])
+        #expect(changed > 0)
+
+        try await withTestDatabase { compared in
+            try await withTestDatabase(holdingSlot: false) { staged in
+                for database in [compared, staged] {
+                    try await IngestCLI.upgradeHead(database)
+                    #expect(try await IngestCLI.ingest(database, [base]).status == 0)
+                }
+                let sentBefore = try await stagedSoFar(compared)
+                let byFile = try await CLI.run(["ingest", "--no-progress", "--json", input], databaseURL: compared.url,
+                                               migrations: IngestRepo.migrations, environment: ["GREYOAK_LOG_LEVEL": "debug"])
+                let byStdin = try await IngestCLI.ingest(staged, ["-", "--format", "csv", "--json"], stdin: input)
+                #expect(byFile.status == 0, "\(byFile)")
+                #expect(byStdin.status == 0, "\(byStdin)")
+                #expect(byFile.stderr.contains("compared with 1800 rows of scores"), "\(byFile)")
+
+                let report = try byFile.report()
+                #expect(report == (try byStdin.report()))
+                #expect(report.inserted == 600)
+                #expect(report.updated > 0 && report.updated <= changed)
+                #expect(report.unchanged == 1800 - report.updated)
+                #expect(try ScoresTable.snapshot(compared) == (try ScoresTable.snapshot(staged)))
+                // Exactly the new and changed rows went to the server (the staging table is the
+                // shared one, so its statistics count them; the test cluster loads in two phases).
+                if report.writers > 1 {
+                    let sent = try await stagedSoFar(compared, atLeast: sentBefore + report.inserted + report.updated) - sentBefore
+                    #expect(sent == report.inserted + report.updated)
+                }
+            }
+        }
+    }
+
+    /// `-0` and `0` are different bytes but equal values: the comparison sends the row, and
+    /// the upsert's own comparison finds it unchanged, so nothing is written.
+    @Test("a value equal but not byte-equal (-0 for 0) is sent, found unchanged, and not written")
+    func equalValuesOfOtherBytes() async throws {
+        try await withTestDatabase { database in
+            try await IngestCLI.upgradeHead(database)
+            let scratch = try IngestScratch()
+            defer { scratch.remove() }
+            let row = ScoreRecord.valid(ticker: "ZERO.NS").with(["f_z": "0"])
+            #expect(try await IngestCLI.ingest(database, [try scratch.write("zero.csv", ScoreRecord.csv([row]))]).status == 0)
+            let written = try database.column("SELECT xmin::text FROM scores")
+
+            let again = try await IngestCLI.ingest(database, [try scratch.write("minus.csv", ScoreRecord.csv([row.with(["f_z": "-0"])])), "--json"])
+            #expect(again.status == 0, "\(again)")
+            #expect(try again.report().unchanged == 1)
+            #expect(try again.report().updated == 0)
+            #expect(try database.column("SELECT xmin::text FROM scores") == written)
+        }
+    }
+
+    /// A key of `scores` twice in the input: the comparison cannot tell which occurrence to
+    /// keep, so the run goes again through the staging table, which finds the repeat.
+    @Test("a key of scores repeated in the input: refused as by the staging path, or the last kept")
+    func repeatedKeyFallsBack() async throws {
+        try await withTestDatabase { database in
+            try await IngestCLI.upgradeHead(database)
+            let scratch = try IngestScratch()
+            defer { scratch.remove() }
+            let rows = (0..<5).map { ScoreRecord.valid(ticker: "R\($0).NS") }
+            #expect(try await IngestCLI.ingest(database, [try scratch.write("base.csv", ScoreRecord.csv(rows))]).status == 0)
+            let before = try ScoresTable.snapshot(database)
+
+            let file = try scratch.write("twice.csv", ScoreRecord.csv(rows + [rows[2].with(RuleCase.scored("80", "Strong Buy"))]))
+            let refused = try await IngestCLI.ingest(database, [file])
+            #expect(refused.status == 9, "\(refused)")
+            #expect(refused.stderr.contains("loading again through the staging table"), "\(refused)")
+            #expect(refused.rowErrors(in: [file]) == [
+                "\(file):7: column ticker: value \"R2.NS\": duplicate key (R2.NS, 2024-10-08, Trader): also at \(file):4",
+            ], "\(refused)")
+            #expect(try ScoresTable.snapshot(database) == before)
+
+            let kept = try await IngestCLI.ingest(database, [file, "--on-duplicate", "last", "--json"])
+            #expect(kept.status == 0, "\(kept)")
+            #expect(try kept.report().updated == 1)
+            #expect(try kept.report().unchanged == 4)
+            #expect(try database.column("SELECT final_score::text || ' ' || band FROM scores WHERE ticker = 'R2.NS'") == ["80 Strong Buy"])
+        }
+    }
+}
