@@ -3,8 +3,8 @@
 /// Exactly, a table of every key costs memory in proportion to the input (about 32 bytes a
 /// key). So a dry run over files first *screens* the keys in fixed memory (``KeyScreen``),
 /// which names the keys that may repeat and reports nothing; only when it names some does the
-/// run read its input a second time, remembering exactly just those keys. Standard input,
-/// which cannot be read twice, is checked exactly in one pass.
+/// run read its input a second time, remembering exactly just those keys (standard input
+/// from its kept copy, ``StdinSpool``).
 enum InMemoryDuplicateCheck: Sendable {
     /// First pass: collect the keys that may repeat, in fixed memory.
     case screen

@@ -14,9 +14,15 @@ final class ChunkReader {
     /// Bytes read from the file so far (compressed bytes for gzip), for progress.
     private(set) var bytesRead = 0
 
-    init(_ file: InputFile, fileIndex: Int = 0, chunkSize: Int = 256 << 10) throws {
+    /// Standard input's kept copy, for a reader of standard input (see ``StdinSpool``).
+    private let spool: StdinSpool?
+
+    /// - Parameter spool: Where standard input is read through, so that it can be read again;
+    ///   nil reads it directly, once.
+    init(_ file: InputFile, fileIndex: Int = 0, chunkSize: Int = 256 << 10, spool: StdinSpool? = nil) throws {
         self.name = file.name
         self.chunkSize = chunkSize
+        self.spool = file.path == nil ? spool : nil
         if let path = file.path {
             fd = open(path, O_RDONLY)
             guard fd >= 0 else {
@@ -53,10 +59,14 @@ final class ChunkReader {
     private func readRaw() throws -> [UInt8]? {
         if finished { return nil }
         var count: Int
-        repeat {
-            count = raw.withUnsafeMutableBytes { read(fd, $0.baseAddress, chunkSize) }
-        } while count < 0 && errno == EINTR  // a signal (a terminal resize) is not an error
-        if count < 0 { throw GreyoakError(.invalidInput, "\(name): read failed: \(String(cString: strerror(errno)))") }
+        if let spool {
+            count = try raw.withUnsafeMutableBytes { try spool.read(into: $0.baseAddress!, count: chunkSize, at: bytesRead) }
+        } else {
+            repeat {
+                count = raw.withUnsafeMutableBytes { read(fd, $0.baseAddress, chunkSize) }
+            } while count < 0 && errno == EINTR  // a signal (a terminal resize) is not an error
+            if count < 0 { throw GreyoakError(.invalidInput, "\(name): read failed: \(String(cString: strerror(errno)))") }
+        }
         if count == 0 {
             finished = true
             return nil

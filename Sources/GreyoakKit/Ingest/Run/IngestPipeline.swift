@@ -18,6 +18,8 @@ public final class IngestPipeline {
     let logger: Logger
     public let progress: IngestProgress
     let files: [InputFile]
+    /// Standard input, kept so that it can be read again like a file (see ``StdinSpool``).
+    let spool: StdinSpool?
 
     public init(options: IngestOptions, settings: ConnectionSettings, graph: RevisionGraph, logger: Logger) throws {
         self.options = options
@@ -25,11 +27,12 @@ public final class IngestPipeline {
         self.graph = graph
         self.logger = logger
         files = try InputFile.expandSome(options.paths, format: options.format)
+        spool = files.contains { $0.path == nil } ? try StdinSpool() : nil
         progress = IngestProgress(totalFiles: files.count, totalBytes: IngestProgress.totalBytes(of: files))
     }
 
     private var stages: PipelineStages {
-        PipelineStages(files: files, options: options, progress: progress, logger: logger)
+        PipelineStages(files: files, spool: spool, options: options, progress: progress, logger: logger)
     }
 
     /// Runs the whole load.
@@ -40,16 +43,15 @@ public final class IngestPipeline {
     ///   for the schema gate, locks and connections, ``PostgresError`` for the database.
     ///
     /// A transient failure (see ``TransientFailure``) before the commit point starts the load
-    /// again from the start, for up to `--connect-retry` seconds; standard input, which cannot
-    /// be read again, only waits for the server to accept the first connection.
+    /// again from the start, for up to `--connect-retry` seconds (standard input from its kept
+    /// copy, then on where the copy ends).
     public func run() throws -> IngestSummary {
         let deadline = Date().addingTimeInterval(options.connectRetry)
         var delay = 0.5
         while true {
             do {
                 return try attempt(connectRetry: max(0, deadline.timeIntervalSinceNow))
-            } catch where !reachedCommitPoint && TransientFailure.matches(error) && Date() < deadline
-                && files.allSatisfy({ $0.path != nil }) {
+            } catch where !reachedCommitPoint && TransientFailure.matches(error) && Date() < deadline {
                 logger.warning("the load failed before its commit point, nothing of it committed (\(error)); starting again in \(delay) s")
                 Thread.sleep(forTimeInterval: min(delay, max(0, deadline.timeIntervalSinceNow)))
                 delay = min(delay * 2, 4)
@@ -108,9 +110,9 @@ public final class IngestPipeline {
                                     ledgerEntry: options.ledgerEntry)
             defer { LoadJournal.end(coordinator, commit.load) }
             do {
-                // Standard input cannot be read twice, so only files may try the direct path or
-                // the comparison, which may have to start again.
-                var routes: [Route] = files.allSatisfy({ $0.path != nil }) ? [.probe(allowDirect: true), .probe(allowDirect: false), .staging] : [.staging]
+                // The direct path and the comparison may have to start again: the input is read
+                // again (standard input from its kept copy).
+                var routes: [Route] = [.probe(allowDirect: true), .probe(allowDirect: false), .staging]
                 while true {
                     let route = routes.removeFirst()
                     switch try load(coordinator, writers: writers, summary: summary, route: route, commit: commit) {
@@ -147,11 +149,11 @@ public final class IngestPipeline {
         return stages.run(into: [], probe: nil, inMemory: .exact(candidates: screen.overflowed ? nil : screen.candidates))
     }
 
-    /// How a dry run's first pass looks for repeated keys: screened when the input can be
-    /// read again, else exactly (see ``InMemoryDuplicateCheck``); nil for a load.
+    /// How a dry run's first pass looks for repeated keys: screened, in fixed memory (see
+    /// ``InMemoryDuplicateCheck``); nil for a load.
     private var dryRunCheck: InMemoryDuplicateCheck? {
         guard options.dryRun else { return nil }
-        return files.allSatisfy { $0.path != nil } ? .screen : .exact(candidates: nil)
+        return .screen
     }
 
     /// How an attempt picks its ``LoadMode``.

@@ -13,6 +13,8 @@ import Synchronization
 /// is decided on the calling (coordinator's) thread, so that no connection crosses threads.
 struct PipelineStages: Sendable {
     let files: [InputFile]
+    /// Standard input's kept copy, when `files` has it.
+    let spool: StdinSpool?
     let options: IngestOptions
     let progress: IngestProgress
     let logger: Logger
@@ -53,7 +55,7 @@ struct PipelineStages: Sendable {
         DispatchQueue(label: "greyoak.read").async(group: group) {
             do {
                 for (index, file) in files.enumerated() {
-                    let reader = try ChunkReader(file, fileIndex: index)
+                    let reader = try ChunkReader(file, fileIndex: index, spool: spool)
                     var counted = 0
                     while let data = try reader.next() {
                         progress.add(bytes: reader.bytesRead - counted)
