@@ -1,3 +1,5 @@
+import Dispatch
+
 /// The validator's view of the rows `scores` already holds, for a run in
 /// ``LoadMode/compare``: ranges of scoring dates fetched when the input first meets them,
 /// each a ``FingerprintTable``, within a bound on rows held at once.
@@ -40,9 +42,11 @@ final class ExistingRows {
     private var pending: ExistingRowsChannel.Request?
     /// The range of the last row, tried first.
     private var last = -1
-    /// Fetches so far, and rows fetched: for the debug log.
+    /// Fetches so far, rows fetched, and the seconds the validator waited for them: for the
+    /// debug log.
     private(set) var fetches = 0
     private(set) var rowsFetched = 0
+    private(set) var secondsWaited = 0.0
 
     init(channel: ExistingRowsChannel, maxRows: Int = 200_000) {
         self.channel = channel
@@ -69,6 +73,8 @@ final class ExistingRows {
         if dropped.contains(where: { date >= $0.low && date < $0.high }) {
             throw Abandoned(reason: "the input came back to dates whose rows were dropped to bound memory (it is not in date order)")
         }
+        let waitStarted = DispatchTime.now().uptimeNanoseconds
+        defer { secondsWaited += Double(DispatchTime.now().uptimeNanoseconds - waitStarted) / 1e9 }
         var low = date, high = Int64.max, fetched: [RowFingerprint]?
         if let ahead = pending {
             pending = nil

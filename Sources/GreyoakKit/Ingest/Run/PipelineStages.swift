@@ -115,7 +115,7 @@ struct PipelineStages: Sendable {
             defer {
                 existing.end()
                 if let rows = validator.existing {
-                    logger.debug("compared with \(rows.rowsFetched) rows of scores, read in \(rows.fetches) range(s)")
+                    logger.debug("compared with \(rows.rowsFetched) rows of scores, read in \(rows.fetches) range(s); the validator waited \(String(format: "%.3f", rows.secondsWaited)) s for them")
                 }
                 outcome.withLock { [local] in $0 = local }
             }
