@@ -115,6 +115,12 @@ struct CitusTests {
             // The same rows again: nothing written.
             let unchanged = try await same([basePath], citus: citus, plain: plain, migrations: migrations).0
             #expect(unchanged?.unchanged == 720 && unchanged?.inserted == 0 && unchanged?.updated == 0)
+            // In compare mode: the rows come back from the shards and none goes out again; from
+            // standard input too (read again from its kept copy if need be).
+            let compared = try await CLI.run(["ingest", "--no-progress", "--json", "-", "--format", "csv"], databaseURL: citus.url,
+                                             migrations: migrations, environment: ["GREYOAK_LOG_LEVEL": "debug"], stdin: basePath)
+            #expect(compared.status == 0 && compared.stderr.contains("compared with 720 rows of scores"), "\(compared)")
+            #expect(try compared.report().unchanged == 720)
             // A dry run of the changes, then --no-commit: counted, rolled back.
             _ = try await same([changedPath, "--dry-run"], citus: citus, plain: plain, migrations: migrations)
             let noCommit = try await same([changedPath, "--no-commit"], citus: citus, plain: plain, migrations: migrations).0
