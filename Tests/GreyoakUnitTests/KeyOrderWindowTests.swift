@@ -128,6 +128,28 @@ struct KeyOrderWindowTests {
         #expect(descents > 1 && descents < rows.count / 20)
     }
 
+    /// A failing stage cancels the writers' queues; what a window holds then would only be
+    /// rolled back. Here the input is cancelled while the first window's second piece goes
+    /// out, with two more chunks waiting in the next window.
+    @Test("once the input is cancelled, the rows of the next window are not sent")
+    func cancelledInput() throws {
+        let first = (0..<1_500).map { KeyedRow(ticker: Array("T\($0 % 300).NS".utf8), date: Int64($0 / 300) * day, mode: .trader, id: Double($0)) }
+        let firstChunk = chunk(first)
+        try #require(firstChunk.count > 256 << 10, "the first window must go out in two pieces")
+        let input = BoundedQueue<ByteBuffer>(capacity: 4)
+        input.put(firstChunk)
+        input.put(chunk(dateMajorRows(days: 1)))
+        input.put(chunk(dateMajorRows(days: 1)))
+        var sent: [UInt8] = []
+        var pieces = 0
+        KeyOrderWindow.stream(input, budget: firstChunk.count) { piece in
+            sent += piece
+            pieces += 1
+            if pieces == 2 { input.cancel() }
+        }
+        #expect(decode(sent) == first.sorted(by: KeyedRow.keyOrder))
+    }
+
     @Test("an empty input sends nothing")
     func emptyInput() {
         #expect(stream([], budget: 100).isEmpty)

@@ -66,6 +66,13 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {  // all state
         return .item(item)
     }
 
+    /// Whether ``cancel()`` was called: the stream ended by a failure, not by its end.
+    var isCancelled: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return cancelled
+    }
+
     func close() {
         condition.lock()
         closed = true

@@ -57,11 +57,13 @@ final class KeyOrderWindow {
     /// Sends everything `input` delivers until it ends, in key order a window at a time.
     ///
     /// While a sorted window goes out piece by piece, the chunks already waiting in `input`
-    /// go into the next window, without waiting for more.
+    /// go into the next window, without waiting for more. Once `input` is cancelled (another
+    /// stage failed, and the load will be rolled back) it sends nothing more.
     static func stream(_ input: BoundedQueue<ByteBuffer>, budget: Int, send: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         var filling = KeyOrderWindow(budget: budget), sending = KeyOrderWindow(budget: budget)
         var ended = false
         while true {
+            if ended && input.isCancelled { return }
             if let next = sending.nextPiece() {
                 try send(next)
                 drain: while !filling.isFull && !ended {
