@@ -43,6 +43,36 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {  // all state
         return item
     }
 
+    /// What ``poll()`` found.
+    enum Poll {
+        case item(Element)
+        /// Nothing queued now; more may come.
+        case empty
+        /// Closed and drained, or cancelled: nothing more will come.
+        case ended
+    }
+
+    /// The next item if one is queued, without waiting.
+    func poll() -> Poll {
+        condition.lock()
+        defer { condition.unlock() }
+        if cancelled { return .ended }
+        if count == 0 { return closed ? .ended : .empty }
+        let item = ring[head]!
+        ring[head] = nil
+        head = (head + 1) % ring.count
+        count -= 1
+        condition.broadcast()
+        return .item(item)
+    }
+
+    /// Whether ``cancel()`` was called: the stream ended by a failure, not by its end.
+    var isCancelled: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return cancelled
+    }
+
     func close() {
         condition.lock()
         closed = true

@@ -29,6 +29,9 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
     private var prepared = false
     /// The server process of this writer's session, to wait for its end after a failure.
     private(set) var backendPID: Int32?
+    /// Bytes of a direct COPY's rows put in key order before they are sent (see
+    /// ``KeyOrderWindow``); 0 sends them as they come. Set before ``start``.
+    var sortBudget = 0
 
     init(index: Int, queueCapacity: Int = 3) {
         self.index = index
@@ -75,7 +78,12 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
                 let target = mode == .direct ? "scores (\(StagingSQL.allColumns.joined(separator: ", ")))" : "greyoak_stage"
                 stagedRows = try connection.copyIn("COPY \(target) FROM STDIN (FORMAT binary)") { sink in
                     try sink.send(CopyEncoder.header)
-                    while let chunk = input.take() { try sink.send(chunk.bytes) }
+                    if mode == .direct && sortBudget > 0 {
+                        // Straight into the indexed table: in key order, a window at a time.
+                        try KeyOrderWindow.stream(input, budget: sortBudget) { try sink.send($0) }
+                    } else {
+                        while let chunk = input.take() { try sink.send(chunk.bytes) }
+                    }
                     try sink.send(CopyEncoder.trailer)
                 }
             } catch {

@@ -70,6 +70,7 @@ final class WriterPool {
         for writer in writers {
             writer.twoPhase = twoPhase
             writer.distribution = distribution
+            writer.sortBudget = KeyOrderWindow.totalBudget / max(1, count)
         }
     }
 

@@ -173,9 +173,10 @@ final class CSVRecordParser {
             fieldStart = fieldEnd + 1
         }
         checkFields = !UTF8Sequence.isPlainASCII(start, count: length)
+        let batch = self.batch
         for index in 0..<fields {
             let fieldStart = bounds[2 * index], fieldEnd = bounds[2 * index + 1]
-            store(fieldEnd > fieldStart ? UnsafeMutableRawPointer(mutating: start + fieldStart) : nil, fieldEnd - fieldStart)
+            store(fieldEnd > fieldStart ? UnsafeMutableRawPointer(mutating: start + fieldStart) : nil, fieldEnd - fieldStart, into: batch)
         }
         record(0x0A)
         return true
@@ -228,6 +229,12 @@ final class CSVRecordParser {
 
     /// Takes one field (nil: empty and unquoted, so NULL); `startLine` is the line it began on.
     @inline(__always) private func store(_ data: UnsafeMutableRawPointer?, _ length: Int, startLine: Int? = nil) {
+        store(data, length, into: batch, startLine: startLine)
+    }
+
+    /// `batch` is ``batch``, passed in so that a caller storing many fields reads the
+    /// property (a retain and a release) once, not once per field.
+    @inline(__always) private func store(_ data: UnsafeMutableRawPointer?, _ length: Int, into batch: RecordBatch, startLine: Int? = nil) {
         if failed { return }
         if fieldIndex == 0 {
             recordLine = startLine ?? line
