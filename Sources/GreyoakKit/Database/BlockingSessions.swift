@@ -88,11 +88,17 @@ public final class BlockingSessionWatcher: Sendable {
 
     /// Starts watching on a new connection; if that connection fails, the watcher notes it
     /// in the log and sees nothing (greyoak's own lock waits stay bounded either way).
-    public init(settings: ConnectionSettings, logger: Logger) {
+    ///
+    /// - Parameter startAfter: Seconds to wait before connecting: a run that ends sooner
+    ///   never opens the connection (a nightly load's fifth connection, its backend started
+    ///   while the writers load). A lock wait that ends sooner is not named, so keep it well
+    ///   under the lock timeout.
+    public init(settings: ConnectionSettings, logger: Logger, startAfter: Double = 0) {
         let settings = settings.named("lock watcher")
         let shared = self.shared, finished = self.finished, wake = self.wake
         let thread = Thread {
             defer { finished.signal() }
+            if startAfter > 0, wake.wait(timeout: .now() + startAfter) == .success { return }
             let connection: Connection
             do {
                 connection = try Connection(settings, logger: logger)

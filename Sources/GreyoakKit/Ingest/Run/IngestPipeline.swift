@@ -83,13 +83,13 @@ public final class IngestPipeline {
         }
         try SchemaLock.acquire(coordinator, mode: .shared, timeout: options.lockTimeout, logger: logger)
         try Migrator(graph: graph, connection: coordinator, logger: logger).requireAtHead()
-        try writers.connect()
         // Who blocks the coordinator or a writer is only visible while it waits.
-        let watcher = BlockingSessionWatcher(settings: settings, logger: logger)
-        watcher.watch([coordinator.backendPID] + writers.backendPIDs)
+        let watcher = BlockingSessionWatcher(settings: settings, logger: logger, startAfter: min(0.25, options.lockTimeout / 4))
+        watcher.watch([coordinator.backendPID])
         defer { watcher.stop() }
         do {
             guard !options.dryRun else {
+                try writers.connect()
                 summary.writers = writers.count
                 guard case let .done(summary) = try load(coordinator, writers: writers, summary: summary, route: .staging, commit: nil) else {
                     preconditionFailure("a dry run has no direct or compare mode to give up")
@@ -102,6 +102,9 @@ public final class IngestPipeline {
             try LoadRecovery(connection: coordinator, logger: logger).run()
             let distribution = try TableDistribution.ofScores(coordinator)
             try distribution.prepareReads(coordinator)
+            // The writers' handshakes overlapped the gate and the recovery above.
+            try writers.connect()
+            watcher.watch([coordinator.backendPID] + writers.backendPIDs)
             let (method, count) = try CommitMethod.choose(coordinator, writers: writers.count, distribution: distribution, logger: logger)
             writers.keep(count, twoPhase: method == .twoPhase, distribution: distribution)
             summary.writers = writers.count
