@@ -614,7 +614,7 @@ def main():
     ap.add_argument("--big", action="store_true", help="also measure peak RSS at 10M rows (slow: ~2 GB file, minutes)")
     ap.add_argument("--out", help="also write the markdown tables to FILE")
     ap.add_argument("--update-doc", action="store_true", help="rewrite the results section of BENCHMARKS.md")
-    ap.add_argument("--no-build", action="store_true", help="use the greyoak binary as it is (no swift build -c release)")
+    ap.add_argument("--no-build", action="store_true", help="use the greyoak binary as it is (no swift build -c release --static-swift-stdlib)")
     ap.add_argument("--greyoak", default=str(REPO / ".build" / "release" / "greyoak"), help="greyoak binary")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the base databases even if their inputs did not change")
     ap.add_argument("--regen", action="store_true", help="regenerate the data files in bench-data/")
@@ -821,8 +821,8 @@ def build_greyoak(args):
         sources += [REPO / "Package.swift"] + ([REPO / "Package.resolved"] if (REPO / "Package.resolved").exists() else [])
         newest = max(p.stat().st_mtime for p in sources)
         if not binary.exists() or binary.stat().st_mtime < newest:
-            log("bench: swift build -c release (the release binary is missing or older than the sources)")
-            p = subprocess.run(["swift", "build", "-c", "release", "--product", "greyoak"], cwd=REPO)
+            log("bench: swift build -c release --static-swift-stdlib (the release binary is missing or older than the sources)")
+            p = subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib", "--product", "greyoak"], cwd=REPO)
             if p.returncode != 0:
                 die("swift build -c release failed (use --no-build to benchmark the existing binary)")
     if not os.access(binary, os.X_OK):
