@@ -201,8 +201,11 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         case let .number(text):
             guard let number = theirs as? NSNumber, let value = Double(text), value.isFinite else { return theirs is NSNumber }
             let other = number.doubleValue
-            // Foundation reads long integers as integers or decimals: equal to 15 digits.
-            return value == other || abs(value - other) <= abs(value) * 1e-15
+            // Foundation reads long integers as integers or decimals, and a decimal's
+            // `doubleValue` is a few units off in the last place for a long one (1.07e-15
+            // relative for a 133-digit integer, found by this target; kept in
+            // FuzzRegressions/jsondiff), where ours rounds correctly: equal to 12 digits.
+            return value == other || abs(value - other) <= abs(value) * 1e-12
         case let .array(items):
             guard let others = theirs as? [Any], others.count == items.count else { return false }
             return zip(items, others).allSatisfy { same($0, $1) }
