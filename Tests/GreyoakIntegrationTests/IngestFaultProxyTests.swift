@@ -16,6 +16,8 @@ struct IngestFaultProxyTests {
     static let cases: [Case] = [
         // Two-phase: COPY, each PREPARE, the decision's COMMIT, each COMMIT PREPARED.
         Case(writers: 2, message: .copyData(3), when: .before),
+        // The coordinator's read of scores' rows for compare mode (the load is a re-ingest).
+        Case(writers: 2, message: .query("COPY (SELECT", 1), when: .afterServerGotIt),
         Case(writers: 2, message: .query("PREPARE TRANSACTION", 1), when: .before),
         Case(writers: 2, message: .query("PREPARE TRANSACTION", 2), when: .afterServerGotIt),
         Case(writers: 2, message: .query("COMMIT", 1), when: .before),
@@ -42,7 +44,7 @@ struct IngestFaultProxyTests {
             // Before the commit starts a lost connection is retried from the start; past the
             // commit point the run finishes the load itself; in between, it fails.
             switch (fault.message, fault.when) {
-            case (.copyData, _):
+            case (.copyData, _), (.query("COPY (SELECT", _), _):
                 #expect(result.status == 0, "\(result)")
                 #expect(result.stderr.contains("starting again"), "\(result)")
             case (.query("COMMIT PREPARED", _), _), (.query("COMMIT", _), .afterServerGotIt):
