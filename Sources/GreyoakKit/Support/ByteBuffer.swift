@@ -47,8 +47,8 @@ final class ByteBuffer: @unchecked Sendable {  // one owner at a time: the fille
         count += 1
     }
 
-    /// Drops the last `length` bytes, keeping the memory.
-    @inline(__always) func removeLast(_ length: Int) { count -= length }
+    /// Drops the bytes from `offset` on (a row written, then taken back), keeping the memory.
+    @inline(__always) func truncate(to offset: Int) { count = offset }
 
     /// Empties the buffer, keeping its memory.
     @inline(__always) func removeAll() { count = 0 }

@@ -107,7 +107,7 @@ final class ScoreValidator {
             let start = output.buffers[writer].count
             encode(into: encoders[writer], date: key.date, mode: key.mode, band: key.band, guardrails: key.guardrails, asOf: key.asOf)
             if let existing, try existing.classify(date: key.date, fingerprint(of: output.buffers[writer], row: start, mode: key.mode)) == .unchanged {
-                output.buffers[writer].removeLast(output.buffers[writer].count - start)
+                output.buffers[writer].truncate(to: start)
                 output.unchanged += 1
                 continue
             }
