@@ -66,7 +66,7 @@ struct IngestComparisonTests {
 
     /// `-0` and `0` are different bytes but equal values: the comparison sends the row, and
     /// the upsert's own comparison finds it unchanged, so nothing is written.
-    @Test("a value equal but not byte-equal (-0 for 0) is sent, found unchanged, and not written")
+    @Test("a value equal but not byte-equal (-0 for 0) is found unchanged, and not written")
     func equalValuesOfOtherBytes() async throws {
         try await withTestDatabase { database in
             try await IngestCLI.upgradeHead(database)

@@ -4,9 +4,10 @@ import Dispatch
 /// ``LoadMode/compare``: ranges of scoring dates fetched when the input first meets them,
 /// each a ``FingerprintTable``, within a bound on rows held at once.
 ///
-/// A range starts at the date that was missed and spans a day at first; while ranges come
-/// back small the span doubles, so that a re-ingest of many dates costs a few round trips,
-/// not one per date, and the next range is read while the validator works on the last one.
+/// A range starts at the date that was missed and spans a day at first; the next ones span
+/// as many days as make a quarter of the bound at the density seen, so that a re-ingest of
+/// many dates costs a few round trips, not one per date, and the next range is read while
+/// the validator works on the last one.
 /// Past the bound the least recently used ranges are dropped. Their keys'
 /// "met" marks go with them, so the run cannot tell a key repeated across them: a row
 /// that falls into a dropped range, like a key repeated within a kept one, ends the
@@ -95,8 +96,7 @@ final class ExistingRows {
         }
         fetches += 1
         rowsFetched += fingerprints.count
-        if fingerprints.count < maxRows / 16 { span = min(span * 2, 512 * Self.day) }
-        if fingerprints.count > maxRows / 4 { span = max(span / 2, Self.day) }
+        span = nextSpan(rows: fingerprints.count, days: (high - low) / Self.day)
         let table = FingerprintTable(fingerprints)
         heldRows += table.count
         while heldRows > maxRows, let oldest = ranges.indices.min(by: { ranges[$0].lastUse < ranges[$1].lastUse }) {
@@ -113,6 +113,15 @@ final class ExistingRows {
             channel.post(pending!)
         }
         return ranges.count - 1
+    }
+
+    /// The span of the next range: as many days as make a quarter of ``maxRows`` at the
+    /// density of the range just read, from 1 to 512 days. Each read has a fixed cost (on
+    /// Citus, 15 ms to plan and run it on every shard), so a range should be large; a
+    /// quarter keeps four ranges within the bound.
+    private func nextSpan(rows: Int, days: Int64) -> Int64 {
+        let perDay = max(1, rows / Int(max(1, days)))
+        return min(512, max(1, Int64(maxRows / 4 / perDay))) * Self.day
     }
 
     /// The start of the first range known (held or dropped) at or after `date`.

@@ -1,16 +1,20 @@
-/// What the client-side comparison keeps of a row: a hash of its key and a hash of the
-/// whole row, each taken over the row's fields exactly as binary COPY carries them (length
-/// words included). The validator encodes a row for the staging table in the same types,
-/// in the same order, as ``ExistingRowsQuery`` has the server send `scores`' rows, so equal
-/// bytes mean equal values, and a row whose fingerprint matches needs no write.
+/// What the client-side comparison keeps of a row: a hash of its key and a hash of its
+/// values.
 ///
-/// The converse need not hold: bytes that differ for values the server calls equal (`-0.0`
-/// and `0.0`) only make a row go through the staging table, where the upsert's own
-/// comparison finds it unchanged.
+/// - The key hash is SipHash-1-3 (Swift's `Hasher`, with the process's random seed) over
+///   the key's fields exactly as binary COPY carries them, length words included: ticker,
+///   scoring_date, mode.
+/// - The value hash is one the server can compute where the row lies: the XOR of
+///   PostgreSQL's own hash of each of the 18 other columns (``PostgresHash``), each with a
+///   seed of its own, drawn at random per process; a NULL adds nothing. The server sends
+///   these 8 bytes in place of the row's 200 (``ExistingRowsQuery``), and on Citus each
+///   worker hashes its own shards.
 ///
-/// The hashes are SipHash-1-3 (Swift's `Hasher`) with the process's random seed: a file
-/// cannot be crafted to collide with a row it does not know. A row would be wrongly taken as
-/// unchanged only if both its 64-bit key hash and its 64-bit row hash matched another's.
+/// The validator encodes a row for the staging table in the types ``ExistingRowsQuery``
+/// hashes `scores`' columns in, so equal values give equal hashes, `-0.0` and `0.0`
+/// included (PostgreSQL hashes them alike, as it compares them). A row would be wrongly
+/// taken as unchanged only if both its 64-bit key hash and its 64-bit value hash matched
+/// another's: a change to one column leaves the value hash unchanged with odds 2^-64.
 struct RowFingerprint: Equatable {
     /// Never 0: the empty slot of a ``FingerprintTable``.
     var key: UInt64
@@ -22,39 +26,72 @@ struct RowFingerprint: Equatable {
     /// The key's fields: ticker, scoring_date, mode.
     static let keyFields = 3
 
+    /// How the server and the client hash a value column.
+    enum Kind { case float8, text, timestamp }
+
+    /// The value columns, their kinds and seeds, in staging-table order.
+    static let values: [(column: ScoreColumn, kind: Kind, seed: UInt64)] = {
+        var generator = SystemRandomNumberGenerator()
+        return ScoreColumn.allCases.dropFirst(keyFields).map { column in
+            let kind: Kind = switch column {
+            case .band, .guardrails: .text
+            case .asOf: .timestamp
+            default: .float8
+            }
+            // Never 0: hashfloat8extended gives a zero the seed itself, and a NULL adds 0.
+            return (column, kind, generator.next() | 1)
+        }
+    }()
+
+    /// The server's side of the value hash: one SQL expression of type bigint.
+    static let valueHashSQL: String = values.map { column, kind, seed in
+        let seed = Int64(bitPattern: seed)
+        let call = switch kind {
+        case .float8: "hashfloat8extended(\(column.name)::float8, \(seed))"
+        case .text: "hashtextextended(\(column.name)::text COLLATE \"C\", \(seed))"
+        case .timestamp: "timestamp_hash_extended(\(column.name)::timestamp, \(seed))"
+        }
+        return "coalesce(\(call), 0)"
+    }.joined(separator: " # ")
+
+    /// The fingerprint of a row the validator has just encoded for the staging table.
+    ///
     /// - Parameters:
     ///   - fields: The row's first field (its length word).
     ///   - keyLength: The bytes of the first ``keyFields`` fields.
-    ///   - rowLength: The bytes of all ``fieldCount`` fields.
     @inline(__always)
-    init(fields: UnsafeRawPointer, keyLength: Int, rowLength: Int) {
+    init(fields: UnsafeRawPointer, keyLength: Int) {
         var keyHasher = Hasher()
         keyHasher.combine(bytes: UnsafeRawBufferPointer(start: fields, count: keyLength))
-        var rowHasher = Hasher()
-        rowHasher.combine(0x726F_77 as UInt32)  // "row": the two hashes differ on the same bytes
-        rowHasher.combine(bytes: UnsafeRawBufferPointer(start: fields, count: rowLength))
-        key = UInt64(UInt(bitPattern: keyHasher.finalize()))
-        row = UInt64(UInt(bitPattern: rowHasher.finalize()))
-        if key == 0 { key = 1 }
-        if row == 0 { row = 1 }
+        self.init(key: UInt64(UInt(bitPattern: keyHasher.finalize())), row: Self.valueHash(fields + keyLength))
     }
 
+    /// A fingerprint from its hashes, made nonzero.
     init(key: UInt64, row: UInt64) {
-        self.key = key
-        self.row = row
+        self.key = key == 0 ? 1 : key
+        self.row = row == 0 ? 1 : row
     }
 
-    /// Walks the fields of one binary COPY row (after its field count) and returns the
-    /// lengths ``init(fields:keyLength:rowLength:)`` wants; nil if they overrun `available`.
-    static func lengths(of fields: UnsafeRawPointer, available: Int) -> (key: Int, row: Int)? {
-        var offset = 0, keyLength = 0
-        for field in 0..<fieldCount {
-            guard offset + 4 <= available else { return nil }
-            let length = Int(Int32(bigEndian: fields.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
-            offset += 4 + max(0, length)
-            guard offset <= available else { return nil }
-            if field == keyFields - 1 { keyLength = offset }
+    /// The value hash of the 18 binary COPY fields at `fields`, as ``valueHashSQL`` computes
+    /// it on the server.
+    @inline(__always)
+    static func valueHash(_ fields: UnsafeRawPointer) -> UInt64 {
+        var hash: UInt64 = 0
+        var p = fields
+        for (_, kind, seed) in values {
+            let length = Int(Int32(bigEndian: p.loadUnaligned(as: Int32.self)))
+            p += 4
+            guard length >= 0 else { continue }
+            switch kind {
+            case .float8 where length == 8:
+                hash ^= PostgresHash.float8(Double(bitPattern: UInt64(bigEndian: p.loadUnaligned(as: UInt64.self))), seed: seed)
+            case .timestamp where length == 8:
+                hash ^= PostgresHash.int8(Int64(bigEndian: p.loadUnaligned(as: Int64.self)), seed: seed)
+            default:
+                hash ^= PostgresHash.bytes(UnsafeRawBufferPointer(start: p, count: length), seed: seed)
+            }
+            p += length
         }
-        return (keyLength, offset)
+        return hash
     }
 }

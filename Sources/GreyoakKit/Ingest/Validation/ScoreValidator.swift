@@ -120,13 +120,11 @@ final class ScoreValidator {
         return output
     }
 
-    /// The fingerprint of the staged row just encoded at `row`: its 21 columns, without the
-    /// field count before them and the source file and line after them.
+    /// The fingerprint of the staged row just encoded at `row`: its 21 columns, after the
+    /// field count before them (the source file and line come after them).
     @inline(__always)
     private func fingerprint(of buffer: ByteBuffer, row: Int, mode: Mode) -> RowFingerprint {
-        let keyLength = 4 + tickerLength + 12 + 4 + mode.bytes.count
-        let rowLength = buffer.count - row - 2 - (8 + 12)
-        return RowFingerprint(fields: buffer.base + row + 2, keyLength: keyLength, rowLength: rowLength)
+        RowFingerprint(fields: buffer.base + row + 2, keyLength: 4 + tickerLength + 12 + 4 + mode.bytes.count)
     }
 
     private struct Key {
