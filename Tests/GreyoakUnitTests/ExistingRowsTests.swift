@@ -83,6 +83,23 @@ struct ExistingRowsTests {
         #expect(zip(requests, requests.dropFirst()).allSatisfy { $0.high == $1.low }, "\(requests)")
     }
 
+    @Test("given the first date, its day is read before the validator asks, and used")
+    func firstDateReadAtOnce() throws {
+        let scores = FakeScores(rowsPerDay: 10, days: 5)
+        let channel = ExistingRowsChannel()
+        let server = Thread { channel.serve(scores.rows) }
+        server.start()
+        defer { channel.end() }
+        let rows = ExistingRows(channel: channel, maxRows: 1000, first: 2 * Self.day)
+        // The coordinator answers without a row classified.
+        for _ in 0..<200 where scores.lock.withLock({ scores.requests.isEmpty }) { Thread.sleep(forTimeInterval: 0.005) }
+        #expect(scores.lock.withLock { scores.requests.map { [$0.low, $0.high] } } == [[2 * Self.day, 3 * Self.day]])
+        #expect(try classify(rows, day: 2, n: 3) == .unchanged)
+        #expect(rows.fetches == 1 && rows.rowsFetched == 10)
+        // An earlier date is read as any other.
+        #expect(try classify(rows, day: 0, n: 1) == .unchanged)
+    }
+
     @Test("past the bound, old ranges are dropped; coming back to one gives up")
     func dropsAndGivesUp() throws {
         let scores = FakeScores(rowsPerDay: 1000, days: 30)

@@ -125,15 +125,16 @@ struct PipelineStages: Sendable {
                 var decided = writers.isEmpty
                 // The first batch's dates decide, on the coordinator's thread, where rows go.
                 func decideMode(_ batch: RecordBatch?) throws {
+                    let dates = asks ? batch.map(ScoreValidator.dates(of:)) ?? [] : []
                     if asks {
-                        gate.ask(batch.map(ScoreValidator.dates(of:)) ?? [])
+                        gate.ask(dates)
                     } else {
                         gate.set(.staging)
                     }
                     guard let mode = gate.wait() else { throw CancellationError() }
                     local.mode = mode
                     validator.direct = mode == .direct
-                    if mode == .compare { validator.existing = ExistingRows(channel: existing) }
+                    if mode == .compare { validator.existing = ExistingRows(channel: existing, first: dates.min()) }
                     decided = true
                 }
                 while let batch = batches.take() {
