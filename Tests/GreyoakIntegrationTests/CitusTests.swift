@@ -98,6 +98,9 @@ struct CitusTests {
                 try #require(upgrade.status == 0, "\(upgrade)")
             }
             #expect(try citus.column("SELECT partmethod::text FROM pg_dist_partition WHERE logicalrelid = 'scores'::regclass") == ["h"])
+            // The shared staging table is distributed beside scores: loads stage in its shards.
+            let colocation = "SELECT count(DISTINCT colocationid) || ' ' || count(*) FROM pg_dist_partition WHERE logicalrelid IN ('scores'::regclass, 'greyoak_stage'::regclass)"
+            #expect(try citus.column(colocation) == ["1 2"])
             let verify = try await CLI.run(["db", "verify"], databaseURL: citus.url, migrations: migrations)
             #expect(verify.status == 0, "verify on Citus:\n\(verify)")
 
@@ -132,6 +135,16 @@ struct CitusTests {
             let mixed = try await same([mixedPath], citus: citus, plain: plain, migrations: migrations).0
             #expect((mixed?.inserted ?? 0) > 0 && (mixed?.updated ?? 0) > 0 && (mixed?.unchanged ?? 0) > 0, "\(String(describing: mixed))")
 
+            // A key twice in one file, staged in greyoak_stage's shards: refused on both with the
+            // same error; loaded with the last occurrence under --on-duplicate last.
+            let pairs = (0..<4).map { ScoreRecord.valid(ticker: "DUP\($0).NS") }
+            let twice = try scratch.write("twice.csv", ScoreRecord.csv(pairs + [pairs[1].with(RuleCase.scored("80", "Strong Buy"))]))
+            let refusedTwice = try await same([twice], citus: citus, plain: plain, migrations: migrations).1
+            #expect(refusedTwice.status == 9 && refusedTwice.stderr.contains("duplicate key (DUP1.NS"), "\(refusedTwice)")
+            let keptLast = try await same([twice, "--on-duplicate", "last"], citus: citus, plain: plain, migrations: migrations).0
+            #expect(keptLast?.inserted == 4, "\(String(describing: keptLast))")
+            #expect(try citus.column("SELECT count(*) FROM greyoak_stage") == ["0"])
+
             // One bad row: refused on both, nothing loaded; then loaded without it under --max-errors.
             var spoiled = try GeneratedCSV(scratch, "spoiled.csv", ["--tickers", "40", "--days", "2", "--seed", "77"])
             try spoiled.spoil(near: 10, column: "band", value: "Sideways")
@@ -151,6 +164,15 @@ struct CitusTests {
 
             let after = try await CLI.run(["db", "verify"], databaseURL: citus.url, migrations: migrations)
             #expect(after.status == 0, "verify on Citus after the loads:\n\(after)")
+
+            // A downgrade past the distributing migration leaves greyoak_stage a plain table, as
+            // two-phase loads need; the upgrade distributes both again.
+            let down = try await CLI.run(["db", "downgrade", "-1"], databaseURL: citus.url, migrations: migrations)
+            #expect(down.status == 0, "\(down)")
+            #expect(try citus.column(colocation) == ["0 0"])
+            let up = try await CLI.run(["db", "upgrade", "head"], databaseURL: citus.url, migrations: migrations)
+            #expect(up.status == 0, "\(up)")
+            #expect(try citus.column(colocation) == ["1 2"])
 
             // Autogenerate finds nothing to write: Citus's own objects are the extension's.
             let files = try FileManager.default.contentsOfDirectory(atPath: migrations)

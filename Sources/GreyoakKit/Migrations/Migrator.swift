@@ -76,6 +76,7 @@ public final class Migrator {
             let steps = try graph.upgradePlan(from: current, to: try graph.resolve(spec, current: current))
             try runAll(steps, from: current)
             try connection.transaction { try Bookkeeping.create(connection) }
+            try SharedStaging.followScores(connection, logger: logger)
             return steps
         }
     }
@@ -88,6 +89,7 @@ public final class Migrator {
             let steps = try graph.downgradePlan(from: current, to: try graph.resolve(spec, current: current))
             if !steps.isEmpty { try LoadRecovery(connection: connection, logger: logger).run() }
             try runAll(steps, from: current)
+            if !steps.isEmpty { try SharedStaging.followScores(connection, logger: logger) }
             return steps
         }
     }

@@ -25,6 +25,9 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
     var twoPhase = false
     /// How `scores` is placed, which picks the upsert's statements; set before ``upsert()``.
     var distribution = TableDistribution.local
+    /// On Citus: stage in the shards of the permanent `greyoak_stage`, beside `scores`' (see
+    /// ``SharedStaging/followScores(_:logger:)``), not in a temporary table on the coordinator.
+    var stagesInShards = false
     /// After ``prepareTransaction(_:)``: the session has no transaction left to roll back.
     private var prepared = false
     /// The server process of this writer's session, to wait for its end after a failure.
@@ -74,7 +77,10 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
                 self.mode = mode
                 let started = Date()
                 defer { logger?.debug("writer \(index + 1): COPY (\(mode)) ended after \(String(format: "%.3f", Date().timeIntervalSince(started))) s") }
-                if mode != .direct && !twoPhase { try connection.execute(StagingSQL.stagingTable(temporary: true)) }
+                // A direct COPY keeps Citus's default of many connections per worker: for 200k
+                // rows into scores, 4 made it slower.
+                if mode != .direct { try distribution.prepareSession(connection) }
+                if mode != .direct && !twoPhase && !stagesInShards { try connection.execute(StagingSQL.stagingTable(temporary: true)) }
                 let target = mode == .direct ? "scores (\(StagingSQL.allColumns.joined(separator: ", ")))" : "greyoak_stage"
                 stagedRows = try connection.copyIn("COPY \(target) FROM STDIN (FORMAT binary)") { sink in
                     try sink.send(CopyEncoder.header)
@@ -170,6 +176,8 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
                 // The transaction's own now(), as a value: Citus wants DO UPDATE's expressions immutable.
                 let now = try connection.execute("SELECT now()::timestamp::text")[0, 0]
                 let result = try timed(connection, "upsert (Citus)", StagingSQL.citusUpsert, [now])
+                // The shared table's rows would become visible at COMMIT.
+                if stagesInShards { _ = try timed(connection, "empty greyoak_stage", "DELETE FROM greyoak_stage") }
                 return (Int(result[0, 0] ?? "0") ?? 0, Int(result[0, 1] ?? "0") ?? 0)
             }
             let present = try timed(connection, "dates already loaded, tickers", StagingSQL.presentDatesAndTickers)

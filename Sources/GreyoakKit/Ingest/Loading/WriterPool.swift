@@ -64,12 +64,13 @@ final class WriterPool {
 
     /// Keeps the first `count` writers (the commit method may allow fewer than connected)
     /// and tells them how the load will commit.
-    func keep(_ count: Int, twoPhase: Bool, distribution: TableDistribution) {
+    func keep(_ count: Int, twoPhase: Bool, distribution: TableDistribution, stagesInShards: Bool = false) {
         writers[count...].forEach { $0.close() }
         writers = Array(writers.prefix(count))
         for writer in writers {
             writer.twoPhase = twoPhase
             writer.distribution = distribution
+            writer.stagesInShards = stagesInShards
             writer.sortBudget = KeyOrderWindow.totalBudget / max(1, count)
         }
     }

@@ -101,12 +101,13 @@ public final class IngestPipeline {
             try Bookkeeping.requireForLoad(coordinator)
             try LoadRecovery(connection: coordinator, logger: logger).run()
             let distribution = try TableDistribution.ofScores(coordinator)
-            try distribution.prepareReads(coordinator)
+            try distribution.prepareSession(coordinator)
+            let stagesInShards = try SharedStaging.followScores(coordinator, logger: logger)
             // The writers' handshakes overlapped the gate and the recovery above.
             try writers.connect()
             watcher.watch([coordinator.backendPID] + writers.backendPIDs)
             let (method, count) = try CommitMethod.choose(coordinator, writers: writers.count, distribution: distribution, logger: logger)
-            writers.keep(count, twoPhase: method == .twoPhase, distribution: distribution)
+            writers.keep(count, twoPhase: method == .twoPhase, distribution: distribution, stagesInShards: stagesInShards)
             summary.writers = writers.count
             let commit = LoadCommit(coordinator: coordinator, method: method, logger: logger, settings: settings,
                                     load: try LoadJournal.begin(coordinator, input: LoadJournal.describe(files), method: method, writers: writers.count),
