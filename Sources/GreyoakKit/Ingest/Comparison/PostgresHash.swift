@@ -67,11 +67,28 @@ enum PostgresHash {
     }
 
     /// `hashfloat8extended(value, seed)`: zeros hash to the seed, every NaN as the standard one.
+    @inline(__always)
     static func float8(_ value: Double, seed: UInt64) -> UInt64 {
         if value == 0 { return seed }
-        var bits = value.isNaN ? Double.nan.bitPattern : value.bitPattern
-        bits = bits.littleEndian
-        return withUnsafeBytes(of: &bits) { bytes($0, seed: seed) }
+        return eightBytes(value.isNaN ? Double.nan.bitPattern : value.bitPattern, seed: seed)
+    }
+
+    /// ``bytes(_:seed:)`` of a value's 8 bytes as a little-endian server holds them: the
+    /// first word is the low half. The most common case (15 of a row's 18 value columns), so
+    /// without the general loop.
+    @inline(__always)
+    static func eightBytes(_ bits: UInt64, seed: UInt64) -> UInt64 {
+        var a: UInt32 = 0x9E37_79B9 &+ 8 &+ 3_923_095
+        var b = a, c = a
+        if seed != 0 {
+            a &+= UInt32(truncatingIfNeeded: seed >> 32)
+            b &+= UInt32(truncatingIfNeeded: seed)
+            mix(&a, &b, &c)
+        }
+        a &+= UInt32(truncatingIfNeeded: bits)
+        b &+= UInt32(truncatingIfNeeded: bits >> 32)
+        final(&a, &b, &c)
+        return UInt64(b) << 32 | UInt64(c)
     }
 
     @inline(__always)
