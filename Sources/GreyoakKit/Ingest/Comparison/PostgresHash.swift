@@ -13,13 +13,7 @@
 enum PostgresHash {
     /// `hash_bytes_extended(k, keylen, seed)`.
     static func bytes(_ key: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
-        var a: UInt32 = 0x9E37_79B9 &+ UInt32(truncatingIfNeeded: key.count) &+ 3_923_095
-        var b = a, c = a
-        if seed != 0 {
-            a &+= UInt32(truncatingIfNeeded: seed >> 32)
-            b &+= UInt32(truncatingIfNeeded: seed)
-            mix(&a, &b, &c)
-        }
+        var (a, b, c) = start(length: key.count, seed: seed)
         var offset = 0, left = key.count
         while left >= 12 {
             a &+= word(key, offset)
@@ -46,13 +40,7 @@ enum PostgresHash {
 
     /// `hash_bytes_uint32_extended(k, seed)`.
     static func uint32(_ k: UInt32, seed: UInt64) -> UInt64 {
-        var a: UInt32 = 0x9E37_79B9 &+ 4 &+ 3_923_095
-        var b = a, c = a
-        if seed != 0 {
-            a &+= UInt32(truncatingIfNeeded: seed >> 32)
-            b &+= UInt32(truncatingIfNeeded: seed)
-            mix(&a, &b, &c)
-        }
+        var (a, b, c) = start(length: 4, seed: seed)
         a &+= k
         final(&a, &b, &c)
         return UInt64(b) << 32 | UInt64(c)
@@ -78,17 +66,25 @@ enum PostgresHash {
     /// without the general loop.
     @inline(__always)
     static func eightBytes(_ bits: UInt64, seed: UInt64) -> UInt64 {
-        var a: UInt32 = 0x9E37_79B9 &+ 8 &+ 3_923_095
+        var (a, b, c) = start(length: 8, seed: seed)
+        a &+= UInt32(truncatingIfNeeded: bits)
+        b &+= UInt32(truncatingIfNeeded: bits >> 32)
+        final(&a, &b, &c)
+        return UInt64(b) << 32 | UInt64(c)
+    }
+
+    /// The state before the key's words: its length, then the seed as a 12-byte chunk of its
+    /// own (the 4 bytes of c zero), unless it is 0.
+    @inline(__always)
+    private static func start(length: Int, seed: UInt64) -> (UInt32, UInt32, UInt32) {
+        var a: UInt32 = 0x9E37_79B9 &+ UInt32(truncatingIfNeeded: length) &+ 3_923_095
         var b = a, c = a
         if seed != 0 {
             a &+= UInt32(truncatingIfNeeded: seed >> 32)
             b &+= UInt32(truncatingIfNeeded: seed)
             mix(&a, &b, &c)
         }
-        a &+= UInt32(truncatingIfNeeded: bits)
-        b &+= UInt32(truncatingIfNeeded: bits >> 32)
-        final(&a, &b, &c)
-        return UInt64(b) << 32 | UInt64(c)
+        return (a, b, c)
     }
 
     @inline(__always)
