@@ -67,12 +67,12 @@ private func decode(_ bytes: [UInt8]) -> [KeyedRow] {
 }
 
 /// Streams `chunks` through a window of `budget` bytes and returns what it sent.
-private func stream(_ chunks: [[KeyedRow]], budget: Int) -> [KeyedRow] {
+private func stream(_ chunks: [[KeyedRow]], budget: Int, order: KeyOrderWindow.Order = .key) -> [KeyedRow] {
     let input = BoundedQueue<ByteBuffer>(capacity: chunks.count + 1)
     for rows in chunks { input.put(chunk(rows)) }
     input.close()
     var sent: [UInt8] = []
-    KeyOrderWindow.stream(input, budget: budget) { sent += $0 }
+    KeyOrderWindow.stream(input, budget: budget, order: order) { sent += $0 }
     return decode(sent)
 }
 
@@ -103,6 +103,16 @@ struct KeyOrderWindowTests {
         let chunks = stride(from: 0, to: rows.count, by: 10).map { Array(rows[$0..<min($0 + 10, rows.count)]) }
         let sent = stream(chunks, budget: 1 << 30)
         #expect(sent == rows.sorted(by: KeyedRow.keyOrder))
+    }
+
+    @Test("mode first: one mode's rows of a window, then the other's, each in primary-key order",
+          arguments: [Mode.investor, .trader])
+    func modeFirst(first: Mode) {
+        let rows = dateMajorRows(days: 5)
+        let chunks = stride(from: 0, to: rows.count, by: 10).map { Array(rows[$0..<min($0 + 10, rows.count)]) }
+        let sent = stream(chunks, budget: 1 << 30, order: .modeFirst(first))
+        let sorted = rows.sorted(by: KeyedRow.keyOrder)
+        #expect(sent == sorted.filter { $0.mode == first } + sorted.filter { $0.mode != first })
     }
 
     /// A window is full once it holds `budget` bytes: with a budget of one byte every chunk

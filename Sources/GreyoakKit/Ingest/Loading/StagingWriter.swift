@@ -35,6 +35,8 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
     /// Bytes of a direct COPY's rows put in key order before they are sent (see
     /// ``KeyOrderWindow``); 0 sends them as they come. Set before ``start``.
     var sortBudget = 0
+    /// The order of a direct COPY's windows (``KeyOrderWindow/Order``).
+    var sortOrder = KeyOrderWindow.Order.key
 
     init(index: Int, queueCapacity: Int = 3) {
         self.index = index
@@ -86,7 +88,7 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
                     try sink.send(CopyEncoder.header)
                     if mode == .direct && sortBudget > 0 {
                         // Straight into the indexed table: in key order, a window at a time.
-                        try KeyOrderWindow.stream(input, budget: sortBudget) { try sink.send($0) }
+                        try KeyOrderWindow.stream(input, budget: sortBudget, order: sortOrder) { try sink.send($0) }
                     } else {
                         while let chunk = input.take() { try sink.send(chunk.bytes) }
                     }
