@@ -105,12 +105,21 @@ enum Leftovers {
         let running = try database.column("SELECT id::text FROM greyoak_load WHERE state = 'running'")
         #expect(running.isEmpty, "loads still marked running: \(running)", sourceLocation: sourceLocation)
         // An autovacuum worker analysing `scores` after the loads (ShareUpdateExclusiveLock)
-        // is the server's, not a leftover of greyoak's.
-        let locks = try database.column("""
-            SELECT mode FROM pg_locks WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database())
-              AND pid <> pg_backend_pid() AND (relation = 'scores'::regclass OR locktype = 'advisory')
-              AND pid NOT IN (SELECT pid FROM pg_stat_activity WHERE backend_type = 'autovacuum worker')
-            """)
+        // is the server's, not a leftover of greyoak's. pg_locks and pg_stat_activity are
+        // read at different moments, so a worker that starts between the two can show up:
+        // the check is repeated for up to 5 s, which a leftover of greyoak's (a prepared
+        // transaction, a session that did not end) outlasts.
+        var locks: [String] = []
+        for _ in 0..<10 {
+            locks = try database.column("""
+                SELECT l.mode || coalesce(' (' || a.backend_type || ')', '') FROM pg_locks l LEFT JOIN pg_stat_activity a USING (pid)
+                WHERE l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                  AND l.pid IS DISTINCT FROM pg_backend_pid() AND (l.relation = 'scores'::regclass OR l.locktype = 'advisory')
+                  AND a.backend_type IS DISTINCT FROM 'autovacuum worker'
+                """)
+            if locks.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(500))
+        }
         #expect(locks.isEmpty, "locks left: \(locks)", sourceLocation: sourceLocation)
     }
 
