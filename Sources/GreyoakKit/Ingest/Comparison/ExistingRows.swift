@@ -65,11 +65,15 @@ final class ExistingRows {
     ///
     /// - Throws: ``Abandoned``, or the fetch's error.
     @inline(__always)
-    func classify(date: Int64, _ fingerprint: RowFingerprint) throws -> FingerprintTable.Verdict {
+    func classify(date: Int64, key: UInt64, row: @autoclosure () -> UInt64) throws -> FingerprintTable.Verdict {
         if last < 0 || date < ranges[last].low || date >= ranges[last].high { last = try range(for: date) }
-        let verdict = ranges[last].table.classify(fingerprint)
+        let verdict = ranges[last].table.classify(key: key, row: row())
         if verdict == .repeated { throw Abandoned(reason: "a key of scores occurs more than once in the input") }
         return verdict
+    }
+
+    func classify(date: Int64, _ fingerprint: RowFingerprint) throws -> FingerprintTable.Verdict {
+        try classify(date: date, key: fingerprint.key, row: fingerprint.row)
     }
 
     private func range(for date: Int64) throws -> Int {

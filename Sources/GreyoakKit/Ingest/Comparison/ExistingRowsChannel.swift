@@ -1,19 +1,16 @@
-import Foundation
-
 /// How the validator asks for `scores`' rows in a range of dates, and the coordinator's
 /// thread (whose connection alone may read them, see ``ExistingRowsQuery``) answers: one
-/// request at a time, which the validator may post ahead and take later.
-final class ExistingRowsChannel: @unchecked Sendable {  // every stored property is touched only under `condition`
+/// request at a time, which the validator may post ahead and take later. Two
+/// ``BoundedQueue``s of one item: requests one way, answers the other.
+final class ExistingRowsChannel: Sendable {
     struct Request: Sendable {
         var low: Int64
         var high: Int64
         var limit: Int
     }
 
-    private let condition = NSCondition()
-    private var request: Request?
-    private var answer: Result<[RowFingerprint]?, any Error>?
-    private var ended = false
+    private let requests = BoundedQueue<Request>(capacity: 1)
+    private let answers = BoundedQueue<Result<[RowFingerprint]?, any Error>>(capacity: 1)
 
     /// The validator: the fingerprints of the rows with `low <= scoring_date < high`, nil
     /// when there are more than `limit`. Throws the coordinator's error, or
@@ -24,50 +21,27 @@ final class ExistingRowsChannel: @unchecked Sendable {  // every stored property
     }
 
     /// The validator: asks, without waiting; ``take()`` waits for the answer. One request at
-    /// a time.
+    /// a time: the answer to the last is taken before the next is posted.
     func post(_ request: Request) {
-        condition.lock()
-        defer { condition.unlock() }
-        self.request = request
-        answer = nil
-        condition.broadcast()
+        requests.put(request)
     }
 
     /// The validator: the answer to the request it posted.
     func take() throws -> [RowFingerprint]? {
-        condition.lock()
-        defer { condition.unlock() }
-        while answer == nil && !ended { condition.wait() }
-        guard let answer else { throw CancellationError() }
-        self.answer = nil
+        guard let answer = answers.take() else { throw CancellationError() }
         return try answer.get()
     }
 
     /// The coordinator: answers requests with `body` until ``end()``.
     func serve(_ body: (Request) throws -> [RowFingerprint]?) {
-        while let request = awaitRequest() {
-            let result = Result { try body(request) }
-            condition.lock()
-            answer = result
-            condition.broadcast()
-            condition.unlock()
+        while let request = requests.take() {
+            answers.put(Result { try body(request) })
         }
-    }
-
-    private func awaitRequest() -> Request? {
-        condition.lock()
-        defer { condition.unlock() }
-        while request == nil && !ended { condition.wait() }
-        guard !ended, let request else { return nil }
-        self.request = nil
-        return request
     }
 
     /// No more requests: the pass is over or stopped.
     func end() {
-        condition.lock()
-        ended = true
-        condition.broadcast()
-        condition.unlock()
+        requests.cancel()
+        answers.cancel()
     }
 }

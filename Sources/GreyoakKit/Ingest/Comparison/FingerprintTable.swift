@@ -45,18 +45,24 @@ struct FingerprintTable {
         count += 1
     }
 
-    /// Compares an input row with `scores`' row of its key, and marks the key as met.
-    mutating func classify(_ fingerprint: RowFingerprint) -> Verdict {
-        var slot = Int(truncatingIfNeeded: fingerprint.key) & mask
+    /// Compares an input row with `scores`' row of its key, and marks the key as met. The
+    /// row's value hash is computed only if `scores` holds its key.
+    @inline(__always)
+    mutating func classify(key: UInt64, row: @autoclosure () -> UInt64) -> Verdict {
+        var slot = Int(truncatingIfNeeded: key) & mask
         while true {
-            let key = slots[2 * slot]
-            if key == 0 { return .absent }
-            if key == fingerprint.key { break }
+            let stored = slots[2 * slot]
+            if stored == 0 { return .absent }
+            if stored == key { break }
             slot = (slot + 1) & mask
         }
-        let row = slots[2 * slot + 1]
-        if row == 0 { return .repeated }
+        let stored = slots[2 * slot + 1]
+        if stored == 0 { return .repeated }
         slots[2 * slot + 1] = 0
-        return row == fingerprint.row ? .unchanged : .changed
+        return stored == row() ? .unchanged : .changed
+    }
+
+    mutating func classify(_ fingerprint: RowFingerprint) -> Verdict {
+        classify(key: fingerprint.key, row: fingerprint.row)
     }
 }

@@ -54,23 +54,34 @@ struct RowFingerprint: Equatable {
         return "coalesce(\(call), 0)"
     }.joined(separator: " # ")
 
-    /// The fingerprint of a row the validator has just encoded for the staging table.
+    /// The key hash of a row the validator has just encoded for the staging table, as
+    /// ``key`` holds it. Its value hash is ``row(fields:keyLength:)``, taken apart: only a
+    /// row whose key `scores` holds needs it.
     ///
     /// - Parameters:
     ///   - fields: The row's first field (its length word).
     ///   - keyLength: The bytes of the first ``keyFields`` fields.
     @inline(__always)
-    init(fields: UnsafeRawPointer, keyLength: Int) {
+    static func key(fields: UnsafeRawPointer, keyLength: Int) -> UInt64 {
         var keyHasher = Hasher()
         keyHasher.combine(bytes: UnsafeRawBufferPointer(start: fields, count: keyLength))
-        self.init(key: UInt64(UInt(bitPattern: keyHasher.finalize())), row: Self.valueHash(fields + keyLength))
+        return nonzero(UInt64(UInt(bitPattern: keyHasher.finalize())))
+    }
+
+    /// The value hash of that row, as ``row`` holds it.
+    @inline(__always)
+    static func row(fields: UnsafeRawPointer, keyLength: Int) -> UInt64 {
+        nonzero(valueHash(fields + keyLength))
     }
 
     /// A fingerprint from its hashes, made nonzero.
     init(key: UInt64, row: UInt64) {
-        self.key = key == 0 ? 1 : key
-        self.row = row == 0 ? 1 : row
+        self.key = Self.nonzero(key)
+        self.row = Self.nonzero(row)
     }
+
+    @inline(__always)
+    private static func nonzero(_ hash: UInt64) -> UInt64 { hash == 0 ? 1 : hash }
 
     /// The value hash of the 18 binary COPY fields at `fields`, as ``valueHashSQL`` computes
     /// it on the server.

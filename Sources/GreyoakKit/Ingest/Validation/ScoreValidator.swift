@@ -106,7 +106,7 @@ final class ScoreValidator {
             let writer = writerCount == 1 ? 0 : Int(Self.tickerHash(ticker, tickerLength) % UInt64(writerCount))
             let start = output.buffers[writer].count
             encode(into: encoders[writer], date: key.date, mode: key.mode, band: key.band, guardrails: key.guardrails, asOf: key.asOf)
-            if let existing, try existing.classify(date: key.date, fingerprint(of: output.buffers[writer], row: start, mode: key.mode)) == .unchanged {
+            if let existing, try isUnchanged(output.buffers[writer], row: start, date: key.date, mode: key.mode, in: existing) {
                 output.buffers[writer].truncate(to: start)
                 output.unchanged += 1
                 continue
@@ -120,11 +120,13 @@ final class ScoreValidator {
         return output
     }
 
-    /// The fingerprint of the staged row just encoded at `row`: its 21 columns, after the
-    /// field count before them (the source file and line come after them).
+    /// Whether the staged row just encoded at `row` equals `scores`' row of its key: its 21
+    /// columns come after the field count (the source file and line after them).
     @inline(__always)
-    private func fingerprint(of buffer: ByteBuffer, row: Int, mode: Mode) -> RowFingerprint {
-        RowFingerprint(fields: buffer.base + row + 2, keyLength: 4 + tickerLength + 12 + 4 + mode.bytes.count)
+    private func isUnchanged(_ buffer: ByteBuffer, row: Int, date: Int64, mode: Mode, in existing: ExistingRows) throws -> Bool {
+        let fields = UnsafeRawPointer(buffer.base + row + 2), keyLength = 4 + tickerLength + 12 + 4 + mode.bytes.count
+        return try existing.classify(date: date, key: RowFingerprint.key(fields: fields, keyLength: keyLength),
+                                     row: RowFingerprint.row(fields: fields, keyLength: keyLength)) == .unchanged
     }
 
     private struct Key {
