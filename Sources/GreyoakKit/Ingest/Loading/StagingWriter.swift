@@ -32,11 +32,11 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
     private var prepared = false
     /// The server process of this writer's session, to wait for its end after a failure.
     private(set) var backendPID: Int32?
-    /// Bytes of a direct COPY's rows put in key order before they are sent (see
-    /// ``KeyOrderWindow``); 0 sends them as they come. Set before ``start``.
+    /// Bytes of a direct COPY's rows held to put them in key order before they are sent (see
+    /// ``KeyOrderRuns``); 0 sends them as they come. Set before ``start``.
     var sortBudget = 0
-    /// The order of a direct COPY's windows (``KeyOrderWindow/Order``).
-    var sortOrder = KeyOrderWindow.Order.key
+    /// The order of a direct COPY's rows within a run (``KeyOrderRuns/Order``).
+    var sortOrder = KeyOrderRuns.Order.key
 
     init(index: Int, queueCapacity: Int = 3) {
         self.index = index
@@ -87,8 +87,8 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
                 stagedRows = try connection.copyIn("COPY \(target) FROM STDIN (FORMAT binary)") { sink in
                     try sink.send(CopyEncoder.header)
                     if mode == .direct && sortBudget > 0 {
-                        // Straight into the indexed table: in key order, a window at a time.
-                        try KeyOrderWindow.stream(input, budget: sortBudget, order: sortOrder) { try sink.send($0) }
+                        // Straight into the indexed table: in key order, a sorted run at a time.
+                        try KeyOrderRuns.stream(input, budget: sortBudget, order: sortOrder) { try sink.send($0) }
                     } else {
                         while let chunk = input.take() { try sink.send(chunk.bytes) }
                     }

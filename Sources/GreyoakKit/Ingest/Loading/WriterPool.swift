@@ -71,7 +71,7 @@ final class WriterPool {
             writer.twoPhase = twoPhase
             writer.distribution = distribution
             writer.stagesInShards = stagesInShards
-            writer.sortBudget = KeyOrderWindow.totalBudget / max(1, count)
+            writer.sortBudget = KeyOrderRuns.totalBudget / max(1, count)
             writer.sortOrder = count == 1 ? .key : .modeFirst(writer.index % 2 == 0 ? .investor : .trader)
         }
     }
