@@ -13,32 +13,33 @@ import Foundation
 /// and "Replacement selection").
 ///
 /// How: replacement selection (Knuth, TAOCP vol. 3, 5.4.1). Rows wait until the budget is
-/// held; from then on, for each row that comes in, the smallest waiting row that does not
-/// sort before the last one sent goes out. A row that arrives after its place in the current
-/// run has gone out waits for the next run. On input in random key order a run is about twice the
+/// held; from then on, as rows come in, the smallest waiting row that does not sort before
+/// the last one sent goes out. A row that arrives after its place in the current run has
+/// gone out waits for the next run. On input in random key order a run is about twice the
 /// memory long, where sorting a window at a time (fill one, send it while filling the next)
 /// gets runs of half the memory: four times the rows per run for the same bytes.
 ///
-/// Replacement selection one chunk at a time: a chunk's rows are sorted as they come and
-/// split where the last row sent would go, the part after it for the current run, the part
-/// before it for the next; a small heap of these sorted segments, one entry per segment,
-/// merges them. The rows sent are what a heap of single rows would send, but a heap of
-/// 25k rows per writer cost a backfill of 500k rows 0.2 s more of greyoak's CPU, mostly cache
-/// misses on its way down (`perf`); the segments' heap stays in the CPU's cache. Our own
-/// code: no library merges runs in bounded memory over rows it does not own.
+/// It works a chunk at a time: a chunk's rows are sorted as they come and split where the
+/// last row sent would go, the part after it for the current run, the part before it for
+/// the next; a small heap of these sorted segments, one entry per segment, merges them. The
+/// rows sent are what a heap of single rows would send, but a heap of 25k rows per writer
+/// (swift-collections' `Heap`, then one of our own) cost a backfill of 500k rows 0.1-0.2 s
+/// more of greyoak's CPU, mostly cache misses on its way down (`perf`); the segments' heap
+/// stays in the CPU's cache. Our own code: no library merges runs in bounded memory over
+/// rows it does not own.
 ///
-/// Each row is copied out of the validator's chunk into an allocation of its own, freed when
-/// the row is sent. (Rows left in their chunks held the chunks for as long as their last row
-/// waited, about half of them for the next run: on date-major input the runs were then no
-/// longer than windows'.) Memory is the budget plus the chunk being read, whatever the input.
-/// The rows sent are the same as they came; only their order moves.
+/// Each row is copied out of the validator's chunk into a slot of its own (``RowSlots``),
+/// reused once the row is sent. (Rows left in their chunks held the chunks for as long as
+/// their last row waited, about half of them for the next run: on date-major input the runs
+/// were then no longer than windows'.) Memory is the budget plus the chunk being read,
+/// whatever the input. The rows sent are the same as they came; only their order moves.
 final class KeyOrderRuns {
     /// The order of the rows within a run. With several writers, each sends one mode's rows
     /// of a run before the other's, every other writer the other mode first: two writers then
     /// insert into opposite ends of `idx_scores_mode` (two values, so every insert goes to
     /// the last page of its value) instead of waiting on each other for the same page.
-    /// Measured with `scripts/bench --scenarios backfill` (2 writers, 3 runs each): 0.62x raw
-    /// `\copy` against 0.65x in primary-key order, server CPU 5.05 s against 5.14 s.
+    /// Measured by hand (500k-row backfill, 2 writers, 3 runs each, alternating): 3.15-3.21 s
+    /// against 3.38-3.42 s in primary-key order, server CPU 4.53-4.59 s against 4.79-4.82 s.
     enum Order: Sendable {
         /// Primary-key order: ticker, scoring_date, mode.
         case key
@@ -51,7 +52,7 @@ final class KeyOrderRuns {
     /// as many dates). 12 MiB keeps a backfill's peak RSS under 64 MiB.
     static let totalBudget = 12 << 20
 
-    /// A row waiting to be sent: where it is, its run, and its sort key. `prefix` and
+    /// A row waiting to be sent: where it is and its sort key. `prefix` and
     /// `prefix2` are the ticker's first 16 bytes, big-endian, zero-padded: they order as the
     /// ticker's bytes do (C collation, and a ticker has no NUL), so only tickers longer than
     /// 16 bytes with equal prefixes need the bytes themselves.
