@@ -65,8 +65,8 @@ final class KeyOrderRuns {
         var prefix: UInt64
         var prefix2: UInt64
         var date: Int64
-        /// The row's bytes, its own allocation: its field count, then the ticker's length and
-        /// bytes, then the other fields.
+        /// The row's bytes, in a slot of ``RowSlots``: its field count, then the ticker's
+        /// length and bytes, then the other fields.
         var start: UnsafeMutableRawPointer
 
         /// Whether `self` sorts before `other` within a run.
@@ -102,7 +102,7 @@ final class KeyOrderRuns {
     private(set) var runs = 0
     private var run: UInt32 = 0
     /// The last row sent: a new row that sorts before it waits for the next run. Its key's
-    /// bytes are copied to `lastKey` (its own are freed once it is sent).
+    /// bytes are copied to `lastKey` (its slot is reused once it is sent).
     private var last: Row?
     private var lastKey: UnsafeMutableRawPointer
     private var lastKeyCapacity = 64
@@ -152,8 +152,8 @@ final class KeyOrderRuns {
     /// stage failed, and the load will be rolled back) it sends nothing more.
     static func stream(_ input: BoundedQueue<ByteBuffer>, budget: Int, order: Order = .key,
                        send: (UnsafeRawBufferPointer) throws -> Void) rethrows {
-        let runs = KeyOrderRuns(budget: budget, order: order)
-        try runs.stream(input, send: send)
+        let sorter = KeyOrderRuns(budget: budget, order: order)
+        try sorter.stream(input, send: send)
     }
 
     /// ``stream(_:budget:order:send:)`` on this instance, so that tests can read its counters.
@@ -191,7 +191,7 @@ final class KeyOrderRuns {
 
     /// Reads a chunk of whole rows in the direct layout (``ScoreValidator/directFields``
     /// fields, the key first: ticker as text, scoring_date as int8, mode as text), each row
-    /// into an allocation of its own, sorts them, and adds them as up to two segments: the
+    /// into a slot of its own, sorts them, and adds them as up to two segments: the
     /// rows that sort before the last row sent wait for the next run.
     func add(_ chunk: ByteBuffer) {
         let base = UnsafeRawPointer(chunk.base)
