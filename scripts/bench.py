@@ -176,7 +176,8 @@ class Cluster:
                  "temp_buffers", "max_wal_size", "checkpoint_timeout", "wal_compression", "wal_level",
                  "synchronous_commit", "fsync", "full_page_writes", "effective_io_concurrency",
                  "max_parallel_workers_per_gather", "random_page_cost", "autovacuum", "jit",
-                 "max_connections", "max_prepared_transactions", "data_checksums", "wal_log_hints"]
+                 "max_connections", "max_prepared_transactions", "data_checksums", "wal_log_hints",
+                 "wal_buffers", "wal_writer_delay"]
         out = self.psql("postgres", "SELECT name || '=' || current_setting(name) FROM pg_settings WHERE name IN ("
                         + ", ".join(f"'{n}'" for n in names) + ") ORDER BY name")
         return dict(line.split("=", 1) for line in out.splitlines())
