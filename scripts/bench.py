@@ -638,7 +638,13 @@ def main():
             "other work on this machine will skew the numbers")
     cluster = Cluster()
     h = Harness(args, cluster)
-    prepared = int(cluster.settings().get("max_prepared_transactions", "0"))
+    settings = cluster.settings()
+    prepared = int(settings.get("max_prepared_transactions", "0"))
+    if settings.get("wal_writer_delay") != "10ms":
+        # A cluster made by scripts/pg before it set this keeps the default (200ms).
+        log(f"bench: WARNING: wal_writer_delay is {settings.get('wal_writer_delay')}, not the 10ms scripts/pg sets and the README "
+            "recommends: parallel writers will wait on WAL writes (backfill about 0.05x higher). "
+            "ALTER SYSTEM SET wal_writer_delay = '10ms'; SELECT pg_reload_conf(); as a superuser sets it")
     if h.writers > 1 and prepared < h.writers:
         die(f"max_prepared_transactions is {prepared}: the README's configuration for parallel atomic loads is at least "
             f"the writer count ({h.writers}), else greyoak loads through one writer (restart the cluster with scripts/pg)")
