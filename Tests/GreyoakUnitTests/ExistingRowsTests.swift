@@ -59,7 +59,8 @@ struct ExistingRowsTests {
     }
 
     private func classify(_ rows: ExistingRows, day: Int64, n: Int, row: UInt64 = 1) throws -> FingerprintTable.Verdict {
-        try rows.classify(date: day * Self.day, Self.fingerprint(UInt64(day) * 1_000_000 + UInt64(n) + 1, row))
+        let fingerprint = Self.fingerprint(UInt64(day) * 1_000_000 + UInt64(n) + 1, row)
+        return try rows.classify(date: day * Self.day, key: fingerprint.key, row: fingerprint.row)
     }
 
     @Test("dates in order: after a day, each range spans a quarter of the bound at the density seen, read ahead, so 100 days take a few reads")
@@ -120,5 +121,12 @@ struct ExistingRowsTests {
         try withExistingRows(FakeScores(rowsPerDay: 2000, days: 5), maxRows: 1000) { (rows: ExistingRows) throws in
             #expect(throws: ExistingRows.Abandoned.self) { try classify(rows, day: 1, n: 0) }
         }
+    }
+}
+
+extension FingerprintTable {
+    /// The verdict on a whole fingerprint (the validator passes its key and value hash apart).
+    fileprivate mutating func classify(_ fingerprint: RowFingerprint) -> Verdict {
+        classify(key: fingerprint.key, row: fingerprint.row)
     }
 }

@@ -72,10 +72,6 @@ final class ExistingRows {
         return verdict
     }
 
-    func classify(date: Int64, _ fingerprint: RowFingerprint) throws -> FingerprintTable.Verdict {
-        try classify(date: date, key: fingerprint.key, row: fingerprint.row)
-    }
-
     private func range(for date: Int64) throws -> Int {
         uses += 1
         if let index = ranges.firstIndex(where: { date >= $0.low && date < $0.high }) {

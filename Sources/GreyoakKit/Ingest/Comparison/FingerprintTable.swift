@@ -61,8 +61,4 @@ struct FingerprintTable {
         slots[2 * slot + 1] = 0
         return stored == row() ? .unchanged : .changed
     }
-
-    mutating func classify(_ fingerprint: RowFingerprint) -> Verdict {
-        classify(key: fingerprint.key, row: fingerprint.row)
-    }
 }
