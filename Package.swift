@@ -16,21 +16,21 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
-        // SHA-256 of migration files and, for --each-file, of every data file: on Linux the
-        // `Crypto` module is BoringSSL's, with the CPU's SHA instructions.
-        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // C libraries, wrapped as system libraries. Only GreyoakKit's wrapper files import them.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCSV", providers: [.apt(["libcsv-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // SHA-256 of migration files and, for --each-file, of every data file: OpenSSL's
+        // libcrypto, which libpq loads into the process anyway (swift-crypto compiled a second
+        // copy of BoringSSL for one hash: about 150 s of every cold build).
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "GreyoakKit",
             dependencies: [
-                "CLibPQ", "CCSV", "CZlib",
+                "CLibPQ", "CCSV", "CZlib", "CCrypto",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,10 +1,11 @@
-internal import Crypto
+internal import CCrypto
 import Foundation
 
 /// SHA-256 as lowercase hex, for migration checksums and the `--each-file` ledger.
 ///
-/// The hashing is swift-crypto's (BoringSSL's on Linux, which uses the CPU's SHA
-/// instructions): `--each-file` hashes every data file before it loads it.
+/// The hashing is OpenSSL's libcrypto (EVP, which uses the CPU's SHA instructions):
+/// libpq loads that library into every greyoak process already, so SHA-256 costs no
+/// dependency to compile. `--each-file` hashes every data file before it loads it.
 public enum SHA256 {
     /// The lowercase hex digest of `bytes`.
     public static func hex<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
@@ -41,15 +42,31 @@ public enum SHA256 {
     }
 
     /// Incremental SHA-256: ``update(_:)`` any number of times, then ``finalize()`` once.
-    struct Hasher {
-        private var state = Crypto.SHA256()
+    ///
+    /// A noncopyable owner of one `EVP_MD_CTX`, freed in `deinit`.
+    struct Hasher: ~Copyable {
+        private let context: OpaquePointer
 
-        mutating func update(_ bytes: UnsafeRawBufferPointer) {
-            state.update(bufferPointer: bytes)
+        init() {
+            // Allocation and SHA-256's init fail only when the process is out of memory.
+            guard let context = EVP_MD_CTX_new(), EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else {
+                fatalError("libcrypto: cannot start a SHA-256 digest")
+            }
+            self.context = context
         }
 
-        func finalize() -> [UInt8] {
-            Array(state.finalize())
+        deinit { EVP_MD_CTX_free(context) }
+
+        mutating func update(_ bytes: UnsafeRawBufferPointer) {
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+            EVP_DigestUpdate(context, base, bytes.count)
+        }
+
+        consuming func finalize() -> [UInt8] {
+            var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+            var length: UInt32 = 0
+            EVP_DigestFinal_ex(context, &digest, &length)
+            return Array(digest.prefix(Int(length)))
         }
     }
 }
