@@ -38,6 +38,12 @@ public final class Connection {
         // session says which part of greyoak it is.
         keywords += ["dbname", "fallback_application_name", "application_name"]
         values += [settings.conninfo.isEmpty ? nil : settings.conninfo, "greyoak", settings.applicationName]
+        // Only the first dbname is expanded as a URL or conninfo; a later one is a plain name
+        // that overrides the database it names.
+        if let database = settings.databaseName {
+            keywords.append("dbname")
+            values.append(database)
+        }
         if let options = Self.startupOptions(settings) {
             keywords.append("options")
             values.append(options)

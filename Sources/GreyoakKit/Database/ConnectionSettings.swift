@@ -20,6 +20,8 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
     /// Server settings sent in the startup packet (`lock_timeout`): they become the session's
     /// defaults, so a `RESET` inside a migration returns to them rather than undoing them.
     public private(set) var startupSettings: [String: String] = [:]
+    /// Another database on the same server, as the same user (a scratch database).
+    public private(set) var databaseName: String?
 
     public enum Source: String, Sendable {
         case flag = "--database-url"
@@ -58,6 +60,13 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
     public func named(_ part: String) -> ConnectionSettings {
         var copy = self
         copy.applicationName = "greyoak \(part)"
+        return copy
+    }
+
+    /// Another database of the same server, reached as the same user with the same options.
+    public func database(_ name: String) -> ConnectionSettings {
+        var copy = self
+        copy.databaseName = name
         return copy
     }
 

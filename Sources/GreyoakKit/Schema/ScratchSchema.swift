@@ -1,8 +1,9 @@
 import Foundation
 
-/// A schema that lives only inside a transaction that is always rolled back: the place where
-/// `verify` and `revision --autogenerate` build the schema the migrations (or a SQL file)
-/// describe, and read its catalog, without changing the database.
+/// A schema that lives only inside a transaction that is always rolled back: the last resort
+/// of ``SchemaReplay`` (for a role that may not create databases, given no `--dev-url`), where
+/// the schema the migrations (or a SQL file) describe is built and read without changing the
+/// database. A file that creates schemas or extensions, or names `public.t`, cannot load here.
 enum ScratchSchema {
     /// Creates a scratch schema, puts it first on the search path, runs `fill`, reads the
     /// catalog, and rolls everything back.
@@ -37,41 +38,6 @@ enum ScratchSchema {
             scratch = try connection.execute("SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()")[0, 0] ?? "pg_temp"
         }
         return try SchemaCatalog.read(connection, schema: scratch)
-    }
-
-    /// The catalog the upgrade sections of `migrations` build, in order.
-    ///
-    /// `CONCURRENTLY` is dropped from the replayed SQL because a transaction cannot run it;
-    /// the index it builds is the same.
-    static func replaying(_ migrations: [Migration], on connection: Connection) throws -> SchemaCatalog {
-        try catalog(connection) {
-            for migration in migrations {
-                for statement in migration.upgrade {
-                    do {
-                        try connection.execute(statement.text.replacingOccurrences(of: " CONCURRENTLY", with: "", options: .caseInsensitive))
-                    } catch {
-                        throw GreyoakError(.failure, "cannot replay \(migration.path):\(statement.line) to compute the expected schema: \(error)")
-                    }
-                }
-            }
-        }
-    }
-
-    /// The catalog a SQL file builds (`revision --autogenerate --from-schema`).
-    static func loading(_ path: String, on connection: Connection) throws -> SchemaCatalog {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw GreyoakError(.invalidInput, "cannot read \(path) as UTF-8 text")
-        }
-        return try catalog(connection) {
-            for statement in SQLSplitter.split(text) {
-                do {
-                    try connection.execute(statement.text)
-                } catch {
-                    throw GreyoakError(.invalidInput, "\(path):\(statement.line): \(error)",
-                                       hint: "the file must build the schema from nothing, with unqualified names")
-                }
-            }
-        }
     }
 
     /// The live schema's catalog, read with it alone on the search path.
