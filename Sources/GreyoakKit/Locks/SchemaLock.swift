@@ -21,12 +21,11 @@ public enum SchemaLock {
     ///
     /// - Throws: ``GreyoakError/Code/lockTimeout`` naming the sessions that hold it.
     public static func acquire(_ connection: Connection, mode: Mode, timeout: Double, logger: Logger) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        var wait = 0.05
+        var retry = RetryDeadline(poll, seconds: timeout)
         var announced = false
         while true {
             if try connection.execute("SELECT pg_try_advisory_lock\(mode.suffix)(\(key))")[0, 0] == "t" { return }
-            if Date() >= deadline {
+            if retry.isExhausted {
                 throw GreyoakError(.lockTimeout,
                                    "could not take the schema lock (\(mode)) within \(timeout) s: held by \(try holders(connection))",
                                    hint: "a migration or a load is running; wait for it, or raise --lock-timeout")
@@ -36,10 +35,12 @@ public enum SchemaLock {
                 logger.info("waiting for the schema lock, held by \(holders)")
                 announced = true
             }
-            Thread.sleep(forTimeInterval: min(wait, max(0, deadline.timeIntervalSinceNow)))
-            wait = min(wait * 2, 0.5)
+            _ = retry.pause()
         }
     }
+
+    /// How often ``acquire(_:mode:timeout:logger:)`` tries again.
+    static let poll = Backoff(initial: 0.05, maximum: 0.5)
 
     public static func release(_ connection: Connection, mode: Mode) {
         _ = try? connection.execute("SELECT pg_advisory_unlock\(mode.suffix)(\(key))")

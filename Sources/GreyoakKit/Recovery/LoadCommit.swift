@@ -27,7 +27,7 @@ struct LoadCommit {
     /// left: a COMMIT or PREPARE the server got just before the cut ends before it does.
     static let sessionEndWait = 15.0
 
-    func commit(_ writers: [StagingWriter], summary: IngestSummary) throws {
+    func commit(_ writers: [any LoadWriter], summary: IngestSummary) throws {
         var decision = [LoadJournal.commitSQL(load, summary: summary)]
         if let ledgerEntry { decision.append(IngestLedger.recordSQL(ledgerEntry, summary: summary)) }
         switch method {
@@ -38,7 +38,7 @@ struct LoadCommit {
         }
     }
 
-    private func commitOne(_ writer: StagingWriter, decision: [(String, [String?])]) throws {
+    private func commitOne(_ writer: any LoadWriter, decision: [(String, [String?])]) throws {
         do {
             try writer.commit(with: decision)
         } catch {
@@ -53,7 +53,7 @@ struct LoadCommit {
         }
     }
 
-    private func commitTwoPhase(_ writers: [StagingWriter], decision: [(String, [String?])]) throws {
+    private func commitTwoPhase(_ writers: [any LoadWriter], decision: [(String, [String?])]) throws {
         // Phase one: every writer prepares, in parallel (each PREPARE waits for a WAL flush).
         let failures = Mutex<[Int: any Error]>([:])
         let load = self.load
@@ -111,9 +111,9 @@ struct LoadCommit {
     /// committed; throws ``OutcomeRecorded`` when it ended rolled back or could not be finished.
     private func finishElsewhere(_ error: any Error, decided: Bool) throws {
         coordinator.close()
-        let deadline = Date().addingTimeInterval(Self.sessionEndWait)
+        var retry = RetryDeadline(.constant(0.25), seconds: Self.sessionEndWait)
         var last: any Error = error
-        while Date() < deadline {
+        repeat {
             do {
                 let connection = try Connection(settings, logger: logger)
                 defer { connection.close() }
@@ -133,8 +133,7 @@ struct LoadCommit {
             } catch {
                 last = error
             }
-            Thread.sleep(forTimeInterval: 0.25)
-        }
+        } while retry.pause()
         throw OutcomeRecorded(error: GreyoakError(
             .databaseError, "load \(load) failed at its commit point and could not be finished (\(last))",
             hint: decided
@@ -150,11 +149,10 @@ struct LoadCommit {
 
     private func waitForSessionEnd(_ pid: Int32?) {
         guard let pid else { return }
-        let deadline = Date().addingTimeInterval(Self.sessionEndWait)
-        while Date() < deadline {
+        var retry = RetryDeadline(.constant(0.05), seconds: Self.sessionEndWait)
+        repeat {
             guard (try? coordinator.execute("SELECT EXISTS (SELECT FROM pg_stat_activity WHERE pid = \(pid))")[0, 0]) == "t" else { return }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
+        } while retry.pause()
     }
 }
 

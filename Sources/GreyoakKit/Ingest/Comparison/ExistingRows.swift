@@ -16,7 +16,7 @@ import Dispatch
 /// runs this is for.
 final class ExistingRows {
     /// Why the comparison gave up: the run must go again through the staging table.
-    struct Abandoned: Error, CustomStringConvertible {
+    struct Abandoned: Error, Sendable, CustomStringConvertible {
         var reason: String
         var description: String { "the comparison with scores stopped: \(reason)" }
     }

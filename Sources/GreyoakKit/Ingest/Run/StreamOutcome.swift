@@ -8,7 +8,7 @@ struct StreamOutcome: Sendable {
     var errors: [RowError] = []
     var errorCount = 0
     /// What stopped the pass, if anything did: an unreadable file, a failed COPY, ...
-    var fatal: (any Error)?
+    var fatal: PassFailure?
     /// A load's candidates for the database's duplicate check.
     var duplicates: DuplicateFilter?
     /// A dry run's first pass: the keys that may repeat.
