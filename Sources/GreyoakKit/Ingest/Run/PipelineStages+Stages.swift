@@ -28,6 +28,8 @@ extension PipelineStages {
     /// The parser: chunks into batches of records, one parser per file.
     func parse(_ pass: Pass) {
         let emit: (RecordBatch) throws -> Void = { batch in
+            // The parser makes a new batch after each emit and never touches this one again.
+            nonisolated(unsafe) let batch = batch
             guard pass.batches.put(batch) else { throw CancellationError() }
         }
         var parser: (any RecordParser)?
@@ -71,7 +73,9 @@ extension PipelineStages {
             if let rows = stage.validator.existing {
                 logger.debug("compared with \(rows.rowsFetched) rows of scores, read in \(rows.fetches) range(s); the validator waited \(String(format: "%.3f", rows.secondsWaited)) s for them")
             }
-            pass.outcome.withLock { [local = stage.local] in $0 = local }
+            // The stage ends here: its findings (key sets included) go to the coordinator whole.
+            nonisolated(unsafe) let local = stage.local
+            pass.outcome.put(local)
         }
         do {
             try stage.run()
@@ -116,6 +120,8 @@ private struct ValidateStage {
             if local.rejected > (options.maxErrors ?? 0) { sending = false }
             if sending {
                 for (input, buffer) in zip(pass.inputs, result.buffers) where !buffer.isEmpty {
+                    // Each writer's buffer is new for this batch, and nothing here touches it again.
+                    nonisolated(unsafe) let buffer = buffer
                     guard input.put(buffer) else { sending = false; break }
                 }
             }

@@ -55,7 +55,8 @@ struct PipelineStages: Sendable {
         for writer in writers {
             if let failure = writer.waitForLoad() { pass.record(failure) }
         }
-        var result = pass.outcome.withLock { $0 }
+        var result = StreamOutcome()
+        if case let .item(outcome) = pass.outcome.poll() { result = outcome }
         result.fatal = pass.fatal.withLock { $0 }
         return result
     }
@@ -77,7 +78,8 @@ struct PipelineStages: Sendable {
         let inputs: [BoundedQueue<ByteBuffer>]
         /// The first failure of any stage.
         let fatal = Mutex<PassFailure?>(nil)
-        let outcome = Mutex(StreamOutcome())
+        /// The validator's findings, handed over at its end.
+        let outcome = BoundedQueue<StreamOutcome>(capacity: 1)
 
         init(writers: Int, asks: Bool) {
             self.asks = asks

@@ -1,5 +1,8 @@
 /// What one pass of the ``PipelineStages`` over the input found.
-struct StreamOutcome: Sendable {
+///
+/// Not `Sendable` (it holds the validator's key sets): the validator stage hands it to the
+/// coordinator as a `sending` value.
+struct StreamOutcome {
     var rowsRead = 0
     var rejected = 0
     /// Good rows the validator found equal to `scores`' (``LoadMode/compare``): not sent.

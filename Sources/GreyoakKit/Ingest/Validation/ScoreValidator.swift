@@ -7,7 +7,7 @@ import Foundation
 /// `String` for a good field, and allocates only for the text of an error.
 final class ScoreValidator {
     /// The output for one batch.
-    struct Output: Sendable {
+    struct Output {
         /// COPY data per writer (each buffer handed on whole; see ``ByteBuffer``).
         var buffers: [ByteBuffer]
         var goodRows = 0

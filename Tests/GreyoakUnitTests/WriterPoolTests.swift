@@ -1,0 +1,110 @@
+import Dispatch
+import Synchronization
+import Testing
+@testable import GreyoakKit
+
+/// The writer pool with fake writers: who it keeps, how it tries again, how it fails.
+@Suite("Writer pool")
+struct WriterPoolTests {
+    private let refused = PostgresError(code: .connectionFailed, message: "too many connections", sqlState: nil)
+
+    @Test("keeps the writers that connected, and goes on with fewer")
+    func fewer() throws {
+        let (pool, _) = LoadFixtures.pool([.init(), .init(connectFailure: refused), .init()])
+        try pool.connect()
+        #expect(pool.writers.map(\.index) == [0, 2])
+    }
+
+    @Test("none connected: one writer tries again alone, on the reconnect schedule, then gives up")
+    func noneConnected() throws {
+        let clock = RecordingClock()
+        let made = Mutex(0)
+        let pool = WriterPool(count: 2, logger: LoadFixtures.logger, clock: clock) { index in
+            made.withLock { $0 += 1 }
+            return FakeLoadWriter(index: index, script: .init(connectFailure: refused))
+        }
+        #expect(throws: PostgresError.self) { try pool.connect() }
+        #expect(clock.sleeps == [0.05, 0.1, 0.2, 0.4, 0.8, 1.6])
+        #expect(made.withLock { $0 } == 2 + WriterPool.reconnectTries)
+    }
+
+    @Test("none connected, then a slot frees: the load goes on with one writer")
+    func slotFrees() throws {
+        let clock = RecordingClock()
+        let made = Mutex(0)
+        let pool = WriterPool(count: 2, logger: LoadFixtures.logger, clock: clock) { index in
+            let n = made.withLock { $0 += 1; return $0 }
+            return FakeLoadWriter(index: index, script: .init(connectFailure: n <= 3 ? refused : nil))
+        }
+        try pool.connect()
+        #expect(pool.count == 1)
+        #expect(clock.sleeps == [0.05, 0.1])
+    }
+
+    @Test("keep: closes the writers past the count and gives each its share of the sort budget")
+    func keep() throws {
+        let (pool, writers) = LoadFixtures.pool([.init(), .init(), .init()])
+        try pool.connect()
+        pool.keep(2, twoPhase: true, distribution: .local)
+        #expect(pool.count == 2)
+        #expect(writers[2].events == ["close"])
+        #expect(writers[0].configuration?.twoPhase == true)
+        #expect(writers[0].configuration?.sortBudget == KeyOrderRuns.totalBudget / 2)
+        #expect(writers[2].configuration == nil)
+    }
+
+    @Test("an upsert that fails on one writer rolls every writer back and throws its error")
+    func upsertFails() throws {
+        let failure = PostgresError(code: .statementFailed, message: "disk full", sqlState: "53100")
+        let (pool, writers) = LoadFixtures.pool([.init(), .init(upsertFailure: failure)])
+        try pool.connect()
+        #expect(throws: PostgresError.self) { try pool.upsert() }
+        #expect(writers.allSatisfy { $0.events.contains("rollback") })
+    }
+
+    @Test("duplicates: the writers' counts add up")
+    func duplicates() throws {
+        let (pool, _) = LoadFixtures.pool([.init(duplicateTotal: 2), .init(duplicateTotal: 3)])
+        try pool.connect()
+        #expect(try pool.duplicates(policy: .error, filter: nil, limit: 10).total == 5)
+    }
+}
+
+/// The load mode, asked once by the validator, answered once by the coordinator.
+@Suite("Load mode gate")
+struct LoadModeGateTests {
+    @Test("the question reaches the coordinator; its answer reaches every waiter")
+    func askAndAnswer() {
+        let gate = LoadModeGate()
+        let answers = Mutex<[LoadMode?]>([])
+        let group = DispatchGroup()
+        for _ in 0..<3 {
+            DispatchQueue.global().async(group: group) {
+                let mode = gate.wait()
+                answers.withLock { $0.append(mode) }
+            }
+        }
+        DispatchQueue.global().async { gate.ask([20000]) }
+        #expect(gate.awaitQuestion() == [20000])
+        gate.set(.compare)
+        gate.set(.direct)  // set once: the first answer stands
+        group.wait()
+        #expect(answers.withLock { $0 } == [.compare, .compare, .compare])
+    }
+
+    @Test("a mode set without a question: the coordinator has nothing to answer")
+    func setWithoutQuestion() {
+        let gate = LoadModeGate()
+        gate.set(.staging)
+        #expect(gate.awaitQuestion() == nil)
+        #expect(gate.wait() == .staging)
+    }
+
+    @Test("cancelled: waiters get nil")
+    func cancelled() {
+        let gate = LoadModeGate()
+        gate.cancel()
+        #expect(gate.wait() == nil)
+        #expect(gate.awaitQuestion() == nil)
+    }
+}
