@@ -108,3 +108,33 @@ struct LoadModeGateTests {
         #expect(gate.awaitQuestion() == nil)
     }
 }
+
+/// The commit point's decision, the part of ``LoadCommit`` that needs no connection.
+@Suite("Load commit: the decision")
+struct LoadCommitDecisionTests {
+    private var summary: IngestSummary {
+        var summary = IngestSummary()
+        summary.rowsRead = 10
+        summary.inserted = 7
+        summary.updated = 2
+        summary.unchanged = 1
+        return summary
+    }
+
+    @Test("the journal's committed row carries the summary's counts")
+    func journal() {
+        let decision = LoadCommit.decision(load: 42, summary: summary, ledgerEntry: nil)
+        #expect(decision.count == 1)
+        #expect(decision[0].0.contains("UPDATE greyoak_load SET state = 'committed'"))
+        #expect(decision[0].1 == ["42", "10", "7", "2", "1"])
+    }
+
+    @Test("--each-file: the ledger row follows, in the same transaction")
+    func ledger() {
+        let entry = IngestLedgerEntry(file: "a.csv", sha256: "abc", bytes: 99)
+        let decision = LoadCommit.decision(load: 42, summary: summary, ledgerEntry: entry)
+        #expect(decision.count == 2)
+        #expect(decision[1].0.contains("INSERT INTO greyoak_ingest_log"))
+        #expect(decision[1].1.prefix(3) == ["a.csv", "abc", "99"])
+    }
+}

@@ -28,14 +28,19 @@ struct LoadCommit {
     static let sessionEndWait = 15.0
 
     func commit(_ writers: [any LoadWriter], summary: IngestSummary) throws {
-        var decision = [LoadJournal.commitSQL(load, summary: summary)]
-        if let ledgerEntry { decision.append(IngestLedger.recordSQL(ledgerEntry, summary: summary)) }
+        let decision = Self.decision(load: load, summary: summary, ledgerEntry: ledgerEntry)
         switch method {
         case .oneTransaction:
             try commitOne(writers[0], decision: decision)
         case .twoPhase:
             try commitTwoPhase(writers, decision: decision)
         }
+    }
+
+    /// The statements that decide the load, in the transaction of its commit point: the
+    /// journal's `committed`, then (`--each-file`) the file's ledger row.
+    static func decision(load: Int64, summary: IngestSummary, ledgerEntry: IngestLedgerEntry?) -> [(String, [String?])] {
+        [LoadJournal.commitSQL(load, summary: summary)] + (ledgerEntry.map { [IngestLedger.recordSQL($0, summary: summary)] } ?? [])
     }
 
     private func commitOne(_ writer: any LoadWriter, decision: [(String, [String?])]) throws {
