@@ -1,6 +1,7 @@
 import Synchronization
 import Testing
-@testable import GreyoakKit
+@testable import GreyoakPostgres
+@testable import GreyoakIngest
 
 /// A clock that only records: time moves when the loop sleeps (or the test says so).
 final class RecordingClock: RetryClock {

@@ -1,5 +1,6 @@
 import Testing
-@testable import GreyoakKit
+@testable import GreyoakPostgres
+@testable import GreyoakIngest
 
 /// Whole loads with no server: the ``LoadStateMachine`` run by the ``LoadDriver`` over the
 /// real ``PipelineStages`` (reading, parsing, validating a file) and ``WriterPool``, with

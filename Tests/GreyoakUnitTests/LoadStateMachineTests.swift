@@ -1,5 +1,6 @@
 import Testing
-@testable import GreyoakKit
+@testable import GreyoakPostgres
+@testable import GreyoakIngest
 
 /// The load's coordination as a value: events in, actions out, no server and no threads.
 @Suite("Load state machine: passes, fallbacks, verdict and commit point")

@@ -1,5 +1,6 @@
 import Testing
-@testable import GreyoakKit
+@testable import GreyoakPostgres
+@testable import GreyoakIngest
 
 /// One pass over a real file with fake writers: reading, parsing, validating, the mode
 /// question, and how a failure stops the pass.

@@ -1,7 +1,8 @@
 import Dispatch
 import Synchronization
 import Testing
-@testable import GreyoakKit
+@testable import GreyoakPostgres
+@testable import GreyoakIngest
 
 /// The writer pool with fake writers: who it keeps, how it tries again, how it fails.
 @Suite("Writer pool")

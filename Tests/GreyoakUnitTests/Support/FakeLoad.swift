@@ -2,7 +2,8 @@ import Dispatch
 import Foundation
 import Logging
 import Synchronization
-@testable import GreyoakKit
+@testable import GreyoakPostgres
+@testable import GreyoakIngest
 
 /// A ``LoadWriter`` with no server: it reads its COPY data and counts the rows in it, and
 /// fails where its ``Script`` says. What it was asked to do is in ``events``.
