@@ -7,9 +7,7 @@ package struct MigrationsDirectory: Sendable {
 
     /// The repository's `migrations/`.
     package static func repository() -> String {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<4 { url.deleteLastPathComponent() }  // Support, GreyoakIntegrationTests, Tests, repo
-        return url.appendingPathComponent("migrations").path
+        IngestRepo.migrations
     }
 
     package static let initialRevision = "183eb85141bf"
