@@ -139,3 +139,22 @@ struct LoadCommitDecisionTests {
         #expect(decision[1].1.prefix(3) == ["a.csv", "abc", "99"])
     }
 }
+
+/// The parts of ``StagingWriter`` that need no connection: what it sends with the duplicate
+/// check, and how it reads the groups back.
+@Suite("Staging writer: the duplicate check's parameters and rows")
+struct StagingWriterTests {
+    @Test("candidates go as three text arrays: tickers, microseconds, mode names")
+    func parameters() {
+        let parameters = StagingWriter.candidateParameters([("TCS.NS", 1_728_345_600_000_000, .trader), ("M&M.NS", 5, .investor)])
+        #expect(parameters == ["{\"TCS.NS\",\"M&M.NS\"}", "{\"1728345600000000\",\"5\"}", "{\"Trader\",\"Investor\"}"])
+    }
+
+    @Test("a group's places: the file index above bit 40, the line below")
+    func group() {
+        let row: [String?] = ["TCS.NS", "2024-10-08 00:00:00", "Trader", String(2 << 40 | 17), String(3 << 40 | 4), "3"]
+        let group = StagingWriter.duplicateGroup(row)
+        #expect(group.ticker == "TCS.NS" && group.mode == "Trader" && group.places == 3)
+        #expect(group.first == (2, 17) && group.second == (3, 4))
+    }
+}

@@ -152,25 +152,33 @@ final class StagingWriter: LoadWriter {
     func duplicates(policy: DuplicatePolicy, candidates: [(String, Int64, Mode)]?, limit: Int) throws -> (groups: [DuplicateGroup], total: Int) {
         if let candidates, candidates.isEmpty { return ([], 0) }
         return try onQueue { connection, session in
-            var parameters: [String?] = []
-            if let candidates {
-                func array(_ items: [String]) -> String { "{" + items.map { "\"\($0)\"" }.joined(separator: ",") + "}" }
-                parameters = [array(candidates.map(\.0)), array(candidates.map { String($0.1) }), array(candidates.map(\.2.name))]
-            }
+            let parameters = candidates.map(Self.candidateParameters) ?? []
             let filter = candidates == nil ? "" : StagingSQL.candidateFilter
             if policy == .last {
                 session.stagedRows -= try timed(connection, "keep the last duplicate", StagingSQL.keepLast(filter: filter), parameters).affectedRows
                 return ([], 0)
             }
             let result = try timed(connection, "duplicate check", StagingSQL.duplicateGroups(filter: filter, limit: limit), parameters)
-            let groups = (0..<result.rowCount).map { row in
-                func number(_ column: Int) -> Int { Int(result[row, column] ?? "") ?? 0 }
-                func place(_ column: Int) -> (file: Int, ordinal: Int) { (number(column) >> 40, number(column) & 0xFF_FFFF_FFFF) }
-                return DuplicateGroup(ticker: result[row, 0] ?? "", scoringDate: result[row, 1] ?? "", mode: result[row, 2] ?? "",
-                                      first: place(3), second: place(4), places: number(5))
-            }
+            let groups = (0..<result.rowCount).map { row in Self.duplicateGroup((0..<6).map { result[row, $0] }) }
             return (groups, result.rowCount > 0 ? Int(result[0, 6] ?? "") ?? 0 : 0)
         }
+    }
+
+    /// The duplicate check's parameters for `candidates`: three arrays (tickers, timestamps
+    /// in microseconds, mode names) in PostgreSQL's text form.
+    static func candidateParameters(_ candidates: [(String, Int64, Mode)]) -> [String?] {
+        func array(_ items: [String]) -> String { "{" + items.map { "\"\($0)\"" }.joined(separator: ",") + "}" }
+        return [array(candidates.map(\.0)), array(candidates.map { String($0.1) }), array(candidates.map(\.2.name))]
+    }
+
+    /// A row of ``StagingSQL/duplicateGroups(filter:limit:)``: ticker, date, mode, the first
+    /// and second places (file index in the high bits, line or record below bit 40), and
+    /// how many places there are.
+    static func duplicateGroup(_ row: [String?]) -> DuplicateGroup {
+        func number(_ column: Int) -> Int { Int(row[column] ?? "") ?? 0 }
+        func place(_ column: Int) -> (file: Int, ordinal: Int) { (number(column) >> 40, number(column) & 0xFF_FFFF_FFFF) }
+        return DuplicateGroup(ticker: row[0] ?? "", scoringDate: row[1] ?? "", mode: row[2] ?? "",
+                              first: place(3), second: place(4), places: number(5))
     }
 
     /// Writes what changed, and nothing else. Returns (inserted, updated).
