@@ -54,10 +54,8 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
             do {
                 let connection = try Connection(settings, logger: logger)
                 self.connection = connection
-                // Temporary tables live in local buffers: give them room before the first use.
-                try connection.execute("SET temp_buffers = '256MB'")
                 backendPID = connection.backendPID
-                try connection.execute("BEGIN")
+                try begin(connection)
             } catch {
                 failure = error
             }
@@ -102,6 +100,17 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
         }
     }
 
+    /// Opens the writer's transaction. Temporary tables live in local buffers: they get room
+    /// before their first use, set for this transaction only, so that no setting outlives it
+    /// on a pooled server session. A server session that has used temporary tables keeps the
+    /// size it had (PostgreSQL refuses a change then).
+    private func begin(_ connection: Connection) throws {
+        try connection.execute("BEGIN")
+        try connection.execute("""
+            DO $$ BEGIN SET LOCAL temp_buffers = '256MB'; EXCEPTION WHEN invalid_parameter_value THEN NULL; END $$
+            """)
+    }
+
     private var noConnection: PostgresError {
         PostgresError(code: .connectionClosed, message: "writer \(index + 1) has no connection")
     }
@@ -119,7 +128,7 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
         try queue.sync {
             guard let connection else { throw failure ?? noConnection }
             try connection.execute("ROLLBACK")
-            try connection.execute("BEGIN")
+            try begin(connection)
             failure = nil
             stagedRows = 0
             mode = .staging
