@@ -15,27 +15,40 @@ import Logging
 final class LockSession {
     let connection: Connection
     private var savepoints = 0
+    /// Whether a lock was taken: until then a failed try ends the transaction, so that a
+    /// session polling for a lock keeps no server session of a pooler to itself meanwhile.
+    private var holding = false
 
     /// Connects with `settings` (its `application_name` names the holder in `pg_locks`
-    /// reports) and opens the transaction.
+    /// reports); the transaction begins with the first lock.
     init(_ settings: ConnectionSettings, logger: Logger) throws {
         connection = try Connection(settings, logger: logger)
-        try connection.execute("BEGIN")
-        // The locks live as long as this transaction: a server default that ends idle
-        // transactions would end them while greyoak still counts on them.
-        try connection.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
     }
 
     deinit { close() }
 
     /// `pg_try_advisory_xact_lock[_shared](arguments)`: whether the lock was free.
     func tryTake(_ arguments: String, shared: Bool = false) throws -> Bool {
-        try connection.execute("SELECT pg_try_advisory_xact_lock\(shared ? "_shared" : "")(\(arguments))")[0, 0] == "t"
+        try begin()
+        let taken = try connection.execute("SELECT pg_try_advisory_xact_lock\(shared ? "_shared" : "")(\(arguments))")[0, 0] == "t"
+        holding = holding || taken
+        if !holding { try connection.execute("ROLLBACK") }
+        return taken
+    }
+
+    private func begin() throws {
+        guard connection.isIdle else { return }
+        try connection.execute("BEGIN")
+        // The locks live as long as this transaction: a server default that ends idle
+        // transactions would end them while greyoak still counts on them.
+        try connection.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
     }
 
     /// Marks where locks that must end before the others begin: ``release(_:)`` frees every
     /// lock taken since.
     func savepoint() throws -> Int {
+        try begin()
+        holding = true
         savepoints += 1
         try connection.execute("SAVEPOINT greyoak_lock_\(savepoints)")
         return savepoints
