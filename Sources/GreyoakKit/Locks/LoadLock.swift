@@ -6,7 +6,7 @@ import Logging
 /// into `scores` (no other load may write those dates meanwhile), or else for its upsert and
 /// commit: the classify-then-write statement joins `scores` before it writes, and two loads
 /// must not race between the two. Unlike ``SchemaLock`` it is taken by a blocking
-/// `pg_advisory_xact_lock`: the wait ends when the other load ends, or after `lock_timeout`.
+/// `pg_advisory_[xact_]lock`: the wait ends when the other load ends, or after `lock_timeout`.
 enum LoadLock {
     static let key: Int64 = 0x67_7265_796F_614C
 
@@ -18,7 +18,7 @@ enum LoadLock {
             if try session.tryTake("\(key)") { return savepoint }
             let holders = try SchemaLock.holders(session.connection, key: key)
             logger.info("waiting for another greyoak load to finish (load lock held by \(holders))")
-            try session.connection.execute("SELECT pg_advisory_xact_lock(\(key))")
+            try session.take("\(key)")
             return savepoint
         } catch {
             session.release(savepoint)

@@ -5,12 +5,12 @@ import Logging
 ///
 /// Migrations take it exclusively, ingests take it shared: two `upgrade head` started at
 /// once run one after the other, and no migration runs under a load. It is held by a
-/// ``LockSession``'s open transaction, apart from the connection that does the work (a
-/// non-transactional migration commits several times while holding it), so it frees itself
-/// with its holder, also behind a connection pooler. It is taken by polling
-/// `pg_try_advisory_xact_lock*` rather than blocking: a blocked `pg_advisory_xact_lock` keeps
-/// a snapshot while it waits, and `CREATE INDEX CONCURRENTLY`, which waits for every older
-/// snapshot, would deadlock with it (flyway#3497).
+/// ``LockSession``: a session lock on the work's own connection (a non-transactional
+/// migration commits several times while holding it), or, behind a connection pooler, a
+/// transaction lock in an open transaction of its own, so that it frees itself with its
+/// holder. It is taken by polling `pg_try_advisory_[xact_]lock*` rather than blocking: a
+/// blocked lock call keeps a snapshot while it waits, and `CREATE INDEX CONCURRENTLY`, which
+/// waits for every older snapshot, would deadlock with it (flyway#3497).
 public enum SchemaLock {
     public enum Mode: Sendable {
         case exclusive, shared
@@ -44,11 +44,11 @@ public enum SchemaLock {
         }
     }
 
-    /// Runs `body` holding the lock in a ``LockSession`` of its own (connected with
-    /// `settings`), which ends however `body` ends.
-    public static func withLock<T>(_ settings: ConnectionSettings, mode: Mode, timeout: Double, logger: Logger,
+    /// Runs `body` holding the lock (in a ``LockSession`` for `connection`), releasing it
+    /// however `body` ends.
+    public static func withLock<T>(_ connection: Connection, mode: Mode, timeout: Double, logger: Logger,
                                    _ body: () throws -> T) throws -> T {
-        let session = try LockSession(settings, logger: logger)
+        let session = try LockSession(for: connection, logger: logger)
         defer { session.close() }
         try acquire(session, mode: mode, timeout: timeout, logger: logger)
         return try body()

@@ -125,7 +125,7 @@ public final class Migrator {
     }
 
     private func locked<T>(_ body: () throws -> T) throws -> T {
-        try SchemaLock.withLock(connection.settings, mode: .exclusive, timeout: lockTimeout, logger: logger, body)
+        try SchemaLock.withLock(connection, mode: .exclusive, timeout: lockTimeout, logger: logger, body)
     }
 
     /// The connection for what needs a session of its own: `connection` itself, unless a

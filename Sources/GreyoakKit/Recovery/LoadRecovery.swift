@@ -41,11 +41,11 @@ public struct LoadRecovery {
             }
         }
         var resolutions: [Resolution] = []
-        // The loads' locks are taken in a lock session of its own and held to the end.
+        // The loads' locks are held to the end of the recovery.
         var locks: LockSession?
         defer { locks?.close() }
         for id in ids.sorted() {
-            if locks == nil { locks = try LockSession(connection.settings, logger: logger) }
+            if locks == nil { locks = try LockSession(for: connection, logger: logger) }
             guard try locks!.tryTake(LoadJournal.lockArguments(id)) else { continue }
             do {
                 if let resolution = try resolve(id, gids: prepared[id] ?? [], journal: journal) {

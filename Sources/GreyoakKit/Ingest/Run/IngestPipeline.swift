@@ -82,7 +82,7 @@ public final class IngestPipeline {
         if options.autoMigrate {
             try Migrator(graph: graph, connection: coordinator, logger: logger, lockTimeout: options.lockTimeout).upgrade(to: "heads")
         }
-        let locks = try LockSession(bounded.named("coordinator"), logger: logger)
+        let locks = try LockSession(for: coordinator, logger: logger)
         defer { locks.close() }
         try SchemaLock.acquire(locks, mode: .shared, timeout: options.lockTimeout, logger: logger)
         try Migrator(graph: graph, connection: coordinator, logger: logger).requireAtHead()
