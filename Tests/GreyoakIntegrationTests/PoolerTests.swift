@@ -132,6 +132,10 @@ struct PoolerTests {
                 let load = try await IngestCLI.ingest(database, [file, "--writers", writers], databaseURL: url)
                 try #require(load.status == 0, "\(load)")
             }
+            for command in [["db", "verify"], ["db", "plan"], ["db", "recover"]] {
+                let result = try await CLI.run(command, databaseURL: url, migrations: IngestRepo.migrations)
+                try #require(result.status == 0, "\(result)")
+            }
             // Every server session of the pool, each held by one client in a transaction.
             var clients: [Connection] = []
             var seen: Set<String> = []

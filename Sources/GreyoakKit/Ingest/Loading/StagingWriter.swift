@@ -30,7 +30,8 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
     var stagesInShards = false
     /// After ``prepareTransaction(_:)``: the session has no transaction left to roll back.
     private var prepared = false
-    /// The server process of this writer's session, to wait for its end after a failure.
+    /// The server process of this writer's session (behind a pooler: of its transaction, which
+    /// keeps one), to wait for its end after a failure and to name who blocks it.
     private(set) var backendPID: Int32?
     /// Bytes of a direct COPY's rows held to put them in key order before they are sent (see
     /// ``KeyOrderRuns``); 0 sends them as they come. Set before ``start``.
@@ -106,6 +107,7 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
     /// size it had (PostgreSQL refuses a change then).
     private func begin(_ connection: Connection) throws {
         try connection.execute("BEGIN")
+        if connection.pooled { backendPID = Int32(try connection.execute("SELECT pg_backend_pid()")[0, 0] ?? "") }
         try connection.execute("""
             DO $$ BEGIN SET LOCAL temp_buffers = '256MB'; EXCEPTION WHEN invalid_parameter_value THEN NULL; END $$
             """)
