@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakPostgres
+import GreyoakTestSupport
 
 /// The same commands, one database through a real PgBouncer in transaction mode and one
 /// direct, give the same results: loads, re-ingests, `--each-file` and `db verify`.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakPostgres
+import GreyoakTestSupport
 
 /// greyoak through a real PgBouncer in transaction pooling mode (see ``Pooler``): no lock or
 /// setting outlives its transaction on the pooler's server sessions, concurrent migrations
