@@ -6,6 +6,9 @@ import GreyoakTestSupport
 /// greyoak through a real PgBouncer in transaction pooling mode (see ``Pooler``): no lock or
 /// setting outlives its transaction on the pooler's server sessions, concurrent migrations
 /// stay serialised, a killed load leaves nothing behind, and results match a direct run.
+///
+/// The lock tests run with `ignore_startup_parameters = options`, as the operator of issue 20
+/// had it: through such a pooler a greyoak with session locks connects, and fails them.
 @Suite("Behind a transaction pooler (PgBouncer)")
 struct PoolerTests {
     /// greyoak's advisory locks (any key) held in the test database, seen directly.
@@ -33,7 +36,7 @@ struct PoolerTests {
         let migrations = try MigrationsDirectory.copyOfRepository()
         defer { migrations.remove() }
         try await withTestDatabase { database in
-            let pooler = try await Pooler(poolSize: 4)
+            let pooler = try await Pooler(poolSize: 4, ignoreOptions: true)
             defer { pooler.stop() }
             try await IngestCLI.upgradeHead(database)
             for _ in 0..<2 {
@@ -61,7 +64,7 @@ struct PoolerTests {
                              upgrade: "SELECT pg_sleep(1);\nCREATE INDEX CONCURRENTLY idx_scores_as_of ON scores (as_of);",
                              downgrade: "DROP INDEX CONCURRENTLY idx_scores_as_of;")
         try await withTestDatabase { database in
-            let pooler = try await Pooler(poolSize: 4)
+            let pooler = try await Pooler(poolSize: 4, ignoreOptions: true)
             defer { pooler.stop() }
             let runs = try await withThrowingTaskGroup(of: CLIResult.self) { group in
                 for _ in 0..<4 {
@@ -167,7 +170,7 @@ struct PoolerTests {
         defer { scratch.remove() }
         let file = try Self.scoreFile(scratch, "scores.csv")
         try await withTestDatabase { database in
-            let pooler = try await Pooler(poolSize: 5)
+            let pooler = try await Pooler(poolSize: 5, ignoreOptions: true)
             defer { pooler.stop() }
             try await IngestCLI.upgradeHead(database)
             // The test holds the load lock, so the load stops before its upsert holding its
