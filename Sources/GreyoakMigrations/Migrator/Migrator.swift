@@ -26,7 +26,7 @@ public final class Migrator {
     private var watcher: BlockingSessionWatcher?
     /// Lock retries of the migration that is running, for its audit row.
     private var retries = 0
-    /// The server itself, past the pooler, for what needs a session (see ``sessionConnection()``).
+    /// The server itself, past the pooler, for what needs a session (see ``sessionConnection(for:)``).
     private var directConnection: Connection?
     /// The loads' crash recovery and tables, which upgrades and downgrades look after.
     let housekeeping: any LoadHousekeeping

@@ -87,7 +87,9 @@ public final class Connection {
     /// Whether the session is outside any transaction block.
     var isIdle: Bool { handle.map { PQtransactionStatus($0) == PQTRANS_IDLE } ?? false }
 
-    /// The server process serving this connection (`pg_backend_pid()`), 0 when closed.
+    /// The server process serving this connection (`pg_backend_pid()`), 0 when closed. Behind a
+    /// pooler (``pooled``) a number the pooler made up: ask `pg_backend_pid()` inside a
+    /// transaction for the server process that runs it.
     public var backendPID: Int32 { handle.map { PQbackendPID($0) } ?? 0 }
 
     /// The `options` startup parameter: the user's own (from the URL, else `PGOPTIONS`)
