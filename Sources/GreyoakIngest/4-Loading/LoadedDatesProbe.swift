@@ -11,11 +11,15 @@ import GreyoakPostgres
 /// asks through the ``LoadModeGate``.
 final class LoadedDatesProbe: LoadModeProbe {
     private let connection: Connection
+    private let locks: LockSession
     private let logger: Logger
-    private(set) var holdsLoadLock = false
+    /// The ``LoadLock``'s savepoint while it is held.
+    private var loadLock: Int?
+    var holdsLoadLock: Bool { loadLock != nil }
 
-    init(_ connection: Connection, logger: Logger) {
+    init(_ connection: Connection, locks: LockSession, logger: Logger) {
         self.connection = connection
+        self.locks = locks
         self.logger = logger
     }
 
@@ -24,8 +28,7 @@ final class LoadedDatesProbe: LoadModeProbe {
     ///   alone (see ``usesStaging(after:)``): a lock timeout names its blockers, a lost
     ///   connection is retried by the run.
     func mode(for dates: Set<Int64>, allowDirect: Bool) throws -> LoadMode {
-        try LoadLock.acquire(connection, logger: logger)
-        holdsLoadLock = true
+        loadLock = try LoadLock.acquire(locks, logger: logger)
         guard allowDirect, !dates.isEmpty else { return .compare }
         let list = "{" + dates.sorted().map { "\"\(CivilTime.format($0))\"" }.joined(separator: ",") + "}"
         do {
@@ -55,7 +58,7 @@ final class LoadedDatesProbe: LoadModeProbe {
     }
 
     func releaseLoadLock() {
-        LoadLock.release(connection)
-        holdsLoadLock = false
+        if let loadLock { LoadLock.release(locks, loadLock) }
+        loadLock = nil
     }
 }

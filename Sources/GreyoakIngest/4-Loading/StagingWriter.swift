@@ -16,8 +16,9 @@ final class StagingWriter: LoadWriter {
     private let queue: DispatchQueue
     private let logger: Logger
     private let session = Mutex(Session())
-    /// The server process of this writer's session; 0 before it connected. Read by the lock
-    /// watcher while a COPY runs, so not behind `queue`.
+    /// The server process of this writer's session (behind a pooler: of its transaction, which
+    /// keeps one), to wait for its end after a failure and to name who blocks it; 0 before it
+    /// connected. Read by the lock watcher while a COPY runs, so not behind `queue`.
     private let pid = Atomic<Int32>(0)
 
     private struct Session {
@@ -41,10 +42,8 @@ final class StagingWriter: LoadWriter {
                 do {
                     let connection = try Connection(settings, logger: logger)
                     session.connection = connection
-                    // Temporary tables live in local buffers: give them room before the first use.
-                    try connection.execute("SET temp_buffers = '256MB'")
                     pid.store(connection.backendPID, ordering: .relaxed)
-                    try connection.execute("BEGIN")
+                    try begin(connection)
                 } catch {
                     session.failure = error
                 }
@@ -116,6 +115,20 @@ final class StagingWriter: LoadWriter {
         }
     }
 
+    /// Opens the writer's transaction. Temporary tables live in local buffers: they get room
+    /// before their first use, set for this transaction only, so that no setting outlives it
+    /// on a pooled server session. A server session that has used temporary tables keeps the
+    /// size it had (PostgreSQL refuses a change then).
+    private func begin(_ connection: Connection) throws {
+        try connection.execute("BEGIN")
+        if connection.pooled, let backend = Int32(try connection.execute("SELECT pg_backend_pid()")[0, 0] ?? "") {
+            pid.store(backend, ordering: .relaxed)
+        }
+        try connection.execute("""
+            DO $$ BEGIN SET LOCAL temp_buffers = '256MB'; EXCEPTION WHEN invalid_parameter_value THEN NULL; END $$
+            """)
+    }
+
     private var noConnection: PostgresError {
         PostgresError(code: .connectionClosed, message: "writer \(index + 1) has no connection")
     }
@@ -132,7 +145,7 @@ final class StagingWriter: LoadWriter {
             try withSession { session in
                 guard let connection = session.connection else { throw session.failure ?? noConnection }
                 try connection.execute("ROLLBACK")
-                try connection.execute("BEGIN")
+                try begin(connection)
                 session.failure = nil
                 session.stagedRows = 0
                 session.mode = .staging

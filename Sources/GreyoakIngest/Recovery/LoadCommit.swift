@@ -18,6 +18,8 @@ struct LoadCommit {
     }
 
     let coordinator: Connection
+    /// The load's locks (schema, load, journal): confirmed before the commit point.
+    let locks: LockSession
     let method: CommitMethod
     let logger: Logger
     let settings: ConnectionSettings
@@ -29,6 +31,9 @@ struct LoadCommit {
     static let sessionEndWait = 15.0
 
     func commit(_ writers: [any LoadWriter], summary: IngestSummary) throws {
+        // Without its locks the load must not commit: another load or a migration may be
+        // running. The lock session lives as long as this process, unless the server ends it.
+        try locks.confirm()
         let decision = Self.decision(load: load, summary: summary, ledgerEntry: ledgerEntry)
         switch method {
         case .oneTransaction:
@@ -117,6 +122,8 @@ struct LoadCommit {
     /// committed; throws ``OutcomeRecorded`` when it ended rolled back or could not be finished.
     private func finishElsewhere(_ error: any Error, decided: Bool) throws {
         coordinator.close()
+        // Recovery takes the load's journal lock, which this load's lock session holds.
+        locks.close()
         var retry = RetryDeadline(.constant(0.25), seconds: Self.sessionEndWait)
         var last: any Error = error
         repeat {

@@ -9,6 +9,7 @@ import GreyoakPostgres
 /// attempt: ``end()`` releases it.
 final class AttemptEffects: LoadEffects {
     private let coordinator: Connection
+    private let locks: LockSession
     private let writers: WriterPool
     /// Nil for a dry run.
     private let commitPoint: LoadCommit?
@@ -18,10 +19,12 @@ final class AttemptEffects: LoadEffects {
     private let logger: Logger
     /// The probe of the last pass, which may hold the load lock.
     private var probe: LoadedDatesProbe?
-    private var holdsLoadLock = false
+    /// The upsert's ``LoadLock`` savepoint while it is held.
+    private var loadLock: Int?
 
-    init(coordinator: Connection, writers: WriterPool, commit: LoadCommit?, stages: PipelineStages) {
+    init(coordinator: Connection, locks: LockSession, writers: WriterPool, commit: LoadCommit?, stages: PipelineStages) {
         self.coordinator = coordinator
+        self.locks = locks
         self.writers = writers
         commitPoint = commit
         self.stages = stages
@@ -30,11 +33,11 @@ final class AttemptEffects: LoadEffects {
         logger = stages.logger
     }
 
-    /// Releases the load lock, if this attempt took it.
+    /// Releases the load lock, if this attempt took it: the upsert's, then the probe's.
     func end() {
+        if let loadLock { LoadLock.release(locks, loadLock) }
+        loadLock = nil
         releaseProbe()
-        if holdsLoadLock { LoadLock.release(coordinator) }
-        holdsLoadLock = false
     }
 
     private func releaseProbe() {
@@ -56,7 +59,7 @@ final class AttemptEffects: LoadEffects {
         }
         switch route {
         case let .probe(allowDirect):
-            let probe = LoadedDatesProbe(coordinator, logger: logger)
+            let probe = LoadedDatesProbe(coordinator, locks: locks, logger: logger)
             self.probe = probe
             return stages.run(into: writers.writers, probe: probe, allowDirect: allowDirect, inMemory: dryRunCheck)
         case .staging:
@@ -84,8 +87,7 @@ final class AttemptEffects: LoadEffects {
 
     func upsert() throws -> (inserted: Int, updated: Int) {
         progress.set(phase: "upserting")
-        try LoadLock.acquire(coordinator, logger: logger)
-        holdsLoadLock = true
+        loadLock = try LoadLock.acquire(locks, logger: logger)
         return try writers.upsert()
     }
 

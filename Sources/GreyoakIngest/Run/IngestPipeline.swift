@@ -10,9 +10,10 @@ import GreyoakMigrations
 /// and commit. The stages are wired in ``PipelineStages``; the writer connections are a
 /// ``WriterPool``.
 ///
-/// A coordinator connection holds the shared ``SchemaLock`` for the whole run (migrations
-/// take it exclusively) and, for the upsert and commit, the ``LoadLock`` that serialises
-/// greyoak runs with each other. Every use of it stays on the thread that calls ``run()``.
+/// The coordinator's ``LockSession`` holds the shared ``SchemaLock`` for the whole run
+/// (migrations take it exclusively), the load's journal lock, and, for the upsert and commit,
+/// the ``LoadLock`` that serialises greyoak runs with each other. Every use of the
+/// coordinator and its locks stays on the thread that calls ``run()``.
 public final class IngestPipeline {
     let options: IngestOptions
     let settings: ConnectionSettings
@@ -80,7 +81,13 @@ public final class IngestPipeline {
         // Writers connect while the coordinator checks the gate; none writes before it passed.
         let writers = WriterPool(count: options.dryRun ? 0 : options.writers, settings: bounded, logger: logger)
         defer { writers.close() }
-        try gate(coordinator)
+        if options.autoMigrate {
+            try Migrator(graph: graph, connection: coordinator, housekeeping: IngestHousekeeping(), logger: logger,
+                         lockTimeout: options.lockTimeout).upgrade(to: "heads")
+        }
+        let locks = try LockSession(for: coordinator, logger: logger)
+        defer { locks.close() }
+        try gate(coordinator, locks: locks)
         // Who blocks the coordinator or a writer is only visible while it waits.
         let watcher = BlockingSessionWatcher(settings: settings, logger: logger, startAfter: min(0.25, options.lockTimeout / 4))
         watcher.watch([coordinator.backendPID])
@@ -89,10 +96,11 @@ public final class IngestPipeline {
             guard !options.dryRun else {
                 try writers.connect()
                 summary.writers = writers.count
-                return try drive(summary, AttemptEffects(coordinator: coordinator, writers: writers, commit: nil, stages: stages),
+                return try drive(summary, AttemptEffects(coordinator: coordinator, locks: locks, writers: writers, commit: nil, stages: stages),
                                  reachedCommitPoint: &reachedCommitPoint)
             }
-            return try load(coordinator, writers: writers, watcher: watcher, summary: summary, reachedCommitPoint: &reachedCommitPoint)
+            return try load(coordinator, locks: locks, writers: writers, watcher: watcher, summary: summary,
+                            reachedCommitPoint: &reachedCommitPoint)
         } catch let error as PostgresError where error.sqlState == SQLState.lockNotAvailable {
             writers.rollback()
             let blockers = watcher.takeBlockers()
@@ -104,18 +112,14 @@ public final class IngestPipeline {
     }
 
     /// The gate: nothing is read before the database is known to be at head.
-    private func gate(_ coordinator: Connection) throws {
-        if options.autoMigrate {
-            try Migrator(graph: graph, connection: coordinator, housekeeping: IngestHousekeeping(), logger: logger,
-                         lockTimeout: options.lockTimeout).upgrade(to: "heads")
-        }
-        try SchemaLock.acquire(coordinator, mode: .shared, timeout: options.lockTimeout, logger: logger)
+    private func gate(_ coordinator: Connection, locks: LockSession) throws {
+        try SchemaLock.acquire(locks, mode: .shared, timeout: options.lockTimeout, logger: logger)
         try Migrator(graph: graph, connection: coordinator, housekeeping: IngestHousekeeping(), logger: logger).requireAtHead()
     }
 
     /// A load past the gate: recovery of interrupted loads, the commit method, the journal,
     /// then the passes, the verdict and the commit.
-    private func load(_ coordinator: Connection, writers: WriterPool, watcher: BlockingSessionWatcher,
+    private func load(_ coordinator: Connection, locks: LockSession, writers: WriterPool, watcher: BlockingSessionWatcher,
                       summary: IngestSummary, reachedCommitPoint: inout Bool) throws -> IngestSummary {
         var summary = summary
         // Interrupted loads are resolved before this one starts, and this one is journalled
@@ -131,12 +135,12 @@ public final class IngestPipeline {
         let (method, count) = try CommitMethod.choose(coordinator, writers: writers.count, distribution: distribution, logger: logger)
         writers.keep(count, twoPhase: method == .twoPhase, distribution: distribution, stagesInShards: stagesInShards)
         summary.writers = writers.count
-        let commit = LoadCommit(coordinator: coordinator, method: method, logger: logger, settings: settings,
-                                load: try LoadJournal.begin(coordinator, input: LoadJournal.describe(files), method: method, writers: writers.count),
-                                ledgerEntry: options.ledgerEntry)
-        defer { LoadJournal.end(coordinator, commit.load) }
+        let load = try LoadJournal.begin(coordinator, locks: locks, input: LoadJournal.describe(files), method: method,
+                                         writers: writers.count)
+        let commit = LoadCommit(coordinator: coordinator, locks: locks, method: method, logger: logger, settings: settings,
+                                load: load, ledgerEntry: options.ledgerEntry)
         do {
-            return try drive(summary, AttemptEffects(coordinator: coordinator, writers: writers, commit: commit, stages: stages),
+            return try drive(summary, AttemptEffects(coordinator: coordinator, locks: locks, writers: writers, commit: commit, stages: stages),
                              reachedCommitPoint: &reachedCommitPoint)
         } catch let error as LoadCommit.OutcomeRecorded {
             throw error.error

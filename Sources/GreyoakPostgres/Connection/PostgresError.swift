@@ -90,4 +90,6 @@ public enum SQLState {
     public static let serverGoingAway: Set<String> = ["57P01", "57P02", "57P03"]
     /// Class 08: connection exceptions.
     public static let connectionExceptionClass = "08"
+    /// "cannot run inside a transaction block" (`COMMIT PREPARED`, `CREATE INDEX CONCURRENTLY`).
+    public static let activeSQLTransaction = "25001"
 }
