@@ -25,7 +25,7 @@ extension DBCommand {
             } else if report.isHealthy {
                 if !options.quiet { print(report.text) }
             } else {
-                FileHandle.standardError.write(Data("FAILED: \(report.text)\n".utf8))
+                StderrLogHandler.writePlain(label: "greyoak.check", "FAILED: \(report.text)")
             }
             if !report.isHealthy { throw ExitCode(report.exitStatus) }
         }

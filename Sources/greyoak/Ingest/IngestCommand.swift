@@ -102,13 +102,13 @@ struct IngestCommand: ParsableCommand {
     /// Reports a run that failed: an ``IngestFailure``'s errors (and, with `--json`, its
     /// summary) and its exit status; then `note`; any other error goes on to `Main`.
     private func report(_ error: any Error, note: String? = nil) throws -> Never {
-        let tail = note.map { $0 + "\n" } ?? ""
         if let failure = error as? IngestFailure {
-            FileHandle.standardError.write(Data((failure.description + "\n" + tail).utf8))
+            StderrLogHandler.writePlain(label: "greyoak.ingest", failure.description)
+            if let note { StderrLogHandler.writePlain(label: "greyoak.ingest", note) }
             if json { print(failure.summary.jsonText) }
             throw ExitCode(GreyoakError.Code(for: failure).exitStatus)
         }
-        FileHandle.standardError.write(Data(tail.utf8))
+        if let note { StderrLogHandler.writePlain(label: "greyoak.ingest", note) }
         throw error
     }
 
