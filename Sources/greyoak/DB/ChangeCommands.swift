@@ -69,6 +69,7 @@ extension DBCommand {
         @OptionGroup var options: GlobalOptions
         @OptionGroup var change: ChangeOptions
         @OptionGroup var backup: BackupOptions
+        @OptionGroup var metrics: MetricsOptions
         @Argument(help: "Target revision.") var revision: String
 
         func run() throws {
@@ -80,7 +81,20 @@ extension DBCommand {
                 print(OfflineScript.render(steps, createVersionTable: start.isEmpty), terminator: "")
                 return
             }
-            try change.migrator(options, graph: graph, logger: logger, backup: backup).upgrade(to: revision)
+            let began = Date()
+            let destination = metrics.destination(job: "greyoak_db_upgrade")
+            do {
+                let migrator = try change.migrator(options, graph: graph, logger: logger, backup: backup)
+                let steps = try migrator.upgrade(to: revision)
+                guard !destination.isEmpty else { return }
+                let heads = try migrator.currentHeads()
+                destination.publish(BatchJobMetrics.upgrade(exitStatus: 0, finished: Date(), seconds: Date().timeIntervalSince(began),
+                                                            revisions: heads, applied: steps.count), logger: logger)
+            } catch {
+                destination.publish(BatchJobMetrics.upgrade(exitStatus: exitStatus(of: error), finished: Date(),
+                                                            seconds: Date().timeIntervalSince(began), revisions: nil, applied: nil), logger: logger)
+                throw error
+            }
         }
     }
 
