@@ -35,7 +35,7 @@ public struct HealthCheck {
         do {
             try connection.transaction {
                 // SET LOCAL, not a startup setting: it ends with the transaction (and a pooler passes it).
-                try connection.execute("SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = '\(Int(timeoutSeconds * 1000))ms'")
+                try connection.execute("SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = '\(max(1, Int(timeoutSeconds * 1000)))ms'")
                 try inspect(connection, into: &report)
             }
         } catch {
