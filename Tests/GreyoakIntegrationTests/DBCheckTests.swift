@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakPostgres
+import GreyoakTestSupport
 
 /// `greyoak db check`: the health check's verdicts and exit statuses, each from a real state
 /// of a real database; and that checking changes nothing.

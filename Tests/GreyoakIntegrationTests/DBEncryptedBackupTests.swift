@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GreyoakTestSupport
 
 /// `db upgrade --backup DIR --backup-recipient KEY`: pg_dump streamed through age, restored
 /// with `age -d -i KEY | pg_restore`; a recipient age refuses stops the upgrade first.
@@ -7,10 +8,10 @@ import Testing
     static let initial = MigrationsDirectory.initialRevision
 
     /// A fresh age identity in `directory`: its key file and its public key.
-    static func identity(in directory: String, _ name: String) throws -> (keyFile: String, publicKey: String) {
+    static func identity(in directory: String, _ name: String) async throws -> (keyFile: String, publicKey: String) {
         let keyFile = directory + "/" + name
-        _ = try PrivateCluster.shellBlocking(["age-keygen", "-o", keyFile])
-        let publicKey = try PrivateCluster.shellBlocking(["age-keygen", "-y", keyFile]).trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try await PrivateCluster.shell(["age-keygen", "-o", keyFile])
+        let publicKey = try await PrivateCluster.shell(["age-keygen", "-y", keyFile]).trimmingCharacters(in: .whitespacesAndNewlines)
         return (keyFile, publicKey)
     }
 
@@ -39,8 +40,8 @@ import Testing
             defer { migrations.remove() }
             let scratch = try IngestScratch()
             defer { scratch.remove() }
-            let first = try Self.identity(in: scratch.path, "first.key")
-            let second = try Self.identity(in: scratch.path, "second.key")
+            let first = try await Self.identity(in: scratch.path, "first.key")
+            let second = try await Self.identity(in: scratch.path, "second.key")
             let recipientsFile = try scratch.write("recipients.txt", "# the second operator\n\(second.publicKey)\n")
             try await db.succeed("db", "upgrade", Self.initial, migrations: migrations.path)
             try db.query("INSERT INTO scores (ticker, scoring_date, mode, final_score, band) SELECT 'T' || g, '2024-10-09', 'Trader', g, 'Hold' FROM generate_series(1, 250) g")
@@ -95,7 +96,7 @@ import Testing
             defer { migrations.remove() }
             let scratch = try IngestScratch()
             defer { scratch.remove() }
-            let key = try Self.identity(in: scratch.path, "key")
+            let key = try await Self.identity(in: scratch.path, "key")
             try await db.succeed("db", "upgrade", Self.initial, migrations: migrations.path)
             // pg_dump cannot get its lock on scores within --lock-timeout: age has begun
             // writing by then, and its output must go.

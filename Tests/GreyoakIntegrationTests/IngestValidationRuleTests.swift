@@ -1,6 +1,7 @@
 import Foundation
-import GreyoakKit
 import Testing
+import GreyoakTestSupport
+import GreyoakIngest
 
 /// One score row put through `greyoak ingest`, and what must become of it. The whole rule
 /// table runs on the validator itself (`ValidatorRuleTests`, a unit test); these few cases

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GreyoakTestSupport
 
 /// `--log-format json`: every line on stderr is one JSON object with the fields of a text
 /// line (time, level, label, message), for a load, a failing upgrade and a refused password.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GreyoakTestSupport
 
 /// `--metrics-file` and `--pushgateway`, read back by the real node_exporter (textfile
 /// collector) and Pushgateway: a malformed file or push would show there, so the scrape is

@@ -1,5 +1,5 @@
 import Testing
-@testable import GreyoakKit
+import GreyoakIngest
 
 /// Prometheus's text format as greyoak writes it (the integration tests have node_exporter
 /// and the Pushgateway read it); here the edges a scrape of greyoak's own values never hits.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakIngest
 
 /// One score row put through the parser and ``ScoreValidator``, and what must become of it:
 /// the validation rule table, run on the validator itself (no database, no process). A few

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import GreyoakKit
+import GreyoakPostgres
+import GreyoakMigrations
+import GreyoakIngest
 
 extension DBCommand {
     struct Check: ParsableCommand {

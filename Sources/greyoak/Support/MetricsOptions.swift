@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import GreyoakKit
+import GreyoakPostgres
+import GreyoakMigrations
+import GreyoakIngest
 import Logging
 
 /// `--metrics-file` and `--pushgateway`, for the batch jobs: `ingest` and `db upgrade`.
