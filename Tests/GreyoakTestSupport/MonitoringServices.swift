@@ -37,11 +37,21 @@ package final class MonitoringServices: @unchecked Sendable {
             process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             process.standardError = process.standardOutput
             process.standardInput = FileHandle.nullDevice
-            try process.run()
+            do {
+                try process.run()
+            } catch {
+                for started in processes { started.terminate() }
+                throw error
+            }
             processes.append(process)
         }
         self.processes = processes
-        for port in [nodeExporterPort, pushgatewayPort] { try await Self.waitUntilServing(port) }
+        do {
+            for (process, port) in zip(processes, [nodeExporterPort, pushgatewayPort]) { try await waitUntilServing(process, port) }
+        } catch {
+            stop()
+            throw error
+        }
     }
 
     /// Stops both services and removes their directory.
@@ -55,19 +65,25 @@ package final class MonitoringServices: @unchecked Sendable {
     package func scrapeNodeExporter() async throws -> Scrape { try await Self.scrape(nodeExporterPort) }
     package func scrapePushgateway() async throws -> Scrape { try await Self.scrape(pushgatewayPort) }
 
-    private static func scrape(_ port: UInt16) async throws -> Scrape {
-        let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!)
+    private static func scrape(_ port: UInt16, timeout: Double = 30) async throws -> Scrape {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/metrics")!)
+        request.timeoutInterval = timeout
+        let (data, response) = try await URLSession.shared.data(for: request)
         try #require((response as? HTTPURLResponse)?.statusCode == 200, "scrape of port \(port): \(response)")
         return Scrape(text: String(decoding: data, as: UTF8.self))
     }
 
-    /// Up to 10 s for a service to answer its /metrics.
-    private static func waitUntilServing(_ port: UInt16) async throws {
-        let deadline = Date().addingTimeInterval(10)
+    /// Up to 30 s (a loaded machine starts a Go binary slowly) for a service to answer its
+    /// /metrics; a service that exited fails the test at once, with its log.
+    private func waitUntilServing(_ process: Process, _ port: UInt16) async throws {
+        let deadline = Date().addingTimeInterval(30)
+        let name = process.executableURL?.lastPathComponent ?? "?"
         while true {
-            if (try? await scrape(port)) != nil { return }
-            try #require(Date() < deadline, "nothing serves /metrics on 127.0.0.1:\(port) after 10 s")
-            try await Task.sleep(nanoseconds: 100_000_000)
+            if (try? await Self.scrape(port, timeout: 2)) != nil { return }
+            let log = (try? String(contentsOfFile: directory + "/" + name + ".log", encoding: .utf8)) ?? ""
+            try #require(process.isRunning, "\(name) exited (status \(process.terminationStatus)):\n\(log)")
+            try #require(Date() < deadline, "\(name) serves no /metrics on 127.0.0.1:\(port) after 30 s:\n\(log)")
+            try await Task.sleep(nanoseconds: 200_000_000)
         }
     }
 }
