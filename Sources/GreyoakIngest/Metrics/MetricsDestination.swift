@@ -40,4 +40,12 @@ public struct MetricsDestination: Sendable {
         }
         return published
     }
+
+    /// Publishes `greyoak db upgrade`'s metrics (see ``BatchJobMetrics/upgrade(exitStatus:finished:seconds:revisions:applied:)``).
+    public func publishUpgrade(exitStatus: Int32, began: Date, revisions: [String]?, applied: Int?, logger: Logger) {
+        guard !isEmpty else { return }
+        let finished = Date()
+        publish(BatchJobMetrics.upgrade(exitStatus: exitStatus, finished: finished, seconds: finished.timeIntervalSince(began),
+                                        revisions: revisions, applied: applied), logger: logger)
+    }
 }

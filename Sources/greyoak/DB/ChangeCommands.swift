@@ -88,13 +88,10 @@ extension DBCommand {
             do {
                 let migrator = try change.migrator(options, graph: graph, logger: logger, backup: backup)
                 let steps = try migrator.upgrade(to: revision)
-                guard !destination.isEmpty else { return }
-                let heads = try migrator.currentHeads()
-                destination.publish(BatchJobMetrics.upgrade(exitStatus: 0, finished: Date(), seconds: Date().timeIntervalSince(began),
-                                                            revisions: heads, applied: steps.count), logger: logger)
+                let heads = destination.isEmpty ? [] : try migrator.currentHeads()
+                destination.publishUpgrade(exitStatus: 0, began: began, revisions: heads, applied: steps.count, logger: logger)
             } catch {
-                destination.publish(BatchJobMetrics.upgrade(exitStatus: exitStatus(of: error), finished: Date(),
-                                                            seconds: Date().timeIntervalSince(began), revisions: nil, applied: nil), logger: logger)
+                destination.publishUpgrade(exitStatus: exitStatus(of: error), began: began, revisions: nil, applied: nil, logger: logger)
                 throw error
             }
         }

@@ -91,9 +91,9 @@ struct IngestCommand: ParsableCommand {
         do {
             let summary = eachFile ? try runEachFile(ingest, logger: logger, recorder: recorder)
                 : try runOnce(ingest, logger: logger, recorder: recorder)
-            recorder.publish(summary)
+            recorder.publish(summary, exitStatus: 0)
         } catch {
-            recorder.publish(nil, error: error)
+            recorder.publish(nil, exitStatus: exitStatus(of: error))
             throw error
         }
     }
