@@ -10,6 +10,10 @@ struct GlobalOptions: ParsableArguments {
             help: "PostgreSQL URL; overrides DATABASE_URL, which overrides the PG* variables.")
     var databaseURL: String?
 
+    @Option(name: .customLong("direct-url"),
+            help: "The PostgreSQL server itself, when the database URL is a connection pooler: for what needs a session of its own (non-transactional migrations, --backup); overrides GREYOAK_DIRECT_URL.")
+    var directURL: String?
+
     @Option(help: "Directory of migration files (default: $GREYOAK_MIGRATIONS, else ./migrations).")
     var migrations: String?
 
@@ -20,7 +24,7 @@ struct GlobalOptions: ParsableArguments {
             help: "Log lines on stderr as text (default) or json, one object per line (default: $GREYOAK_LOG_FORMAT, else text).")
     var logFormat: LogFormat?
 
-    var settings: ConnectionSettings { ConnectionSettings(url: databaseURL) }
+    var settings: ConnectionSettings { ConnectionSettings(url: databaseURL, directURL: directURL) }
 
     var migrationsDirectory: String {
         migrations ?? ProcessInfo.processInfo.environment["GREYOAK_MIGRATIONS"] ?? "migrations"
