@@ -91,4 +91,24 @@ import GreyoakTestSupport
             #expect(try await db.greyoak("db", "check", migrations: Self.repository).status == 0)
         }
     }
+
+    /// A probe goes where the application's DATABASE_URL goes: through PgBouncer in
+    /// transaction mode (which refuses the `options` startup parameter), it still sees a
+    /// migration's transaction-scoped schema lock, held on a session of the server.
+    @Test func throughATransactionPoolerTheCheckSeesHeadAndARunningMigration() async throws {
+        try await withTestDatabase { db in
+            let pooler = try await Pooler()
+            defer { pooler.stop() }
+            try await db.succeed("db", "upgrade", "head", migrations: Self.repository)
+            let pooled = try await CLI.run(["db", "check"], databaseURL: pooler.url(db), migrations: Self.repository)
+            #expect(pooled.status == 0, "\(pooled)")
+
+            let migration = try db.connect()
+            try migration.execute("BEGIN; SELECT pg_advisory_xact_lock(\(SchemaLock.key))")
+            let blocked = try await CLI.run(["db", "check", "--json"], databaseURL: pooler.url(db), migrations: Self.repository)
+            #expect(blocked.status == 12, "\(blocked)")
+            try migration.execute("COMMIT")
+            migration.close()
+        }
+    }
 }
