@@ -22,6 +22,8 @@ public final class Migrator {
     public var lockPolicy: LockRetryPolicy
     /// A directory to dump the database into (`pg_dump`) before the first migration runs.
     public var backupDirectory: String?
+    /// Encrypt that dump to these age recipients (validate them before the migrator runs).
+    public var backupRecipients: AgeRecipients?
     /// Who blocks this connection, while `upgrade` or `downgrade` runs.
     private var watcher: BlockingSessionWatcher?
     /// Lock retries of the migration that is running, for its audit row.
@@ -163,7 +165,7 @@ public final class Migrator {
         guard !steps.isEmpty else { return }
         if let backupDirectory {
             let path = try DatabaseBackup.dump(sessionConnection(for: "pg_dump (--backup)"), into: backupDirectory, revision: current,
-                                               lockWaitSeconds: lockTimeout, logger: logger)
+                                               lockWaitSeconds: lockTimeout, recipients: backupRecipients, logger: logger)
             try connection.transaction {
                 try AuditLog.create(connection)
                 try AuditLog.record(connection, revision: current.first ?? "base", operation: "backup", before: current,

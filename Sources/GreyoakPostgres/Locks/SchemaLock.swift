@@ -17,7 +17,7 @@ public enum SchemaLock {
     }
 
     /// "greyoak" in ASCII: one key that any tool can recognise in `pg_locks`.
-    static let key: Int64 = 0x67_7265_796F_616B
+    package static let key: Int64 = 0x67_7265_796F_616B
 
     /// Takes the lock, polling until `timeout` seconds have passed.
     ///

@@ -20,6 +20,10 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Only print warnings and errors on stderr.")
     var quiet = false
 
+    @Option(name: .customLong("log-format"),
+            help: "Log lines on stderr as text (default) or json, one object per line (default: $GREYOAK_LOG_FORMAT, else text).")
+    var logFormat: LogFormat?
+
     var settings: ConnectionSettings { ConnectionSettings(url: databaseURL, directURL: directURL) }
 
     var migrationsDirectory: String {
@@ -39,7 +43,8 @@ struct GlobalOptions: ParsableArguments {
 
     private func bootstrapLogging() {
         let level = ProcessInfo.processInfo.environment["GREYOAK_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
-        Logging.bootstrapOnce(level: quiet ? .warning : level ?? .info)
+        let format = logFormat ?? ProcessInfo.processInfo.environment["GREYOAK_LOG_FORMAT"].flatMap(LogFormat.init(rawValue:)) ?? .text
+        Logging.bootstrapOnce(level: quiet ? .warning : level ?? .info, format: format)
     }
 
     /// Connects as `greyoak <part>` (its `application_name`).
@@ -51,9 +56,10 @@ struct GlobalOptions: ParsableArguments {
 enum Logging {
     nonisolated(unsafe) private static var bootstrapped = false
     /// The CLI is single-threaded while it parses and sets up, so a plain flag suffices.
-    static func bootstrapOnce(level: Logger.Level) {
+    static func bootstrapOnce(level: Logger.Level, format: LogFormat) {
         guard !bootstrapped else { return }
         bootstrapped = true
+        StderrLogHandler.format = format
         LoggingSystem.bootstrap { StderrLogHandler(label: $0, logLevel: level) }
     }
 }
