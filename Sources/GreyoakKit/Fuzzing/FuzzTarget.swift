@@ -50,7 +50,7 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         let file = InputFile(name: "fuzz", path: nil, format: format, gzipped: false)
         var digest: [String] = []
         let emit: (RecordBatch) throws -> Void = { batch in
-            for record in 0..<batch.count {
+            for record in 0..<batch.count where batch.fault(record) == nil {
                 let fields = (0..<RecordBatch.width).map { batch.text(record: record, column: $0) ?? "∅" }
                 digest.append("\(batch.location(record)): \(fields)")
             }

@@ -282,10 +282,10 @@ final class CSVRecordParser {
             return
         }
         if fieldIndex != headerCount {
-            batch.errors.append(RowError(file: file.name, fileIndex: fileIndex, location: .line(recordLine), column: nil, value: nil,
-                                         rule: .fieldCount(found: fieldIndex, header: headerCount)))
+            batch.rejectRecord(recordLine, RowError(file: file.name, fileIndex: fileIndex, location: .line(recordLine), column: nil, value: nil,
+                                                    rule: .fieldCount(found: fieldIndex, header: headerCount)))
         } else if let recordError {
-            batch.errors.append(recordError)
+            batch.rejectRecord(recordLine, recordError)
         } else {
             batch.commitRecord(recordLine)
         }

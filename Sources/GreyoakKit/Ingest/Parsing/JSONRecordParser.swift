@@ -166,10 +166,14 @@ final class JSONRecordParser: JSONEventHandler {
             if let name = deferredUnknown { throw unknownField(name) }
         }
         if let recordError {
-            batch.errors.append(recordError)
+            batch.rejectRecord(recordNumber, recordError)
         } else {
             batch.commitRecord(recordNumber)
         }
+        try emitIfFull()
+    }
+
+    private func emitIfFull() throws {
         if batch.isFull {
             try emit(batch)
             batch = RecordBatch(fileIndex: fileIndex, byLine: false, capacity: batchSize)
@@ -439,9 +443,11 @@ final class JSONRecordParser: JSONEventHandler {
         }
         // A record that is not an object.
         let found = String(decoding: UnsafeRawBufferPointer(start: capture.base, count: min(capture.count, 40)), as: UTF8.self)
-        batch.errors.append(RowError(file: file.name, fileIndex: fileIndex, location: .record(recordNumber),
-                                     rule: .notAScoreObject(found: found)))
+        batch.beginRecord()
+        batch.rejectRecord(recordNumber, RowError(file: file.name, fileIndex: fileIndex, location: .record(recordNumber),
+                                                  rule: .notAScoreObject(found: found)))
         scanner.segmentStart = scanner.offset
+        try emitIfFull()
     }
 
     @inline(__always) private func appendCaptureSeparator() {

@@ -15,8 +15,8 @@ final class RecordBatch: @unchecked Sendable {  // one owner at a time: the pars
     private let lengths: UnsafeMutablePointer<Int32>
     private let ordinals: UnsafeMutablePointer<Int>
     private(set) var count = 0
-    /// Errors a parser found in records it could not form; they count as rejected rows.
-    var errors: [RowError] = []
+    /// The records the parser rejected, in record order, each with its error.
+    private(set) var faults: [(record: Int, error: RowError)] = []
 
     init(fileIndex: Int, byLine: Bool, capacity: Int) {
         self.fileIndex = fileIndex
@@ -34,9 +34,10 @@ final class RecordBatch: @unchecked Sendable {  // one owner at a time: the pars
         ordinals.deallocate()
     }
 
-    var isEmpty: Bool { count == 0 && errors.isEmpty }
-    /// Full at `capacity` records, or sooner past ``byteBudget`` bytes, so that a batch of
-    /// records at the size limit stays small (and its Int32 offsets cannot overflow).
+    var isEmpty: Bool { count == 0 }
+    /// Full at `capacity` records, rejected ones included, or sooner past ``byteBudget``
+    /// bytes, so that a batch of records at the size limit stays small (and its Int32
+    /// offsets cannot overflow).
     var isFull: Bool { count >= capacity || bytes.count >= Self.byteBudget }
     static let byteBudget = 16 << 20
 
@@ -65,6 +66,20 @@ final class RecordBatch: @unchecked Sendable {  // one owner at a time: the pars
         ordinals[count] = ordinal
         count += 1
     }
+
+    /// Closes the open record as rejected by the parser: it keeps the fields read so far.
+    func rejectRecord(_ ordinal: Int, _ error: RowError) {
+        faults.append((count, error))
+        commitRecord(ordinal)
+    }
+
+    /// The parser's error for a record it rejected; nil for a record it formed.
+    func fault(_ record: Int) -> RowError? {
+        faults.first { $0.record == record }?.error
+    }
+
+    /// The parser's errors, in record order.
+    var errors: [RowError] { faults.map(\.error) }
 
     func location(_ record: Int) -> RowLocation { byLine ? .line(ordinals[record]) : .record(ordinals[record]) }
     @inline(__always) func ordinal(_ record: Int) -> Int { ordinals[record] }

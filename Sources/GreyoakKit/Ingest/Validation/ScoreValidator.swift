@@ -11,10 +11,14 @@ final class ScoreValidator {
         /// COPY data per writer (each buffer handed on whole; see ``ByteBuffer``).
         var buffers: [ByteBuffer]
         var goodRows = 0
+        /// The first errors: at most ``ScoreValidator/errorsToKeep`` over all batches.
         var errors: [RowError] = []
+        /// Every error, kept or not.
+        var errorCount = 0
         /// How many records had at least one error.
         var rejectedRows = 0
-        /// JSON lines for the rejects file: the raw record with its location and errors.
+        /// JSON lines for the rejects file, one per rejected record (the parser's included):
+        /// the raw record with its location and errors.
         var rejects: [String] = []
         /// Good rows equal to what `scores` holds (``LoadMode/compare``): not sent.
         var unchanged = 0
@@ -28,6 +32,10 @@ final class ScoreValidator {
     var direct = false
     /// ``LoadMode/compare``: rows equal to the row of their key in `scores` are not sent.
     var existing: ExistingRows?
+    /// How many errors the outputs keep, all batches together, for the message; the rest
+    /// are only counted, so that a file of millions of bad rows costs no memory for them.
+    var errorsToKeep = Int.max
+    private var errorsKept = 0
     /// Value slots: six pillars, weighted, risk, final, six z-scores.
     private static let valueColumns: [ScoreColumn] = ScoreColumn.pillarScores + [.weightedScore, .riskPenalty, .finalScore] + ScoreColumn.zScores
     private static let weightedSlot = 6, riskSlot = 7, finalSlot = 8
@@ -89,14 +97,28 @@ final class ScoreValidator {
         fileName = fileNames[batch.fileIndex]
         var output = Output(buffers: (0..<writerCount).map { _ in ByteBuffer(capacity: batch.count * 250 / max(1, writerCount) + 64) })
         let encoders = output.buffers.map { CopyEncoder(buffer: $0) }
-        output.errors = batch.errors
-        output.rejectedRows = batch.errors.count
+        let faults = batch.faults
+        var nextFault = 0
         for record in 0..<batch.count {
             self.record = record
             errors.removeAll(keepingCapacity: true)
-            guard let key = validateRecord() else {
+            let key: Key?
+            if nextFault < faults.count, faults[nextFault].record == record {
+                // The parser rejected it: its fields are not a row to judge.
+                errors.append(faults[nextFault].error)
+                nextFault += 1
+                key = nil
+            } else {
+                key = validateRecord()
+            }
+            guard let key else {
                 output.rejectedRows += 1
-                output.errors += errors
+                output.errorCount += errors.count
+                if errorsKept < errorsToKeep {
+                    let kept = errors.prefix(errorsToKeep - errorsKept)
+                    output.errors += kept
+                    errorsKept += kept.count
+                }
                 if wantRejects { output.rejects.append(rejectLine()) }
                 continue
             }
@@ -322,7 +344,7 @@ final class ScoreValidator {
     /// The valid scoring dates of a batch, for choosing how to load before any row is sent.
     static func dates(of batch: RecordBatch) -> Set<Int64> {
         var dates = Set<Int64>()
-        for record in 0..<batch.count {
+        for record in 0..<batch.count where batch.fault(record) == nil {
             guard let (p, n) = batch.field(record, ScoreColumn.scoringDate.rawValue) else { continue }
             if let micros = try? CivilTime.parse(p, n) { dates.insert(micros) }
         }

@@ -1,0 +1,1 @@
+../../GreyoakUnitTests/Support/RuleTable.swift
