@@ -34,9 +34,9 @@ final class CSVRecordParser {
 
     /// Fields in the header row; -1 until it has been read.
     private var headerCount = -1
-    /// Input field index → ScoreColumn raw value, or -1 to drop the field; `headerCount`
-    /// entries. A buffer, not an array: read per field with no retain and no bounds check.
-    private var columns: UnsafeMutablePointer<Int>
+    /// Input field index → its column, or nil to drop the field; `headerCount` entries. A
+    /// buffer, not an array: read per field with no retain and no bounds check.
+    private var columns: UnsafeMutablePointer<ScoreColumn?>
     private var batch: RecordBatch
     private var fieldIndex = 0
     private var line = 1
@@ -244,8 +244,7 @@ final class CSVRecordParser {
         if headerCount < 0 {
             headerFields.append(data.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: length), as: UTF8.self) } ?? "")
         } else if fieldIndex < headerCount {
-            let column = columns[fieldIndex]
-            if column >= 0, let data { batch.setField(column, data, length) }
+            if let column = columns[fieldIndex], let data { batch.setField(column, data, length) }
         }
         fieldIndex += 1
     }
@@ -299,7 +298,7 @@ final class CSVRecordParser {
 
     private func readHeader() throws {
         let names = headerFields
-        var columns: [Int] = []
+        var columns: [ScoreColumn?] = []
         var seen: [ScoreColumn: String] = [:]
         var ignored: [String] = []
         for name in names {
@@ -309,16 +308,16 @@ final class CSVRecordParser {
                     throw error(at: recordLine, .headerNamesColumnTwice(column: column.name, first: other, second: name), column: name)
                 }
                 seen[column] = name
-                columns.append(column.rawValue)
+                columns.append(column)
             case .ignored:
                 ignored.append(name)
-                columns.append(-1)
+                columns.append(nil)
             case .unknown:
                 if !ignoreUnknownFields {
                     throw error(at: recordLine, .unknownField(name), column: name, value: "")
                 }
                 ignored.append(name)
-                columns.append(-1)
+                columns.append(nil)
             }
         }
         if let missing = ScoreColumn.required.first(where: { seen[$0] == nil }) {

@@ -46,8 +46,8 @@ final class RecordBatch: @unchecked Sendable {  // one owner at a time: the pars
         (starts + count * Self.width).update(repeating: -1, count: Self.width)
     }
 
-    @inline(__always) func setField(_ column: Int, _ pointer: UnsafeRawPointer, _ length: Int) {
-        let slot = count * Self.width + column
+    @inline(__always) func setField(_ column: ScoreColumn, _ pointer: UnsafeRawPointer, _ length: Int) {
+        let slot = count * Self.width + column.rawValue
         starts[slot] = Int32(bytes.count)
         lengths[slot] = Int32(length)
         bytes.reserve(length + 1)
@@ -55,12 +55,12 @@ final class RecordBatch: @unchecked Sendable {  // one owner at a time: the pars
         bytes.appendByte(0)
     }
 
-    func setField(_ column: Int, _ value: [UInt8]) {
+    func setField(_ column: ScoreColumn, _ value: [UInt8]) {
         value.withUnsafeBytes { setField(column, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, $0.count) }
     }
 
     /// Whether the open record already has this field (a JSON object naming it twice).
-    func hasField(_ column: Int) -> Bool { starts[count * Self.width + column] >= 0 }
+    func hasField(_ column: ScoreColumn) -> Bool { starts[count * Self.width + column.rawValue] >= 0 }
 
     @inline(__always) func commitRecord(_ ordinal: Int) {
         ordinals[count] = ordinal
@@ -85,15 +85,15 @@ final class RecordBatch: @unchecked Sendable {  // one owner at a time: the pars
     @inline(__always) func ordinal(_ record: Int) -> Int { ordinals[record] }
 
     /// The bytes of a field, or nil when absent; valid while the batch lives.
-    @inline(__always) func field(_ record: Int, _ column: Int) -> (UnsafePointer<UInt8>, Int)? {
-        let slot = record * Self.width + column
+    @inline(__always) func field(_ record: Int, _ column: ScoreColumn) -> (UnsafePointer<UInt8>, Int)? {
+        let slot = record * Self.width + column.rawValue
         let start = Int(starts[slot])
         guard start >= 0 else { return nil }
         return (UnsafePointer(bytes.base.assumingMemoryBound(to: UInt8.self)) + start, Int(lengths[slot]))
     }
 
     /// The text of a field, for messages.
-    func text(record: Int, column: Int) -> String? {
+    func text(record: Int, column: ScoreColumn) -> String? {
         field(record, column).map { String(decoding: UnsafeBufferPointer(start: $0.0, count: $0.1), as: UTF8.self) }
     }
 }

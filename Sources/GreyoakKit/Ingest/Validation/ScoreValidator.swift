@@ -303,7 +303,7 @@ final class ScoreValidator {
     }
 
     @inline(__always) private func field(_ column: ScoreColumn) -> (UnsafePointer<UInt8>, Int)? {
-        batch.field(record, column.rawValue)
+        batch.field(record, column)
     }
 
     private func timestamp(_ column: ScoreColumn) -> Int64? {
@@ -318,7 +318,7 @@ final class ScoreValidator {
 
     private func fail(_ column: ScoreColumn, _ rule: RowError.Rule, value: String? = nil) {
         errors.append(RowError(file: fileName, fileIndex: batch.fileIndex, location: batch.location(record), column: column.name,
-                               value: value ?? batch.text(record: record, column: column.rawValue) ?? "", rule: rule))
+                               value: value ?? batch.text(record: record, column: column) ?? "", rule: rule))
     }
 
     /// FNV-1a of the ticker: stable across processes and runs, so that a ticker always goes
@@ -345,7 +345,7 @@ final class ScoreValidator {
     static func dates(of batch: RecordBatch) -> Set<Int64> {
         var dates = Set<Int64>()
         for record in 0..<batch.count where batch.fault(record) == nil {
-            guard let (p, n) = batch.field(record, ScoreColumn.scoringDate.rawValue) else { continue }
+            guard let (p, n) = batch.field(record, .scoringDate) else { continue }
             if let micros = try? CivilTime.parse(p, n) { dates.insert(micros) }
         }
         return dates
@@ -354,7 +354,7 @@ final class ScoreValidator {
     private func rejectLine() -> String {
         var fields: [String] = []
         for column in ScoreColumn.allCases {
-            if let text = batch.text(record: record, column: column.rawValue) {
+            if let text = batch.text(record: record, column: column) {
                 fields.append("\(JSONValue.quote(column.name)):\(JSONValue.quote(text))")
             }
         }
