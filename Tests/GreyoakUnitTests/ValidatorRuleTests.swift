@@ -26,7 +26,7 @@ struct ValidatorRun {
         for batch in batches {
             let output = try validator.process(batch, wantRejects: false)
             run.errors += output.errors
-            run.rows += try CopyRows.decode(output.buffers[0])
+            run.rows += try CopyRows.decode(output.chunks[0].rows)
         }
         return run
     }

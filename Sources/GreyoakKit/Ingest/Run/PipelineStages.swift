@@ -152,8 +152,8 @@ struct PipelineStages: Sendable {
                     // database but keep validating, to report every error.
                     if local.rejected > (options.maxErrors ?? 0) { sending = false }
                     if sending {
-                        for (writer, buffer) in zip(writers, result.buffers) where !buffer.isEmpty {
-                            guard writer.input.put(buffer) else { sending = false; break }
+                        for (writer, chunk) in zip(writers, result.chunks) where !chunk.rows.isEmpty {
+                            guard writer.input.put(chunk) else { sending = false; break }
                         }
                     }
                 }
