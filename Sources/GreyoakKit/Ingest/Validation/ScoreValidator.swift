@@ -92,8 +92,11 @@ final class ScoreValidator {
         self.batch = batch
         defer { self.batch = nil }
         fileName = fileNames[batch.fileIndex]
+        let perWriter = batch.count / max(1, writerCount) + 16
         var output = Output(chunks: (0..<writerCount).map { _ in
-            CopyChunk(rows: ByteBuffer(capacity: batch.count * 250 / max(1, writerCount) + 64))
+            var chunk = CopyChunk(rows: ByteBuffer(capacity: perWriter * 250))
+            if direct { chunk.keys.reserveCapacity(perWriter) }
+            return chunk
         })
         let encoders = output.chunks.map { CopyEncoder(buffer: $0.rows) }
         let faults = batch.faults
@@ -329,7 +332,8 @@ final class ScoreValidator {
     /// The valid scoring dates of a batch, for choosing how to load before any row is sent.
     static func dates(of batch: RecordBatch) -> Set<Int64> {
         var dates = Set<Int64>()
-        for record in 0..<batch.count where batch.fault(record) == nil {
+        let faulted = Set(batch.faults.map(\.record))
+        for record in 0..<batch.count where !faulted.contains(record) {
             guard let (p, n) = batch.field(record, .scoringDate) else { continue }
             if let micros = try? CivilTime.parse(p, n) { dates.insert(micros) }
         }
