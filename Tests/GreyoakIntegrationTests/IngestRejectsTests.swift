@@ -1,4 +1,5 @@
 import Foundation
+import GreyoakTestSupport
 import Testing
 
 /// A file of nothing but bad rows, in every mode: exact counts, and every rejected row in

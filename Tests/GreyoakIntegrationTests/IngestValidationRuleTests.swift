@@ -1,6 +1,7 @@
 import Foundation
-import GreyoakKit
 import Testing
+import GreyoakTestSupport
+import GreyoakIngest
 
 /// Runs a case of the shared table (``RuleTable``, `Support/RuleTable.swift`): the row after
 /// a valid neighbour (line 2) in a CSV file (the case row is on line 3; in JSON, records 1

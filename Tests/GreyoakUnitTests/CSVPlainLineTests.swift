@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakIngest
 
 /// The CSV parser splits plain lines itself and leaves the rest to libcsv. Whatever the
 /// input and however it is cut into chunks, it must read exactly what libcsv alone reads.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakIngest
 
 /// JSON is read strictly (RFC 8259), with bounded depth and size, and the record parser
 /// reads the same records however the input is cut into chunks.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+@testable import GreyoakPostgres
+@testable import GreyoakIngest
 
 /// A row of the direct COPY layout as the tests see it: its key and a payload that tells
 /// rows apart (the row's number, in f_score).

@@ -1,5 +1,6 @@
 import Testing
-@testable import GreyoakKit
+import GreyoakPostgres
+import GreyoakIngest
 
 /// The names recovery reads back: prepared transactions' ids, and which failures are retried.
 @Suite("Recovery: prepared transaction ids and transient failures")

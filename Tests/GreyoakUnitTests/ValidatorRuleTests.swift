@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakIngest
+import GreyoakTestSupport
 
 /// What the validator made of one file: its errors, and each good row as `scores` would
 /// store it (decoded from the binary COPY data; nil for NULL).

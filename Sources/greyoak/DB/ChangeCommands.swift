@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
-import GreyoakKit
 import Logging
+import GreyoakPostgres
+import GreyoakMigrations
+import GreyoakIngest
 
 /// Options of the commands that change the database.
 struct ChangeOptions: ParsableArguments {
@@ -30,7 +32,7 @@ struct ChangeOptions: ParsableArguments {
         guard ddlRetries >= 0 else { throw GreyoakError(.usage, "--ddl-retries must be 0 or more, not \(ddlRetries)") }
         let policy = LockRetryPolicy(timeout: ddlLockTimeout, retries: ddlRetries)
         let connection = try Connection(Migrator.settings(options.settings, policy: policy), logger: logger)
-        let migrator = Migrator(graph: graph, connection: connection, logger: logger, lockTimeout: lockTimeout, lockPolicy: policy)
+        let migrator = Migrator(graph: graph, connection: connection, housekeeping: IngestHousekeeping(), logger: logger, lockTimeout: lockTimeout, lockPolicy: policy)
         migrator.backupDirectory = backup
         return migrator
     }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import GreyoakKit
 
 /// `greyoak db ...`: Alembic's commands on raw SQL migrations.
 struct DBCommand: ParsableCommand {

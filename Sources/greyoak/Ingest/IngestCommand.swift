@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
-import GreyoakKit
+import GreyoakPostgres
+import GreyoakIngest
 
 extension InputFormat: ExpressibleByArgument {}
 extension DuplicatePolicy: ExpressibleByArgument {}

@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import GreyoakKit
+import GreyoakIngest
 
 /// Shows how a load goes on stderr: a redrawn bar with the share of input bytes read and an
 /// ETA on a terminal, a plain line with the same fields every 5 seconds otherwise (for logs

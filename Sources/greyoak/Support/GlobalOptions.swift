@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
-import GreyoakKit
 import Logging
+import GreyoakPostgres
+import GreyoakMigrations
 
 /// Options every command takes: where the database and the migrations are, and how chatty to be.
 struct GlobalOptions: ParsableArguments {

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
-import GreyoakKit
+import GreyoakPostgres
+import GreyoakMigrations
 
-/// `greyoak`: only maps flags onto GreyoakKit calls and errors onto exit statuses.
+/// `greyoak`: only maps flags onto library calls and errors onto exit statuses.
 struct GreyoakCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "greyoak",

@@ -1,1 +1,0 @@
-../../GreyoakUnitTests/Support/RuleTable.swift
