@@ -138,7 +138,7 @@ package final class PrivateCluster: @unchecked Sendable {
     }
 
     /// A port nothing listens on now (the kernel's pick of an ephemeral port).
-    private static func freePort() throws -> UInt16 {
+    package static func freePort() throws -> UInt16 {
         let proxy = try FaultProxy(upstreamPort: 1, fault: nil)
         defer { proxy.stop() }
         return proxy.port

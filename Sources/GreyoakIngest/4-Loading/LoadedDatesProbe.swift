@@ -11,19 +11,22 @@ import GreyoakPostgres
 /// asks through the ``LoadModeGate``.
 final class LoadedDatesProbe {
     private let connection: Connection
+    private let locks: LockSession
     private let logger: Logger
-    private(set) var holdsLoadLock = false
+    /// The ``LoadLock``'s savepoint while it is held.
+    private var loadLock: Int?
+    var holdsLoadLock: Bool { loadLock != nil }
 
-    init(_ connection: Connection, logger: Logger) {
+    init(_ connection: Connection, locks: LockSession, logger: Logger) {
         self.connection = connection
+        self.locks = locks
         self.logger = logger
     }
 
     /// - Parameter allowDirect: False after a direct COPY met an existing key: compare.
     func mode(for dates: Set<Int64>, allowDirect: Bool) -> LoadMode {
         do {
-            try LoadLock.acquire(connection, logger: logger)
-            holdsLoadLock = true
+            loadLock = try LoadLock.acquire(locks, logger: logger)
             guard allowDirect, !dates.isEmpty else { return .compare }
             let list = "{" + dates.sorted().map { "\"\(CivilTime.format($0))\"" }.joined(separator: ",") + "}"
             let loaded = try connection.execute(
@@ -42,7 +45,7 @@ final class LoadedDatesProbe {
     }
 
     func releaseLoadLock() {
-        LoadLock.release(connection)
-        holdsLoadLock = false
+        if let loadLock { LoadLock.release(locks, loadLock) }
+        loadLock = nil
     }
 }

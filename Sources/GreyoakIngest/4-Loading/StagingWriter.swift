@@ -31,7 +31,8 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
     var stagesInShards = false
     /// After ``prepareTransaction(_:)``: the session has no transaction left to roll back.
     private var prepared = false
-    /// The server process of this writer's session, to wait for its end after a failure.
+    /// The server process of this writer's session (behind a pooler: of its transaction, which
+    /// keeps one), to wait for its end after a failure and to name who blocks it.
     private(set) var backendPID: Int32?
     /// Bytes of a direct COPY's rows held to put them in key order before they are sent (see
     /// ``KeyOrderRuns``); 0 sends them as they come. Set before ``start``.
@@ -55,10 +56,8 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
             do {
                 let connection = try Connection(settings, logger: logger)
                 self.connection = connection
-                // Temporary tables live in local buffers: give them room before the first use.
-                try connection.execute("SET temp_buffers = '256MB'")
                 backendPID = connection.backendPID
-                try connection.execute("BEGIN")
+                try begin(connection)
             } catch {
                 failure = error
             }
@@ -103,6 +102,18 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
         }
     }
 
+    /// Opens the writer's transaction. Temporary tables live in local buffers: they get room
+    /// before their first use, set for this transaction only, so that no setting outlives it
+    /// on a pooled server session. A server session that has used temporary tables keeps the
+    /// size it had (PostgreSQL refuses a change then).
+    private func begin(_ connection: Connection) throws {
+        try connection.execute("BEGIN")
+        if connection.pooled { backendPID = Int32(try connection.execute("SELECT pg_backend_pid()")[0, 0] ?? "") }
+        try connection.execute("""
+            DO $$ BEGIN SET LOCAL temp_buffers = '256MB'; EXCEPTION WHEN invalid_parameter_value THEN NULL; END $$
+            """)
+    }
+
     private var noConnection: PostgresError {
         PostgresError(code: .connectionClosed, message: "writer \(index + 1) has no connection")
     }
@@ -120,7 +131,7 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
         try queue.sync {
             guard let connection else { throw failure ?? noConnection }
             try connection.execute("ROLLBACK")
-            try connection.execute("BEGIN")
+            try begin(connection)
             failure = nil
             stagedRows = 0
             mode = .staging

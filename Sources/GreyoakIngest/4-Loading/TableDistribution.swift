@@ -30,9 +30,12 @@ enum TableDistribution: Sendable, Equatable {
     /// against 90 ms with 4 kept (``ExistingRowsQuery``); a COPY of 20k rows into the
     /// distributed `greyoak_stage`, 483 ms against 235 ms. (A direct COPY of 200k rows into
     /// `scores` was slower with 4: writers set it only to stage.) The coordinator's session is
-    /// set once; a writer's in its transaction, each time it starts to stage.
+    /// set once; a writer's in its transaction, each time it starts to stage. Behind a
+    /// connection pooler only for the transaction (`SET LOCAL`), so that nothing outlives it on
+    /// a server session the pool hands to others: the coordinator's statements go without.
     func prepareSession(_ connection: Connection) throws {
         guard self == .citus else { return }
-        try connection.execute("SET citus.max_adaptive_executor_pool_size = 4; SET citus.max_cached_conns_per_worker = 4")
+        let set = connection.pooled ? "SET LOCAL" : "SET"
+        try connection.execute("\(set) citus.max_adaptive_executor_pool_size = 4; \(set) citus.max_cached_conns_per_worker = 4")
     }
 }

@@ -18,6 +18,8 @@ struct LoadCommit {
     }
 
     let coordinator: Connection
+    /// The load's locks (schema, load, journal): confirmed before the commit point.
+    let locks: LockSession
     let method: CommitMethod
     let logger: Logger
     let settings: ConnectionSettings
@@ -29,6 +31,9 @@ struct LoadCommit {
     static let sessionEndWait = 15.0
 
     func commit(_ writers: [StagingWriter], summary: IngestSummary) throws {
+        // Without its locks the load must not commit: another load or a migration may be
+        // running. The lock session lives as long as this process, unless the server ends it.
+        try locks.confirm()
         var decision = [LoadJournal.commitSQL(load, summary: summary)]
         if let ledgerEntry { decision.append(IngestLedger.recordSQL(ledgerEntry, summary: summary)) }
         switch method {
@@ -112,6 +117,8 @@ struct LoadCommit {
     /// committed; throws ``OutcomeRecorded`` when it ended rolled back or could not be finished.
     private func finishElsewhere(_ error: any Error, decided: Bool) throws {
         coordinator.close()
+        // Recovery takes the load's journal lock, which this load's lock session holds.
+        locks.close()
         let deadline = Date().addingTimeInterval(Self.sessionEndWait)
         var last: any Error = error
         while Date() < deadline {

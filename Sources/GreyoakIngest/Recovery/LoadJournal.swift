@@ -5,9 +5,9 @@ import GreyoakPostgres
 /// the transaction that is its commit point. A row left `running` by a load that is gone
 /// names an interrupted load; recovery resolves it and writes how.
 ///
-/// A live load holds the advisory lock (``lockClass``, id) on its coordinator session for as
-/// long as it runs, so recovery can tell a live load from a dead one without guessing at
-/// timeouts: the lock is free exactly when the session that held it has ended.
+/// A live load holds the advisory lock (``lockClass``, id) in its ``LockSession`` for as long
+/// as it runs, so recovery can tell a live load from a dead one without guessing at timeouts:
+/// the lock is free exactly when the transaction that held it has ended.
 enum LoadJournal {
     static let table = GreyoakTables.loadJournal
 
@@ -47,16 +47,18 @@ enum LoadJournal {
 
     /// Starts a load's row: takes the id, then its lock, then inserts, so that no moment exists
     /// when recovery could see the row `running` with its lock free.
-    static func begin(_ connection: Connection, input: String, method: CommitMethod, writers: Int) throws -> Int64 {
+    static func begin(_ connection: Connection, locks: LockSession, input: String, method: CommitMethod, writers: Int) throws -> Int64 {
         let id = try Int64(connection.execute("SELECT nextval(pg_get_serial_sequence('greyoak_load', 'id'))")[0, 0] ?? "") ?? 0
-        try connection.execute("SELECT pg_advisory_lock(\(lockArguments(id)))")
+        guard try locks.tryTake(lockArguments(id)) else {
+            throw GreyoakError(.failure, "the lock of the new load \(id) is taken: a session locks greyoak's load ids by hand")
+        }
         // Committed without waiting for the WAL flush: the load's own commit comes later and
         // flushes this row with it, and a crash that loses the row can have lost nothing else
-        // of the load. One fsync less per load.
-        try connection.execute("SET synchronous_commit = off")
-        defer { _ = try? connection.execute("RESET synchronous_commit") }
+        // of the load. One fsync less per load. Set for this statement's transaction only
+        // (set_config(..., true)), so that nothing outlives it on a pooled server session.
         try connection.execute("""
-            INSERT INTO greyoak_load (id, input, commit_method, writers, client_host) VALUES ($1::bigint, $2, $3, $4::int, $5)
+            INSERT INTO greyoak_load (id, input, commit_method, writers, client_host)
+            SELECT $1::bigint, $2, $3, $4::int, $5 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async
             """, [String(id), input, method.rawValue, String(writers), ProcessInfo.processInfo.hostName])
         return id
     }
@@ -76,10 +78,6 @@ enum LoadJournal {
             UPDATE greyoak_load SET state = 'rolled back', resolution = $2, resolved_at = now()
             WHERE id = $1::bigint AND state = 'running'
             """, [String(id), String(reason.prefix(2000))])
-    }
-
-    static func end(_ connection: Connection, _ id: Int64) {
-        _ = try? connection.execute("SELECT pg_advisory_unlock(\(lockArguments(id)))")
     }
 
     /// How a load's input is named in the journal: a file, or the first few of many.

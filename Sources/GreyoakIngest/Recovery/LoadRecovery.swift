@@ -42,9 +42,12 @@ public struct LoadRecovery {
             }
         }
         var resolutions: [Resolution] = []
+        // The loads' locks are held to the end of the recovery.
+        var locks: LockSession?
+        defer { locks?.close() }
         for id in ids.sorted() {
-            guard try connection.execute("SELECT pg_try_advisory_lock(\(LoadJournal.lockArguments(id)))")[0, 0] == "t" else { continue }
-            defer { LoadJournal.end(connection, id) }
+            if locks == nil { locks = try LockSession(for: connection, logger: logger) }
+            guard try locks!.tryTake(LoadJournal.lockArguments(id)) else { continue }
             do {
                 if let resolution = try resolve(id, gids: prepared[id] ?? [], journal: journal) {
                     logger.warning("recovered an interrupted \(resolution)")

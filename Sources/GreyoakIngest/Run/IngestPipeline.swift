@@ -10,9 +10,10 @@ import GreyoakMigrations
 /// and commit. The stages are wired in ``PipelineStages``; the writer connections are a
 /// ``WriterPool``.
 ///
-/// A coordinator connection holds the shared ``SchemaLock`` for the whole run (migrations
-/// take it exclusively) and, for the upsert and commit, the ``LoadLock`` that serialises
-/// greyoak runs with each other. Every use of it stays on the thread that calls ``run()``.
+/// The coordinator's ``LockSession`` holds the shared ``SchemaLock`` for the whole run
+/// (migrations take it exclusively), the load's journal lock, and, for the upsert and commit,
+/// the ``LoadLock`` that serialises greyoak runs with each other. Every use of the
+/// coordinator and its locks stays on the thread that calls ``run()``.
 public final class IngestPipeline {
     let options: IngestOptions
     let settings: ConnectionSettings
@@ -84,7 +85,9 @@ public final class IngestPipeline {
             try Migrator(graph: graph, connection: coordinator, housekeeping: IngestHousekeeping(), logger: logger,
                          lockTimeout: options.lockTimeout).upgrade(to: "heads")
         }
-        try SchemaLock.acquire(coordinator, mode: .shared, timeout: options.lockTimeout, logger: logger)
+        let locks = try LockSession(for: coordinator, logger: logger)
+        defer { locks.close() }
+        try SchemaLock.acquire(locks, mode: .shared, timeout: options.lockTimeout, logger: logger)
         try Migrator(graph: graph, connection: coordinator, housekeeping: IngestHousekeeping(), logger: logger).requireAtHead()
         // Who blocks the coordinator or a writer is only visible while it waits.
         let watcher = BlockingSessionWatcher(settings: settings, logger: logger, startAfter: min(0.25, options.lockTimeout / 4))
@@ -94,7 +97,8 @@ public final class IngestPipeline {
             guard !options.dryRun else {
                 try writers.connect()
                 summary.writers = writers.count
-                guard case let .done(summary) = try load(coordinator, writers: writers, summary: summary, route: .staging, commit: nil) else {
+                guard case let .done(summary) = try load(coordinator, locks: locks, writers: writers, summary: summary,
+                                                         route: .staging, commit: nil) else {
                     preconditionFailure("a dry run has no direct or compare mode to give up")
                 }
                 return summary
@@ -112,17 +116,17 @@ public final class IngestPipeline {
             let (method, count) = try CommitMethod.choose(coordinator, writers: writers.count, distribution: distribution, logger: logger)
             writers.keep(count, twoPhase: method == .twoPhase, distribution: distribution, stagesInShards: stagesInShards)
             summary.writers = writers.count
-            let commit = LoadCommit(coordinator: coordinator, method: method, logger: logger, settings: settings,
-                                    load: try LoadJournal.begin(coordinator, input: LoadJournal.describe(files), method: method, writers: writers.count),
-                                    ledgerEntry: options.ledgerEntry)
-            defer { LoadJournal.end(coordinator, commit.load) }
+            let load = try LoadJournal.begin(coordinator, locks: locks, input: LoadJournal.describe(files), method: method,
+                                             writers: writers.count)
+            let commit = LoadCommit(coordinator: coordinator, locks: locks, method: method, logger: logger, settings: settings,
+                                    load: load, ledgerEntry: options.ledgerEntry)
             do {
                 // The direct path and the comparison may have to start again: the input is read
                 // again (standard input from its kept copy).
                 var routes: [Route] = [.probe(allowDirect: true), .probe(allowDirect: false), .staging]
                 while true {
                     let route = routes.removeFirst()
-                    switch try load(coordinator, writers: writers, summary: summary, route: route, commit: commit) {
+                    switch try self.load(coordinator, locks: locks, writers: writers, summary: summary, route: route, commit: commit) {
                     case let .done(summary): return summary
                     case .again(after: .compare): routes.removeAll { $0 != .staging }
                     case .again: break
@@ -179,10 +183,10 @@ public final class IngestPipeline {
     }
 
     /// One attempt at the load.
-    private func load(_ coordinator: Connection, writers: WriterPool, summary: IngestSummary,
+    private func load(_ coordinator: Connection, locks: LockSession, writers: WriterPool, summary: IngestSummary,
                       route: Route, commit: LoadCommit?) throws -> Attempt {
         var summary = summary
-        let probe = LoadedDatesProbe(coordinator, logger: logger)
+        let probe = LoadedDatesProbe(coordinator, locks: locks, logger: logger)
         var outcome = switch route {
         case let .probe(allowDirect): stages.run(into: writers.writers, probe: probe, allowDirect: allowDirect, inMemory: dryRunCheck)
         case .staging: stages.run(into: writers.writers, probe: nil, inMemory: dryRunCheck)
@@ -250,8 +254,8 @@ public final class IngestPipeline {
         }
 
         progress.set(phase: "upserting")
-        try LoadLock.acquire(coordinator, logger: logger)
-        defer { LoadLock.release(coordinator) }
+        let loadLock = try LoadLock.acquire(locks, logger: logger)
+        defer { LoadLock.release(locks, loadLock) }
         let counts = try writers.upsert()
         summary.inserted += counts.inserted
         summary.updated += counts.updated

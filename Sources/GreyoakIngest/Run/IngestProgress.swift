@@ -11,6 +11,8 @@ public final class IngestProgress: Sendable {
     }
 
     private let counters = Mutex(Counters())
+    /// Time spent in each phase, for the run's metrics; kept across a restart (the time was spent).
+    private let clock = Mutex(PhaseClock(phase: "reading", since: Date()))
     public let started = Date()
     public let totalFiles: Int
     /// Bytes in all the input files as stored (compressed for `.gz`), or nil when one of
@@ -38,9 +40,23 @@ public final class IngestProgress: Sendable {
     func add(rows count: Int) { counters.withLock { $0.rows += count } }
     func add(bytes count: Int) { counters.withLock { $0.bytes += count } }
     func fileDone() { counters.withLock { $0.files += 1 } }
-    func set(phase: String) { counters.withLock { $0.phase = phase } }
+    func set(phase: String) {
+        counters.withLock { $0.phase = phase }
+        clock.withLock { $0.enter(phase, at: Date()) }
+    }
+
     /// A second attempt counts its rows from zero.
-    func restart() { counters.withLock { $0 = Counters() } }
+    func restart() {
+        counters.withLock { $0 = Counters() }
+        clock.withLock { $0.enter(Counters().phase, at: Date()) }
+    }
+
+    /// Seconds spent in each phase so far, in the order the phases began: `reading` (the
+    /// schema gate, then reading, parsing, validating and sending, which overlap), then
+    /// `checking duplicates`, `upserting`, `committing` as far as the run got.
+    public var phaseSeconds: [(phase: String, seconds: Double)] {
+        clock.withLock { $0.totals(at: Date()) }
+    }
 
     public var snapshot: (rows: Int, files: Int, phase: String, elapsed: Double) {
         let counters = counters.withLock { $0 }
@@ -52,5 +68,29 @@ public final class IngestProgress: Sendable {
         let counters = counters.withLock { $0 }
         return ProgressReport(phase: counters.phase, rows: counters.rows, files: counters.files, totalFiles: totalFiles,
                               bytes: counters.bytes, totalBytes: totalBytes, elapsed: Date().timeIntervalSince(started))
+    }
+}
+
+/// Which phase a run is in since when, and how long the phases before took.
+private struct PhaseClock {
+    var phase: String
+    var since: Date
+    var spent: [(phase: String, seconds: Double)] = []
+
+    mutating func enter(_ next: String, at now: Date) {
+        spent = totals(at: now)
+        phase = next
+        since = now
+    }
+
+    func totals(at now: Date) -> [(phase: String, seconds: Double)] {
+        var totals = spent
+        let seconds = now.timeIntervalSince(since)
+        if let index = totals.firstIndex(where: { $0.phase == phase }) {
+            totals[index].seconds += seconds
+        } else {
+            totals.append((phase, seconds))
+        }
+        return totals
     }
 }

@@ -7,24 +7,31 @@ import GreyoakPostgres
 /// The dump is written to `DIR/<database>-<from revision>-<UTC time>.dump`, created with
 /// mode 0600 (it holds every row), and checked to be non-empty. Restore it with
 /// `pg_restore --dbname=URL FILE` into an empty database.
+///
+/// With ``AgeRecipients`` the file is `....dump.age`: pg_dump writes into a pipe that `age`
+/// reads, and age writes the 0600 file, so no unencrypted byte reaches the disk. Restore it
+/// with `age -d -i KEYFILE FILE | pg_restore --dbname=URL`.
 public enum DatabaseBackup {
     /// Dumps the database `connection` is on.
     ///
     /// - Parameters:
     ///   - revision: The heads the database is at, for the file name (`base` when none).
     ///   - lockWaitSeconds: How long `pg_dump` may wait for each table's lock.
+    ///   - recipients: Encrypt to these with age (validated beforehand: ``AgeRecipients/validate()``).
     /// - Returns: The path of the dump.
-    /// - Throws: ``GreyoakError`` when the directory cannot be written, `pg_dump` is missing
-    ///   or fails, or the dump is empty; the partial file is removed.
+    /// - Throws: ``GreyoakError`` when the directory cannot be written, `pg_dump` (or `age`)
+    ///   is missing or fails, or the dump is empty; the partial file is removed.
     public static func dump(_ connection: Connection, into directory: String, revision: [String], lockWaitSeconds: Double,
-                            logger: Logger) throws -> String {
+                            recipients: AgeRecipients? = nil, logger: Logger) throws -> String {
         let database = try connection.execute("SELECT current_database()")[0, 0] ?? "database"
         let major = (try connection.execute("SHOW server_version_num")[0, 0]).flatMap { Int($0) }.map { $0 / 10000 }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let encrypted = recipients.map { !$0.isEmpty } ?? false
         let name = "\(database)-\(revision.isEmpty ? "base" : revision.joined(separator: "+"))-\(formatter.string(from: Date())).dump"
+            + (encrypted ? ".age" : "")
         let path = (directory as NSString).appendingPathComponent(name)
         let failed = { (reason: String) in
             GreyoakError(.failure, "cannot back up \(database) to \(path): \(reason); nothing was migrated",
@@ -38,39 +45,46 @@ public enum DatabaseBackup {
         } else if !isDirectory.boolValue {
             throw failed("\(directory) is not a directory")
         }
-        // Created here with 0600 before pg_dump opens it, so the rows are never readable by others.
+        // Created here with 0600 before pg_dump (or age) writes it, so the rows are never readable by others.
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard descriptor >= 0 else { throw failed(String(cString: strerror(errno))) }
-        close(descriptor)
+        let output = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
 
         let tool = pgDump(serverMajor: major)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = ["--format=custom", "--no-password", "--lock-wait-timeout=\(Int((lockWaitSeconds * 1000).rounded()))", "--file=\(path)"]
-        process.environment = connection.settings.named("backup").childEnvironment()
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        logger.info("Backing up \(database) with \(tool) to \(path)")
+        let dump = Process()
+        dump.executableURL = URL(fileURLWithPath: tool)
+        dump.arguments = ["--format=custom", "--no-password", "--lock-wait-timeout=\(Int((lockWaitSeconds * 1000).rounded()))"]
+        dump.environment = connection.settings.named("backup").childEnvironment()
+        dump.standardInput = FileHandle.nullDevice
+        logger.info("Backing up \(database) with \(tool)\(encrypted ? ", encrypted with age," : "") to \(path)")
+        let outcome: [ChildOutcome]
         do {
-            try process.run()
+            if let recipients, encrypted {
+                let age = Process()
+                age.executableURL = URL(fileURLWithPath: AgeRecipients.executable)
+                age.arguments = ["--encrypt"] + recipients.arguments
+                age.standardOutput = output
+                outcome = try ChildOutcome.pipeline(dump, into: age)
+            } else {
+                dump.standardOutput = output
+                outcome = try ChildOutcome.pipeline(dump, into: nil)
+            }
         } catch {
+            try? output.close()
             unlink(path)
-            throw failed("cannot run \(tool): \(error.localizedDescription) (scripts/setup installs postgresql-client)")
+            throw failed("cannot run \((error as? GreyoakError)?.message ?? "\(error)") (scripts/setup installs postgresql-client and age)")
         }
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        try? output.close()
+        if let failure = outcome.first(where: { $0.status != 0 }) {
             unlink(path)
-            throw failed("pg_dump exited \(process.terminationStatus): \(connection.settings.scrub(message.trimmingCharacters(in: .whitespacesAndNewlines)))")
+            throw failed("\(failure.name) exited \(failure.status): \(connection.settings.scrub(failure.message))")
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         guard size > 0 else {
             unlink(path)
             throw failed("pg_dump wrote an empty file")
         }
-        logger.info("Backup written to \(path) (\(size) bytes); restore it with pg_restore")
+        logger.info("Backup written to \(path) (\(size) bytes); restore it with \(encrypted ? "age -d -i KEYFILE FILE | pg_restore" : "pg_restore")")
         return path
     }
 
@@ -82,11 +96,15 @@ public enum DatabaseBackup {
             let path = "/usr/lib/postgresql/\(serverMajor)/bin/pg_dump"
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }
+        return onPath("pg_dump")
+    }
+
+    /// The first executable `name` in the directories of `PATH`, else `/usr/bin/<name>`.
+    static func onPath(_ name: String) -> String {
         let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
-        for directory in directories {
-            let path = "\(directory)/pg_dump"
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        for directory in directories where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
+            return "\(directory)/\(name)"
         }
-        return "/usr/bin/pg_dump"
+        return "/usr/bin/\(name)"
     }
 }

@@ -8,6 +8,10 @@ import GreyoakPostgres
 /// and its audit row; a non-transactional one runs statement by statement in autocommit,
 /// and its version change follows only once every statement succeeded. The whole run holds
 /// the exclusive ``SchemaLock``.
+///
+/// Behind a transaction pooler (``Connection/pooled``) a non-transactional migration and
+/// `pg_dump` need a session of their own: they run on the direct connection
+/// (``ConnectionSettings/direct``), or the run stops before it changes anything.
 public final class Migrator {
     public let graph: RevisionGraph
     let connection: Connection
@@ -18,10 +22,14 @@ public final class Migrator {
     public var lockPolicy: LockRetryPolicy
     /// A directory to dump the database into (`pg_dump`) before the first migration runs.
     public var backupDirectory: String?
+    /// Encrypt that dump to these age recipients (validate them before the migrator runs).
+    public var backupRecipients: AgeRecipients?
     /// Who blocks this connection, while `upgrade` or `downgrade` runs.
     private var watcher: BlockingSessionWatcher?
     /// Lock retries of the migration that is running, for its audit row.
     private var retries = 0
+    /// The server itself, past the pooler, for what needs a session (see ``sessionConnection(for:)``).
+    private var directConnection: Connection?
     /// The loads' crash recovery and tables, which upgrades and downgrades look after.
     let housekeeping: any LoadHousekeeping
 
@@ -70,9 +78,10 @@ public final class Migrator {
     @discardableResult
     public func upgrade(to spec: String) throws -> [MigrationStep] {
         try locked {
-            try housekeeping.recoverInterruptedLoads(connection, logger: logger)
             let current = try currentHeads()
             let steps = try graph.upgradePlan(from: current, to: try graph.resolve(spec, current: current))
+            try requireSessions(for: steps)
+            try housekeeping.recoverInterruptedLoads(connection, logger: logger)
             try runAll(steps, from: current)
             try connection.transaction { try Bookkeeping.create(connection, housekeeping) }
             try housekeeping.followScores(connection, logger: logger)
@@ -86,6 +95,7 @@ public final class Migrator {
         try locked {
             let current = try currentHeads()
             let steps = try graph.downgradePlan(from: current, to: try graph.resolve(spec, current: current))
+            try requireSessions(for: steps)
             if !steps.isEmpty { try housekeeping.recoverInterruptedLoads(connection, logger: logger) }
             try runAll(steps, from: current)
             if !steps.isEmpty { try housekeeping.followScores(connection, logger: logger) }
@@ -119,12 +129,43 @@ public final class Migrator {
         try SchemaLock.withLock(connection, mode: .exclusive, timeout: lockTimeout, logger: logger, body)
     }
 
+    /// The connection for what needs a session of its own: `connection` itself, unless a
+    /// pooler stands in front of it; then the direct connection.
+    ///
+    /// - Throws: ``GreyoakError/Code/usage`` when no direct URL was given, or it is pooled too.
+    private func sessionConnection(for what: @autoclosure () -> String) throws -> Connection {
+        guard connection.pooled else { return connection }
+        if let directConnection { return directConnection }
+        guard let direct = connection.settings.direct else {
+            throw GreyoakError(.usage, """
+                \(connection.settings) is a connection pooler, and \(what()) needs a session of its own, which a \
+                transaction pooler does not keep; nothing was changed
+                """, hint: "give the server's own address with --direct-url or GREYOAK_DIRECT_URL (the pooler's stays for the rest)")
+        }
+        let session = try Connection(direct, logger: logger)
+        guard !session.pooled else {
+            throw GreyoakError(.usage, "the direct URL \(direct) leads to a connection pooler too; nothing was changed",
+                               hint: "--direct-url / GREYOAK_DIRECT_URL must name the PostgreSQL server itself")
+        }
+        directConnection = session
+        return session
+    }
+
+    /// Connects what the steps will need a session for before anything changes, or stops.
+    private func requireSessions(for steps: [MigrationStep]) throws {
+        let sessionBound = steps.filter { !$0.migration.transactional }.map(\.migration.revision)
+        if !sessionBound.isEmpty {
+            _ = try sessionConnection(for: "the non-transactional migration \(sessionBound.joined(separator: ", ")) (-- Transactional: no)")
+        }
+        if backupDirectory != nil && !steps.isEmpty { _ = try sessionConnection(for: "pg_dump (--backup)") }
+    }
+
     /// Runs the steps with a lock watcher, after the backup when one was asked for.
     private func runAll(_ steps: [MigrationStep], from current: [String]) throws {
         guard !steps.isEmpty else { return }
         if let backupDirectory {
-            let path = try DatabaseBackup.dump(connection, into: backupDirectory, revision: current,
-                                               lockWaitSeconds: lockTimeout, logger: logger)
+            let path = try DatabaseBackup.dump(sessionConnection(for: "pg_dump (--backup)"), into: backupDirectory, revision: current,
+                                               lockWaitSeconds: lockTimeout, recipients: backupRecipients, logger: logger)
             try connection.transaction {
                 try AuditLog.create(connection)
                 try AuditLog.record(connection, revision: current.first ?? "base", operation: "backup", before: current,
@@ -132,7 +173,7 @@ public final class Migrator {
             }
         }
         let watcher = BlockingSessionWatcher(settings: connection.settings, logger: logger)
-        watcher.watch([connection.backendPID])
+        watcher.watch([connection.backendPID] + (directConnection.map { [$0.backendPID] } ?? []))
         self.watcher = watcher
         defer {
             watcher.stop()
@@ -173,16 +214,18 @@ public final class Migrator {
                     try VersionTable.create(connection)
                     try AuditLog.create(connection)
                 }
-                try connection.execute("SET lock_timeout = '\(timeout.milliseconds)ms'")
-                defer { _ = try? connection.execute("RESET lock_timeout") }
+                // A session setting on a session greyoak holds for it: the direct one behind a pooler.
+                let session = try sessionConnection(for: "the non-transactional migration \(migration.revision)")
+                try session.execute("SET lock_timeout = '\(timeout.milliseconds)ms'")
+                defer { _ = try? session.execute("RESET lock_timeout") }
                 // Statement by statement: the ones that ran stay, so only the one that timed out runs again.
                 let statements = migration.statements(upgrade: step.isUpgrade)
                 for index in statements.indices {
                     var attempt = 0
                     try retryingLockTimeouts(step) {
-                        if attempt > 0 { try dropInvalidIndex(left: statements[index], step: step, index: index) }
+                        if attempt > 0 { try dropInvalidIndex(left: statements[index], step: step, index: index, on: session) }
                         attempt += 1
-                        try execute(step, only: index)
+                        try execute(step, only: index, on: session)
                     }
                 }
                 try connection.transaction(record)
@@ -234,7 +277,7 @@ public final class Migrator {
     /// transaction) leaves an INVALID index of its name, and running it again would fail
     /// with "already exists": drop that index first. Its own lock wait is bounded and retried
     /// like the statement's.
-    private func dropInvalidIndex(left statement: SQLSplitter.Statement, step: MigrationStep, index: Int) throws {
+    private func dropInvalidIndex(left statement: SQLSplitter.Statement, step: MigrationStep, index: Int, on connection: Connection) throws {
         guard statement.text.range(of: "CONCURRENTLY", options: .caseInsensitive) != nil,
               let name = StatementLocks.classify(statement.text).builds.first, !name.hasPrefix("an index on ") else { return }
         let quoted = "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
@@ -249,7 +292,8 @@ public final class Migrator {
         }
     }
 
-    private func execute(_ step: MigrationStep, only: Int? = nil) throws {
+    private func execute(_ step: MigrationStep, only: Int? = nil, on session: Connection? = nil) throws {
+        let connection = session ?? connection
         let migration = step.migration
         let statements = migration.statements(upgrade: step.isUpgrade)
         for (index, statement) in statements.enumerated() where only == nil || only == index {

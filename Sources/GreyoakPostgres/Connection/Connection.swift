@@ -38,12 +38,15 @@ public final class Connection {
         // session says which part of greyoak it is.
         keywords += ["dbname", "fallback_application_name", "application_name"]
         values += [settings.conninfo.isEmpty ? nil : settings.conninfo, "greyoak", settings.applicationName]
-        if let options = Self.startupOptions(settings) {
-            keywords.append("options")
-            values.append(options)
-        }
-        handle = withCStringArray(keywords) { keys in
-            withCStringArray(values) { vals in PQconnectdbParams(keys, vals, 1) }
+        let options = Self.startupOptions(settings)
+        handle = Self.connect(keywords, values, options: options)
+        // PgBouncer refuses the `options` startup parameter unless told to ignore it: it is a
+        // pooler, and greyoak sets what it would have carried in each transaction instead.
+        if let refused = handle, options != nil, PQstatus(refused) != CONNECTION_OK,
+           String(cString: PQerrorMessage(refused)).contains("unsupported startup parameter: options") {
+            PQfinish(refused)
+            handle = Self.connect(keywords, values, options: nil)
+            pooled = true
         }
         guard let handle, PQstatus(handle) == CONNECTION_OK else {
             let reason = handle.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
@@ -58,11 +61,35 @@ public final class Connection {
             guard let context, let message else { return }
             Unmanaged<NoticeRouter>.fromOpaque(context).takeUnretainedValue().route(String(cString: message))
         }, Unmanaged.passUnretained(notices).toOpaque())
+        do {
+            try PoolerCheck.run(self)
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    private static func connect(_ keywords: [String], _ values: [String?], options: String?) -> OpaquePointer? {
+        let keywords = keywords + (options == nil ? [] : ["options"])
+        let values = values + (options == nil ? [] : [options])
+        return withCStringArray(keywords) { keys in
+            withCStringArray(values) { vals in PQconnectdbParams(keys, vals, 1) }
+        }
     }
 
     deinit { close() }
 
-    /// The server process serving this connection (`pg_backend_pid()`), 0 when closed.
+    /// Whether a connection pooler stands between greyoak and the server (see
+    /// ``PoolerCheck``): then no session state may outlive a transaction, and greyoak sets
+    /// ``ConnectionSettings/startupSettings`` with `SET LOCAL` in each transaction.
+    public internal(set) var pooled = false
+
+    /// Whether the session is outside any transaction block.
+    var isIdle: Bool { handle.map { PQtransactionStatus($0) == PQTRANS_IDLE } ?? false }
+
+    /// The server process serving this connection (`pg_backend_pid()`), 0 when closed. Behind a
+    /// pooler (``pooled``) a number the pooler made up: ask `pg_backend_pid()` inside a
+    /// transaction for the server process that runs it.
     public var backendPID: Int32 { handle.map { PQbackendPID($0) } ?? 0 }
 
     /// The `options` startup parameter: the user's own (from the URL, else `PGOPTIONS`)
@@ -91,6 +118,12 @@ public final class Connection {
     /// - Throws: ``PostgresError`` with the server's SQLSTATE, detail and hint.
     @discardableResult
     public func execute(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> QueryResult {
+        if pooled && !settings.startupSettings.isEmpty { return try PoolerCheck.executeWithSettings(self, sql, parameters) }
+        return try send(sql, parameters)
+    }
+
+    /// ``execute(_:_:)`` as the server gets it, without the settings a pooled session needs.
+    func send(_ sql: String, _ parameters: [String?]) throws(PostgresError) -> QueryResult {
         let conn = try live()
         let raw: OpaquePointer?
         if parameters.isEmpty {

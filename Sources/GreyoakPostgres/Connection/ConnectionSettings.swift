@@ -20,6 +20,9 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
     /// Server settings sent in the startup packet (`lock_timeout`): they become the session's
     /// defaults, so a `RESET` inside a migration returns to them rather than undoing them.
     public private(set) var startupSettings: [String: String] = [:]
+    /// `--direct-url` or `GREYOAK_DIRECT_URL`: the server itself, past any connection pooler,
+    /// for what needs a session of its own (see ``direct``); nil when not given.
+    let directConninfo: String?
 
     public enum Source: String, Sendable {
         case flag = "--database-url"
@@ -32,7 +35,10 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
     /// - Parameters:
     ///   - url: The `--database-url` value, if given.
     ///   - environment: The process environment (injectable for tests).
-    public init(url: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    ///   - directURL: The `--direct-url` value, if given; else `GREYOAK_DIRECT_URL`.
+    public init(url: String? = nil, directURL: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        let direct = [directURL, environment["GREYOAK_DIRECT_URL"]].compactMap { $0 }.first { !$0.isEmpty }
+        directConninfo = direct.map(Self.libpqURL)
         if let url, !url.isEmpty {
             conninfo = Self.libpqURL(url)
             source = .flag
@@ -44,14 +50,32 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
             source = .libpqEnvironment
         }
         var secrets: [String] = []
-        // As written and as libpq decodes it: a message may quote either.
-        for range in RedactedURL.passwordRanges(in: conninfo) where !range.isEmpty { secrets.append(String(conninfo[range])) }
-        let parsed = RedactedURL.parse(conninfo)
-        for keyword in RedactedURL.secretKeywords {
-            if let secret = parsed?[keyword], !secret.isEmpty, !secrets.contains(secret) { secrets.append(secret) }
+        for text in [conninfo, directConninfo ?? ""] where !text.isEmpty {
+            // As written and as libpq decodes it: a message may quote either.
+            for range in RedactedURL.passwordRanges(in: text) where !range.isEmpty { secrets.append(String(text[range])) }
+            let parsed = RedactedURL.parse(text)
+            for keyword in RedactedURL.secretKeywords {
+                if let secret = parsed?[keyword], !secret.isEmpty, !secrets.contains(secret) { secrets.append(secret) }
+            }
         }
         if let password = environment["PGPASSWORD"], !password.isEmpty { secrets.append(password) }
         self.secrets = secrets
+    }
+
+    private init(copying other: ConnectionSettings, conninfo: String) {
+        self.conninfo = conninfo
+        source = other.source
+        secrets = other.secrets
+        applicationName = other.applicationName
+        startupSettings = other.startupSettings
+        directConninfo = nil
+    }
+
+    /// The direct connection's settings (same part name and session defaults), for what a
+    /// transaction pooler cannot carry: a non-transactional migration, `pg_dump`. Nil when
+    /// no direct URL was given.
+    public var direct: ConnectionSettings? {
+        directConninfo.map { ConnectionSettings(copying: self, conninfo: $0) }
     }
 
     /// The same target for one part of greyoak: `application_name` becomes `greyoak <part>`.

@@ -75,4 +75,6 @@ public enum SQLState {
     public static let insufficientPrivilege = "42501"
     /// `lock_timeout` cancelled the statement.
     public static let lockNotAvailable = "55P03"
+    /// "cannot run inside a transaction block" (`COMMIT PREPARED`, `CREATE INDEX CONCURRENTLY`).
+    public static let activeSQLTransaction = "25001"
 }

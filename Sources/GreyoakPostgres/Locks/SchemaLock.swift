@@ -4,28 +4,31 @@ import Logging
 /// The PostgreSQL advisory lock that keeps migrations and loads apart.
 ///
 /// Migrations take it exclusively, ingests take it shared: two `upgrade head` started at
-/// once run one after the other, and no migration runs under a load. It is a session lock
-/// (non-transactional migrations commit several times while holding it), taken by polling
-/// `pg_try_advisory_lock*` rather than blocking: a blocked `pg_advisory_lock` can deadlock
-/// with `CREATE INDEX CONCURRENTLY`, which waits for every other transaction.
+/// once run one after the other, and no migration runs under a load. It is held by a
+/// ``LockSession``: a session lock on the work's own connection (a non-transactional
+/// migration commits several times while holding it), or, behind a connection pooler, a
+/// transaction lock in an open transaction of its own, so that it frees itself with its
+/// holder. It is taken by polling `pg_try_advisory_[xact_]lock*` rather than blocking: a
+/// blocked lock call keeps a snapshot while it waits, and `CREATE INDEX CONCURRENTLY`, which
+/// waits for every older snapshot, would deadlock with it (flyway#3497).
 public enum SchemaLock {
     public enum Mode: Sendable {
         case exclusive, shared
-        var suffix: String { self == .shared ? "_shared" : "" }
     }
 
     /// "greyoak" in ASCII: one key that any tool can recognise in `pg_locks`.
-    static let key: Int64 = 0x67_7265_796F_616B
+    package static let key: Int64 = 0x67_7265_796F_616B
 
     /// Takes the lock, polling until `timeout` seconds have passed.
     ///
     /// - Throws: ``GreyoakError/Code/lockTimeout`` naming the sessions that hold it.
-    public static func acquire(_ connection: Connection, mode: Mode, timeout: Double, logger: Logger) throws {
+    package static func acquire(_ session: LockSession, mode: Mode, timeout: Double, logger: Logger) throws {
+        let connection = session.connection
         let deadline = Date().addingTimeInterval(timeout)
         var wait = 0.05
         var announced = false
         while true {
-            if try connection.execute("SELECT pg_try_advisory_lock\(mode.suffix)(\(key))")[0, 0] == "t" { return }
+            if try session.tryTake("\(key)", shared: mode == .shared) { return }
             if Date() >= deadline {
                 throw GreyoakError(.lockTimeout,
                                    "could not take the schema lock (\(mode)) within \(timeout) s: held by \(try holders(connection))",
@@ -41,15 +44,13 @@ public enum SchemaLock {
         }
     }
 
-    public static func release(_ connection: Connection, mode: Mode) {
-        _ = try? connection.execute("SELECT pg_advisory_unlock\(mode.suffix)(\(key))")
-    }
-
-    /// Runs `body` holding the lock, releasing it however `body` ends.
+    /// Runs `body` holding the lock (in a ``LockSession`` for `connection`), releasing it
+    /// however `body` ends.
     public static func withLock<T>(_ connection: Connection, mode: Mode, timeout: Double, logger: Logger,
                                    _ body: () throws -> T) throws -> T {
-        try acquire(connection, mode: mode, timeout: timeout, logger: logger)
-        defer { release(connection, mode: mode) }
+        let session = try LockSession(for: connection, logger: logger)
+        defer { session.close() }
+        try acquire(session, mode: mode, timeout: timeout, logger: logger)
         return try body()
     }
 

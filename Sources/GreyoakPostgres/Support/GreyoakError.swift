@@ -20,6 +20,10 @@ public struct GreyoakError: Error, CustomStringConvertible, Sendable {
         public static let invalidInput = Code(name: "invalid input", exitStatus: 9)
         public static let databaseError = Code(name: "database error", exitStatus: 10)
         public static let planRefused = Code(name: "plan refused by --fail-on", exitStatus: 11)
+        /// `db check`: another session holds the schema lock exclusively.
+        public static let migrationRunning = Code(name: "migration running", exitStatus: 12)
+        /// `db check`: a load was interrupted and recovery has not resolved it yet.
+        public static let loadInterrupted = Code(name: "load interrupted", exitStatus: 13)
     }
 
     public var code: Code

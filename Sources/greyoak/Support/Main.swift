@@ -44,7 +44,7 @@ enum Main {
             FileHandle.standardError.write(Data((GreyoakCommand.fullMessage(for: error) + "\n").utf8))
             return code == .validationFailure ? GreyoakError.Code.usage.exitStatus : code.rawValue
         }
-        FileHandle.standardError.write(Data("FAILED: \(text)\n".utf8))
+        StderrLogHandler.writePlain(label: "greyoak", "FAILED: \(text)")
         return GreyoakError.Code(for: error).exitStatus
     }
 }
