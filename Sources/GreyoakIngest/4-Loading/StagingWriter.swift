@@ -13,7 +13,7 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
     let index: Int
     /// COPY data from the validator; closing it ends the COPY. Replaced only by ``reopen()``,
     /// before the stages of the next attempt start.
-    private(set) var input: BoundedQueue<ByteBuffer>
+    private(set) var input: BoundedQueue<CopyChunk>
     private let queueCapacity: Int
     private let queue: DispatchQueue
     private var connection: Connection?
@@ -90,7 +90,7 @@ final class StagingWriter: @unchecked Sendable {  // the connection is used only
                         // Straight into the indexed table: in key order, a sorted run at a time.
                         try KeyOrderRuns.stream(input, budget: sortBudget, order: sortOrder) { try sink.send($0) }
                     } else {
-                        while let chunk = input.take() { try sink.send(chunk.bytes) }
+                        while let chunk = input.take() { try sink.send(chunk.rows.bytes) }
                     }
                     try sink.send(CopyEncoder.trailer)
                 }

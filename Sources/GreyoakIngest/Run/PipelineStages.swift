@@ -111,6 +111,7 @@ struct PipelineStages: Sendable {
         DispatchQueue(label: "greyoak.validate").async(group: group) {
             let validator = ScoreValidator(rules: options.rules, writerCount: writers.count, files: files,
                                            duplicatePolicy: options.onDuplicate, inMemory: inMemory)
+            validator.errorsToKeep = min(options.maxReport, StreamOutcome.maxErrorsKept)
             var rejects: RejectsFile?
             var local = StreamOutcome()
             defer {
@@ -144,18 +145,16 @@ struct PipelineStages: Sendable {
                     local.rowsRead += result.goodRows + result.rejectedRows
                     local.rejected += result.rejectedRows
                     local.unchanged += result.unchanged
-                    local.errorCount += result.errors.count
-                    if local.errors.count < options.maxReport {
-                        local.errors += result.errors.prefix(options.maxReport - local.errors.count)
-                    }
+                    local.errorCount += result.errorCount
+                    local.errors += result.errors
                     try rejects?.write(result.rejects)
                     progress.add(rows: result.goodRows + result.rejectedRows)
                     // Past the error budget nothing will be committed: stop feeding the
                     // database but keep validating, to report every error.
                     if local.rejected > (options.maxErrors ?? 0) { sending = false }
                     if sending {
-                        for (writer, buffer) in zip(writers, result.buffers) where !buffer.isEmpty {
-                            guard writer.input.put(buffer) else { sending = false; break }
+                        for (writer, chunk) in zip(writers, result.chunks) where !chunk.rows.isEmpty {
+                            guard writer.input.put(chunk) else { sending = false; break }
                         }
                     }
                 }
