@@ -53,8 +53,8 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         let file = InputFile(name: "fuzz", path: nil, format: format, gzipped: false)
         var digest: [String] = []
         let emit: (RecordBatch) throws -> Void = { batch in
-            for record in 0..<batch.count {
-                let fields = (0..<RecordBatch.width).map { batch.text(record: record, column: $0) ?? "∅" }
+            for record in 0..<batch.count where batch.fault(record) == nil {
+                let fields = ScoreColumn.allCases.map { batch.text(record: record, column: $0) ?? "∅" }
                 digest.append("\(batch.location(record)): \(fields)")
             }
             digest += batch.errors.map(\.description)
@@ -168,7 +168,7 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         let batch = RecordBatch(fileIndex: 0, byLine: true, capacity: 16)
         for (number, line) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).prefix(16).enumerated() {
             batch.beginRecord()
-            for (column, field) in line.split(separator: 0x09, omittingEmptySubsequences: false).prefix(RecordBatch.width).enumerated()
+            for (column, field) in zip(ScoreColumn.allCases, line.split(separator: 0x09, omittingEmptySubsequences: false))
             where field != [0x01] {
                 batch.setField(column, Array(field))
             }

@@ -35,9 +35,9 @@ package final class CSVRecordParser {
 
     /// Fields in the header row; -1 until it has been read.
     private var headerCount = -1
-    /// Input field index → ScoreColumn raw value, or -1 to drop the field; `headerCount`
-    /// entries. A buffer, not an array: read per field with no retain and no bounds check.
-    private var columns: UnsafeMutablePointer<Int>
+    /// Input field index → its column, or nil to drop the field; `headerCount` entries. A
+    /// buffer, not an array: read per field with no retain and no bounds check.
+    private var columns: UnsafeMutablePointer<ScoreColumn?>
     private var batch: RecordBatch
     private var fieldIndex = 0
     private var line = 1
@@ -245,8 +245,7 @@ package final class CSVRecordParser {
         if headerCount < 0 {
             headerFields.append(data.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: length), as: UTF8.self) } ?? "")
         } else if fieldIndex < headerCount {
-            let column = columns[fieldIndex]
-            if column >= 0, let data { batch.setField(column, data, length) }
+            if let column = columns[fieldIndex], let data { batch.setField(column, data, length) }
         }
         fieldIndex += 1
     }
@@ -283,10 +282,10 @@ package final class CSVRecordParser {
             return
         }
         if fieldIndex != headerCount {
-            batch.errors.append(RowError(file: file.name, fileIndex: fileIndex, location: .line(recordLine), column: nil, value: nil,
-                                         rule: .fieldCount(found: fieldIndex, header: headerCount)))
+            batch.rejectRecord(recordLine, RowError(file: file.name, fileIndex: fileIndex, location: .line(recordLine), column: nil, value: nil,
+                                                    rule: .fieldCount(found: fieldIndex, header: headerCount)))
         } else if let recordError {
-            batch.errors.append(recordError)
+            batch.rejectRecord(recordLine, recordError)
         } else {
             batch.commitRecord(recordLine)
         }
@@ -300,7 +299,7 @@ package final class CSVRecordParser {
 
     private func readHeader() throws {
         let names = headerFields
-        var columns: [Int] = []
+        var columns: [ScoreColumn?] = []
         var seen: [ScoreColumn: String] = [:]
         var ignored: [String] = []
         for name in names {
@@ -310,16 +309,16 @@ package final class CSVRecordParser {
                     throw error(at: recordLine, .headerNamesColumnTwice(column: column.name, first: other, second: name), column: name)
                 }
                 seen[column] = name
-                columns.append(column.rawValue)
+                columns.append(column)
             case .ignored:
                 ignored.append(name)
-                columns.append(-1)
+                columns.append(nil)
             case .unknown:
                 if !ignoreUnknownFields {
                     throw error(at: recordLine, .unknownField(name), column: name, value: "")
                 }
                 ignored.append(name)
-                columns.append(-1)
+                columns.append(nil)
             }
         }
         if let missing = ScoreColumn.required.first(where: { seen[$0] == nil }) {

@@ -9,29 +9,34 @@ import GreyoakPostgres
 package final class ScoreValidator {
     /// The output for one batch.
     package struct Output {
-        /// COPY data per writer (each buffer handed on whole; see ``ByteBuffer``).
-        package var buffers: [ByteBuffer]
+        /// COPY rows per writer (each handed on whole; see ``ByteBuffer``), with their keys
+        /// when they go straight into `scores`.
+        package var chunks: [CopyChunk]
         var goodRows = 0
+        /// The first errors: at most ``ScoreValidator/errorsToKeep`` over all batches.
         package var errors: [RowError] = []
+        /// Every error, kept or not.
+        var errorCount = 0
         /// How many records had at least one error.
         var rejectedRows = 0
-        /// JSON lines for the rejects file: the raw record with its location and errors.
+        /// JSON lines for the rejects file, one per rejected record (the parser's included):
+        /// the raw record with its location and errors.
         var rejects: [String] = []
         /// Good rows equal to what `scores` holds (``LoadMode/compare``): not sent.
         var unchanged = 0
     }
 
-    /// Fields per staged row: the 21 score columns, then the source file and line.
-    static let stagedFields: Int16 = Int16(ScoreColumn.allCases.count + 2)
-    /// Fields per row copied straight into `scores`: the 21 score columns.
-    package static let directFields: Int16 = Int16(ScoreColumn.allCases.count)
     /// Encode rows for `COPY scores` (no source columns) instead of the staging table.
     var direct = false
     /// ``LoadMode/compare``: rows equal to the row of their key in `scores` are not sent.
     var existing: ExistingRows?
-    /// Value slots: six pillars, weighted, risk, final, six z-scores.
-    private static let valueColumns: [ScoreColumn] = ScoreColumn.pillarScores + [.weightedScore, .riskPenalty, .finalScore] + ScoreColumn.zScores
-    private static let weightedSlot = 6, riskSlot = 7, finalSlot = 8
+    /// How many errors the outputs keep, all batches together, for the message; the rest
+    /// are only counted, so that a file of millions of bad rows costs no memory for them.
+    var errorsToKeep = Int.max
+    private var errorsKept = 0
+    /// Value slots: six pillars, weighted, risk, final, six z-scores, as the row holds them.
+    private static let valueColumns = ScoreCopyRow.valueColumns
+    private static let weightedSlot = ScoreCopyRow.weightedSlot, riskSlot = ScoreCopyRow.riskSlot, finalSlot = ScoreCopyRow.finalSlot
 
     let rules: ValidationRules
     let writerCount: Int
@@ -88,16 +93,35 @@ package final class ScoreValidator {
         self.batch = batch
         defer { self.batch = nil }
         fileName = fileNames[batch.fileIndex]
-        var output = Output(buffers: (0..<writerCount).map { _ in ByteBuffer(capacity: batch.count * 250 / max(1, writerCount) + 64) })
-        let encoders = output.buffers.map { CopyEncoder(buffer: $0) }
-        output.errors = batch.errors
-        output.rejectedRows = batch.errors.count
+        let perWriter = batch.count / max(1, writerCount) + 16
+        var output = Output(chunks: (0..<writerCount).map { _ in
+            var chunk = CopyChunk(rows: ByteBuffer(capacity: perWriter * 250))
+            if direct { chunk.keys.reserveCapacity(perWriter) }
+            return chunk
+        })
+        let encoders = output.chunks.map { CopyEncoder(buffer: $0.rows) }
+        let faults = batch.faults
+        var nextFault = 0
         for record in 0..<batch.count {
             self.record = record
             errors.removeAll(keepingCapacity: true)
-            guard let key = validateRecord() else {
+            let key: Key?
+            if nextFault < faults.count, faults[nextFault].record == record {
+                // The parser rejected it: its fields are not a row to judge.
+                errors.append(faults[nextFault].error)
+                nextFault += 1
+                key = nil
+            } else {
+                key = validateRecord()
+            }
+            guard let key else {
                 output.rejectedRows += 1
-                output.errors += errors
+                output.errorCount += errors.count
+                if errorsKept < errorsToKeep {
+                    let kept = errors.prefix(errorsToKeep - errorsKept)
+                    output.errors += kept
+                    errorsKept += kept.count
+                }
                 if wantRejects { output.rejects.append(rejectLine()) }
                 continue
             }
@@ -105,15 +129,21 @@ package final class ScoreValidator {
             // A dry run (no writers) has nowhere to send rows.
             guard writerCount > 0 else { continue }
             let writer = writerCount == 1 ? 0 : Int(Self.tickerHash(ticker, tickerLength) % UInt64(writerCount))
-            let start = output.buffers[writer].count
-            encode(into: encoders[writer], date: key.date, mode: key.mode, band: key.band, guardrails: key.guardrails, asOf: key.asOf)
-            if let existing, try isUnchanged(output.buffers[writer], row: start, date: key.date, mode: key.mode, in: existing) {
-                output.buffers[writer].truncate(to: start)
+            let row = ScoreCopyRow.encode(into: encoders[writer], staged: direct ? nil : (Int32(batch.fileIndex), Int64(batch.ordinal(record))),
+                                          ticker: ticker, tickerLength: tickerLength, date: key.date, mode: key.mode, values: values,
+                                          present: present, band: key.band, guardrails: key.guardrails, asOf: key.asOf)
+            if direct {
+                // What the writer sorts by: the key, without reading the row again.
+                output.chunks[writer].keys.append(row)
+                continue
+            }
+            if let existing, try isUnchanged(output.chunks[writer].rows, row: row.offset, date: key.date, mode: key.mode, in: existing) {
+                output.chunks[writer].rows.truncate(to: row.offset)
                 output.unchanged += 1
                 continue
             }
-            // The direct path needs no filter: the primary key itself stops a repeated key.
-            if let duplicates, !direct {
+            // The direct path (above) needs no filter: the primary key itself stops a repeated key.
+            if let duplicates {
                 duplicates.insert(hash: Self.keyHash(ticker, tickerLength, key.date, key.mode), writer: writer,
                                    ticker: ticker, tickerLength: tickerLength, date: key.date, mode: key.mode)
             }
@@ -125,7 +155,7 @@ package final class ScoreValidator {
     /// columns come after the field count (the source file and line after them).
     @inline(__always)
     private func isUnchanged(_ buffer: ByteBuffer, row: Int, date: Int64, mode: Mode, in existing: ExistingRows) throws -> Bool {
-        let fields = UnsafeRawPointer(buffer.base + row + 2), keyLength = 4 + tickerLength + 12 + 4 + mode.bytes.count
+        let fields = UnsafeRawPointer(buffer.base + row + 2), keyLength = ScoreCopyRow.keyLength(tickerLength: tickerLength, mode: mode)
         return try existing.classify(date: date, key: RowFingerprint.key(fields: fields, keyLength: keyLength),
                                      row: RowFingerprint.row(fields: fields, keyLength: keyLength)) == .unchanged
     }
@@ -257,32 +287,12 @@ package final class ScoreValidator {
         return result
     }
 
-    @inline(__always)
-    private func encode(into encoder: CopyEncoder, date: Int64, mode: Mode, band: Band?, guardrails: UInt8?, asOf: Int64?) {
-        encoder.beginRow(fields: direct ? Self.directFields : Self.stagedFields, textBytes: tickerLength + 64)
-        encoder.text(ticker, tickerLength)
-        encoder.int8(date)
-        encoder.text(mode.bytes)
-        for slot in 0..<9 { slotValue(encoder, slot) }
-        if let band { encoder.text(band.bytes) } else { encoder.null() }
-        if let guardrails { encoder.text(ScoreValues.guardrailText[Int(guardrails)]) } else { encoder.null() }
-        if let asOf { encoder.int8(asOf) } else { encoder.null() }
-        for slot in 9..<15 { slotValue(encoder, slot) }
-        if direct { return }
-        encoder.int4(Int32(batch.fileIndex))
-        encoder.int8(Int64(batch.ordinal(record)))
-    }
-
-    @inline(__always) private func slotValue(_ encoder: CopyEncoder, _ slot: Int) {
-        if present & (1 << UInt32(slot)) != 0 { encoder.float8(values[slot]) } else { encoder.null() }
-    }
-
     @inline(__always) private func value(_ slot: Int) -> Double? {
         present & (1 << UInt32(slot)) != 0 ? values[slot] : nil
     }
 
     @inline(__always) private func field(_ column: ScoreColumn) -> (UnsafePointer<UInt8>, Int)? {
-        batch.field(record, column.rawValue)
+        batch.field(record, column)
     }
 
     private func timestamp(_ column: ScoreColumn) -> Int64? {
@@ -297,7 +307,7 @@ package final class ScoreValidator {
 
     private func fail(_ column: ScoreColumn, _ rule: RowError.Rule, value: String? = nil) {
         errors.append(RowError(file: fileName, fileIndex: batch.fileIndex, location: batch.location(record), column: column.name,
-                               value: value ?? batch.text(record: record, column: column.rawValue) ?? "", rule: rule))
+                               value: value ?? batch.text(record: record, column: column) ?? "", rule: rule))
     }
 
     /// FNV-1a of the ticker: stable across processes and runs, so that a ticker always goes
@@ -323,8 +333,9 @@ package final class ScoreValidator {
     /// The valid scoring dates of a batch, for choosing how to load before any row is sent.
     static func dates(of batch: RecordBatch) -> Set<Int64> {
         var dates = Set<Int64>()
-        for record in 0..<batch.count {
-            guard let (p, n) = batch.field(record, ScoreColumn.scoringDate.rawValue) else { continue }
+        let faulted = Set(batch.faults.map(\.record))
+        for record in 0..<batch.count where !faulted.contains(record) {
+            guard let (p, n) = batch.field(record, .scoringDate) else { continue }
             if let micros = try? CivilTime.parse(p, n) { dates.insert(micros) }
         }
         return dates
@@ -333,7 +344,7 @@ package final class ScoreValidator {
     private func rejectLine() -> String {
         var fields: [String] = []
         for column in ScoreColumn.allCases {
-            if let text = batch.text(record: record, column: column.rawValue) {
+            if let text = batch.text(record: record, column: column) {
                 fields.append("\(JSONValue.quote(column.name)):\(JSONValue.quote(text))")
             }
         }

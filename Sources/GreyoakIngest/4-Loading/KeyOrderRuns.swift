@@ -53,10 +53,10 @@ package final class KeyOrderRuns {
     /// as many dates). 12 MiB keeps a backfill's peak RSS under 64 MiB.
     static let totalBudget = 12 << 20
 
-    /// A row waiting to be sent: where it is and its sort key. `prefix` and
-    /// `prefix2` are the ticker's first 16 bytes, big-endian, zero-padded: they order as the
-    /// ticker's bytes do (C collation, and a ticker has no NUL), so only tickers longer than
-    /// 16 bytes with equal prefixes need the bytes themselves.
+    /// A row waiting to be sent: where it is and its sort key (the validator's
+    /// ``ScoreCopyRow/Key``: `prefix` and `prefix2` order as the ticker's first 16 bytes).
+    /// The key's fields again rather than the key itself: packed into 40 bytes, with the
+    /// slot's address for the buffer's offset, so that the segments stay small in the cache.
     fileprivate struct Row {
         /// 0 for the mode sent first (all rows under ``Order/key``), 1 for the other.
         var rank: UInt8
@@ -77,7 +77,7 @@ package final class KeyOrderRuns {
             if prefix2 != other.prefix2 { return prefix2 < other.prefix2 }
             if tickerLength > 16 || other.tickerLength > 16 {
                 let shorter = min(Int(tickerLength), Int(other.tickerLength))
-                let order = memcmp(start + 6, other.start + 6, shorter)
+                let order = memcmp(start + ScoreCopyRow.tickerOffset, other.start + ScoreCopyRow.tickerOffset, shorter)
                 if order != 0 { return order < 0 }
                 if tickerLength != other.tickerLength { return tickerLength < other.tickerLength }
             }
@@ -151,14 +151,14 @@ package final class KeyOrderRuns {
     /// Rows go out as chunks come in once the budget is held, gathered into pieces; before it
     /// waits for more input it sends the piece it has. Once `input` is cancelled (another
     /// stage failed, and the load will be rolled back) it sends nothing more.
-    package static func stream(_ input: BoundedQueue<ByteBuffer>, budget: Int, order: Order = .key,
+    package static func stream(_ input: BoundedQueue<CopyChunk>, budget: Int, order: Order = .key,
                        send: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         let sorter = KeyOrderRuns(budget: budget, order: order)
         try sorter.stream(input, send: send)
     }
 
     /// ``stream(_:budget:order:send:)`` on this instance, so that tests can read its counters.
-    func stream(_ input: BoundedQueue<ByteBuffer>, send: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+    func stream(_ input: BoundedQueue<CopyChunk>, send: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         var ended = false
         while !input.isCancelled {
             if !ended && bytes < budget {
@@ -190,44 +190,20 @@ package final class KeyOrderRuns {
         }
     }
 
-    /// Reads a chunk of whole rows in the direct layout (``ScoreValidator/directFields``
-    /// fields, the key first: ticker as text, scoring_date as int8, mode as text), each row
-    /// into a slot of its own, sorts them, and adds them as up to two segments: the
-    /// rows that sort before the last row sent wait for the next run.
-    func add(_ chunk: ByteBuffer) {
-        let base = UnsafeRawPointer(chunk.base)
-        var offset = 0
+    /// Takes a chunk of whole rows in the direct layout with their keys (the validator's:
+    /// nothing here reads a row's fields), each row into a slot of its own, sorts them, and
+    /// adds them as up to two segments: the rows that sort before the last row sent wait for
+    /// the next run.
+    func add(_ chunk: CopyChunk) {
+        let base = UnsafeRawPointer(chunk.rows.base)
         incoming.removeAll(keepingCapacity: true)
-        while offset < chunk.count {
-            let start = offset
-            let fields = Int(Int16(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: Int16.self)))
-            offset += 2
-            var row = Row(rank: 0, modeByte: 0, tickerLength: 0, length: 0, prefix: 0, prefix2: 0, date: 0,
-                          start: UnsafeMutableRawPointer(mutating: base))
-            for field in 0..<fields {
-                let length = Int(Int32(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
-                offset += 4
-                guard length > 0 else { continue }
-                switch field {
-                case 0:
-                    row.tickerLength = Int16(length)
-                    row.prefix = Self.prefix(base + offset, length)
-                    row.prefix2 = length > 8 ? Self.prefix(base + offset + 8, length - 8) : 0
-                case 1:
-                    row.date = Int64(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: Int64.self))
-                case 2:
-                    row.modeByte = base.load(fromByteOffset: offset, as: UInt8.self)
-                default:
-                    break
-                }
-                offset += length
-            }
-            let length = offset - start
-            row.length = Int32(length)
-            row.start = slots.allocate(length)
-            row.start.copyMemory(from: base + start, byteCount: length)
-            if let firstMode, row.modeByte != firstMode { row.rank = 1 }
-            incoming.append(row)
+        for key in chunk.keys {
+            let length = Int(key.length)
+            let start = slots.allocate(length)
+            start.copyMemory(from: base + key.offset, byteCount: length)
+            let rank: UInt8 = firstMode.map { key.modeByte != $0 ? 1 : 0 } ?? 0
+            incoming.append(Row(rank: rank, modeByte: key.modeByte, tickerLength: key.tickerLength, length: key.length,
+                                prefix: key.prefix, prefix2: key.prefix2, date: key.date, start: start))
             bytes += RowSlots.footprint(length)
         }
         peakBytes = max(peakBytes, bytes)
@@ -258,14 +234,6 @@ package final class KeyOrderRuns {
         take(row, run: run)
     }
 
-    /// The first up to 8 of `length` bytes at `bytes`, big-endian, zero-padded.
-    @inline(__always)
-    private static func prefix(_ bytes: UnsafeRawPointer, _ length: Int) -> UInt64 {
-        var prefix: UInt64 = 0
-        for i in 0..<8 { prefix = prefix << 8 | UInt64(i < length ? bytes.load(fromByteOffset: i, as: UInt8.self) : 0) }
-        return prefix
-    }
-
     /// Appends `row`, of run `run`, to the piece, frees it, and keeps its key as the last sent.
     private func take(_ row: Row, run: UInt32) {
         if run != self.run || last == nil {
@@ -274,7 +242,7 @@ package final class KeyOrderRuns {
         }
         piece.append(row.start, Int(row.length))
         bytes -= RowSlots.footprint(Int(row.length))
-        let keyBytes = 6 + Int(row.tickerLength)
+        let keyBytes = ScoreCopyRow.tickerOffset + Int(row.tickerLength)
         if keyBytes > lastKeyCapacity {
             lastKey.deallocate()
             lastKeyCapacity = keyBytes

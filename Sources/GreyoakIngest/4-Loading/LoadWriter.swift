@@ -21,7 +21,7 @@ protocol LoadWriter: AnyObject, Sendable {
     func configure(_ configuration: WriterConfiguration)
     /// Streams `input` by binary COPY, once `mode` is set, until `input` is closed; in the
     /// background (`group` waits for it). `onFailure` is called there if it fails.
-    func start(mode: LoadModeGate, input: BoundedQueue<ByteBuffer>, group: DispatchGroup,
+    func start(mode: LoadModeGate, input: BoundedQueue<CopyChunk>, group: DispatchGroup,
                onFailure: @escaping @Sendable (PassFailure) -> Void)
     /// Waits for the COPY to end; what stopped it, if anything did.
     func waitForLoad() -> PassFailure?

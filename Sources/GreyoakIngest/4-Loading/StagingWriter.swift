@@ -66,7 +66,7 @@ final class StagingWriter: LoadWriter {
     /// closed, once the validator has set the mode. Runs asynchronously on the writer's
     /// queue; `onFailure` is called there if anything fails, so the pipeline can stop the
     /// other stages.
-    func start(mode gate: LoadModeGate, input: BoundedQueue<ByteBuffer>, group: DispatchGroup,
+    func start(mode gate: LoadModeGate, input: BoundedQueue<CopyChunk>, group: DispatchGroup,
                onFailure: @escaping @Sendable (PassFailure) -> Void) {
         queue.async(group: group) { [self] in
             withSession { session in
@@ -92,7 +92,7 @@ final class StagingWriter: LoadWriter {
         }
     }
 
-    private func copy(_ input: BoundedQueue<ByteBuffer>, mode: LoadMode, _ connection: Connection,
+    private func copy(_ input: BoundedQueue<CopyChunk>, mode: LoadMode, _ connection: Connection,
                       _ configuration: WriterConfiguration) throws -> Int {
         let started = Date()
         defer { logger.debug("writer \(index + 1): COPY (\(mode)) ended after \(String(format: "%.3f", Date().timeIntervalSince(started))) s") }
@@ -109,7 +109,7 @@ final class StagingWriter: LoadWriter {
                 // Straight into the indexed table: in key order, a sorted run at a time.
                 try KeyOrderRuns.stream(input, budget: configuration.sortBudget, order: configuration.sortOrder) { try sink.send($0) }
             } else {
-                while let chunk = input.take() { try sink.send(chunk.bytes) }
+                while let chunk = input.take() { try sink.send(chunk.rows.bytes) }
             }
             try sink.send(CopyEncoder.trailer)
         }

@@ -103,6 +103,7 @@ private struct ValidateStage {
         let options = stages.options
         validator = ScoreValidator(rules: options.rules, writerCount: pass.inputs.count, files: stages.files,
                                    duplicatePolicy: options.onDuplicate, inMemory: inMemory)
+        validator.errorsToKeep = min(options.maxReport, StreamOutcome.maxErrorsKept)
         decided = pass.inputs.isEmpty
     }
 
@@ -120,10 +121,10 @@ private struct ValidateStage {
             // but keep validating, to report every error.
             if local.rejected > (options.maxErrors ?? 0) { sending = false }
             if sending {
-                for (input, buffer) in zip(pass.inputs, result.buffers) where !buffer.isEmpty {
-                    // Each writer's buffer is new for this batch, and nothing here touches it again.
-                    nonisolated(unsafe) let buffer = buffer
-                    guard input.put(buffer) else { sending = false; break }
+                for (input, chunk) in zip(pass.inputs, result.chunks) where !chunk.rows.isEmpty {
+                    // Each writer's chunk is new for this batch, and nothing here touches it again.
+                    nonisolated(unsafe) let chunk = chunk
+                    guard input.put(chunk) else { sending = false; break }
                 }
             }
         }
@@ -135,14 +136,11 @@ private struct ValidateStage {
     }
 
     private mutating func count(_ result: ScoreValidator.Output) {
-        let maxReport = stages.options.maxReport
         local.rowsRead += result.goodRows + result.rejectedRows
         local.rejected += result.rejectedRows
         local.unchanged += result.unchanged
-        local.errorCount += result.errors.count
-        if local.errors.count < maxReport {
-            local.errors += result.errors.prefix(maxReport - local.errors.count)
-        }
+        local.errorCount += result.errorCount
+        local.errors += result.errors
     }
 
     /// The first batch's dates decide, on the coordinator's thread, where rows go.

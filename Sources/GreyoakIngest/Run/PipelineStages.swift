@@ -76,7 +76,7 @@ struct PipelineStages: Sendable {
         let chunks = BoundedQueue<Chunk>(capacity: 4)
         let batches = BoundedQueue<RecordBatch>(capacity: 3)
         /// Each writer's COPY data, made new for every pass.
-        let inputs: [BoundedQueue<ByteBuffer>]
+        let inputs: [BoundedQueue<CopyChunk>]
         /// The first failure of any stage.
         let fatal = Mutex<PassFailure?>(nil)
         /// The validator's findings, handed over at its end.

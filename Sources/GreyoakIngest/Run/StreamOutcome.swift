@@ -7,8 +7,10 @@ struct StreamOutcome {
     var rejected = 0
     /// Good rows the validator found equal to `scores`' (``LoadMode/compare``): not sent.
     var unchanged = 0
-    /// The first errors, at most `--max-report` of them.
+    /// The first errors, at most `--max-report` of them (and never more than
+    /// ``maxErrorsKept``): the rest are only counted.
     var errors: [RowError] = []
+    static let maxErrorsKept = 1_000
     var errorCount = 0
     /// What stopped the pass, if anything did: an unreadable file, a failed COPY, ...
     var fatal: PassFailure?

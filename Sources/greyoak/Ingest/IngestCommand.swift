@@ -24,7 +24,7 @@ struct IngestCommand: ParsableCommand {
     @Option(name: .customLong("on-duplicate"), help: "A key seen twice in one run: error (default) or last (keep the later row).") var onDuplicate: DuplicatePolicy = .error
     @Option(name: .customLong("max-errors"), help: "Load the good rows and reject up to N bad ones into --rejects; more refuses the run.") var maxErrors: Int?
     @Option(help: "Where rejected rows go (JSON lines with location, errors and raw values); needed with --max-errors.") var rejects: String?
-    @Option(name: .customLong("max-report"), help: "How many errors to print.") var maxReport = 20
+    @Option(name: .customLong("max-report"), help: "How many errors to print (at most 1000; the rest are counted).") var maxReport = 20
     @Flag(name: .customLong("auto-migrate"), help: "Upgrade the schema to head first instead of refusing.") var autoMigrate = false
     @Flag(name: .customLong("dry-run"), help: "Parse and validate only; send no rows to the database.") var dryRun = false
     @Flag(name: .customLong("no-commit"), help: "Do everything, upsert included, then roll back.") var noCommit = false

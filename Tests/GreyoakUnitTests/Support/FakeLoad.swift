@@ -47,13 +47,13 @@ final class FakeLoadWriter: LoadWriter {
 
     func configure(_ configuration: WriterConfiguration) { state.withLock { $0.configuration = configuration } }
 
-    func start(mode gate: LoadModeGate, input: BoundedQueue<ByteBuffer>, group: DispatchGroup,
+    func start(mode gate: LoadModeGate, input: BoundedQueue<CopyChunk>, group: DispatchGroup,
                onFailure: @escaping @Sendable (PassFailure) -> Void) {
         queue.async(group: group) { [self] in
             guard let mode = gate.wait() else { return }
             log("copy \(mode)")
             var rows = 0
-            while let chunk = input.take() { rows += Self.rows(in: chunk.bytes) }
+            while let chunk = input.take() { rows += Self.rows(in: chunk.rows.bytes) }
             let script = state.withLock { $0.script }
             let failure: PassFailure? = if mode == .direct && script.keyExistsInDirect {
                 .keyExists(PostgresError(code: .statementFailed, message: "duplicate key value violates unique constraint \"scores_pkey\"",
