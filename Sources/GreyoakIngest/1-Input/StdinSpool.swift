@@ -1,5 +1,6 @@
 import Foundation
 import GreyoakPostgres
+import Synchronization
 
 /// Standard input, kept: every byte a run reads from it is also written to a temporary file
 /// (unlinked at once, so nothing is left behind however the process ends), and a later pass
@@ -11,11 +12,16 @@ import GreyoakPostgres
 /// start again), and a transient failure may retry the load. The price is disk, not memory:
 /// the bytes as they came (compressed, if gzip), in `TMPDIR`.
 ///
-/// Read by one pass at a time (a pass ends before the next starts).
-final class StdinSpool: @unchecked Sendable {  // used by one reader at a time, passes one after another
+/// Read by one pass at a time (a pass ends before the next starts); the offsets are behind a
+/// ``Mutex`` all the same.
+final class StdinSpool: Sendable {
     private let fd: Int32
-    private var written = 0
-    private var inputEnded = false
+    private struct Offsets {
+        var written = 0
+        var inputEnded = false
+    }
+
+    private let offsets = Mutex(Offsets())
 
     init() throws {
         var template = Array((NSTemporaryDirectory() + "/greyoak-stdin-XXXXXX").utf8CString)
@@ -30,24 +36,26 @@ final class StdinSpool: @unchecked Sendable {  // used by one reader at a time, 
     /// Reads up to `count` bytes of standard input from `offset`: from the file while it
     /// holds them, then from standard input (writing them to the file). 0 at the end.
     func read(into buffer: UnsafeMutableRawPointer, count: Int, at offset: Int) throws -> Int {
-        if offset < written {
-            let n = try retrying { pread(fd, buffer, min(count, written - offset), off_t(offset)) }
-            guard n > 0 else { throw Self.failure("the kept copy ended early") }
+        try offsets.withLock { offsets in
+            if offset < offsets.written {
+                let n = try retrying { pread(fd, buffer, min(count, offsets.written - offset), off_t(offset)) }
+                guard n > 0 else { throw Self.failure("the kept copy ended early") }
+                return n
+            }
+            guard !offsets.inputEnded else { return 0 }
+            let n = try retrying { Foundation.read(STDIN_FILENO, buffer, count) }
+            if n == 0 {
+                offsets.inputEnded = true
+                return 0
+            }
+            var done = 0
+            while done < n {
+                let w = try retrying { pwrite(fd, buffer + done, n - done, off_t(offsets.written + done)) }
+                done += w
+            }
+            offsets.written += n
             return n
         }
-        guard !inputEnded else { return 0 }
-        let n = try retrying { Foundation.read(STDIN_FILENO, buffer, count) }
-        if n == 0 {
-            inputEnded = true
-            return 0
-        }
-        var done = 0
-        while done < n {
-            let w = try retrying { pwrite(fd, buffer + done, n - done, off_t(written + done)) }
-            done += w
-        }
-        written += n
-        return n
     }
 
     private func retrying(_ call: () -> Int) throws -> Int {

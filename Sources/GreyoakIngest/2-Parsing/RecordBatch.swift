@@ -4,7 +4,9 @@ import GreyoakPostgres
 /// Records on their way from a parser to the validator: every field of a record in
 /// ``ScoreColumn`` order as a byte range in one buffer, NUL-terminated so that C number
 /// parsing can read it in place. Absent and NULL fields have a start of -1.
-package final class RecordBatch: @unchecked Sendable {  // one owner at a time: the parser hands it on, then never touches it
+///
+/// Not `Sendable`: it moves from the parser to the validator as a `sending` value.
+package final class RecordBatch {
     package static let width = ScoreColumn.allCases.count
 
     let fileIndex: Int

@@ -8,7 +8,7 @@ import GreyoakPostgres
 /// `String` for a good field, and allocates only for the text of an error.
 package final class ScoreValidator {
     /// The output for one batch.
-    package struct Output: Sendable {
+    package struct Output {
         /// COPY rows per writer (each handed on whole; see ``ByteBuffer``), with their keys
         /// when they go straight into `scores`.
         package var chunks: [CopyChunk]

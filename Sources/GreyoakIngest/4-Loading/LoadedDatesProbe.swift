@@ -9,7 +9,7 @@ import GreyoakPostgres
 ///
 /// Used on the coordinator's thread only, with the coordinator's connection: the validator
 /// asks through the ``LoadModeGate``.
-final class LoadedDatesProbe {
+final class LoadedDatesProbe: LoadModeProbe {
     private let connection: Connection
     private let locks: LockSession
     private let logger: Logger
@@ -24,19 +24,32 @@ final class LoadedDatesProbe {
     }
 
     /// - Parameter allowDirect: False after a direct COPY met an existing key: compare.
-    func mode(for dates: Set<Int64>, allowDirect: Bool) -> LoadMode {
+    /// - Throws: What the lock wait and the query fail with, except a refusal of the query
+    ///   alone (see ``usesStaging(after:)``): a lock timeout names its blockers, a lost
+    ///   connection is retried by the run.
+    func mode(for dates: Set<Int64>, allowDirect: Bool) throws -> LoadMode {
+        loadLock = try LoadLock.acquire(locks, logger: logger)
+        guard allowDirect, !dates.isEmpty else { return .compare }
+        let list = "{" + dates.sorted().map { "\"\(CivilTime.format($0))\"" }.joined(separator: ",") + "}"
         do {
-            loadLock = try LoadLock.acquire(locks, logger: logger)
-            guard allowDirect, !dates.isEmpty else { return .compare }
-            let list = "{" + dates.sorted().map { "\"\(CivilTime.format($0))\"" }.joined(separator: ",") + "}"
             let loaded = try connection.execute(
                 "SELECT EXISTS (SELECT 1 FROM scores WHERE scoring_date = ANY($1::timestamp[]))", [list])[0, 0] == "t"
             return loaded ? .compare : .direct
         } catch {
-            logger.debug("cannot check the loaded dates (\(error)); using the staging table")
-            if holdsLoadLock { releaseLoadLock() }
+            guard Self.usesStaging(after: error) else { throw error }
+            logger.info("cannot check the loaded dates (\(error)); using the staging table")
+            releaseLoadLock()
             return .staging
         }
+    }
+
+    /// Whether the loaded-dates query's failure leaves the load to the staging table: the
+    /// server refused that statement (a statement timeout, say) and the session goes on.
+    /// Not a lock timeout, a lost connection or any other passing failure: those end the
+    /// attempt like any other statement's.
+    static func usesStaging(after error: any Error) -> Bool {
+        guard let error = error as? PostgresError, error.sqlState != nil, !error.connectionBad else { return false }
+        return TransientFailure.kind(of: error) == nil
     }
 
     /// The coordinator's part of a ``LoadMode/compare`` pass: `scores`' rows, for the validator.

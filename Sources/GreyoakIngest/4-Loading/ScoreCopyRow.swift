@@ -87,7 +87,7 @@ package enum ScoreCopyRow {
 
 /// COPY rows on their way from the validator to a writer, with the key of each when they go
 /// straight into `scores` (``KeyOrderRuns`` sorts by them); no keys for the staging table.
-package struct CopyChunk: Sendable {
+package struct CopyChunk {
     package var rows: ByteBuffer
     var keys: [ScoreCopyRow.Key] = []
 }

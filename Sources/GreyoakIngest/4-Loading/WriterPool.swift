@@ -12,23 +12,28 @@ import GreyoakPostgres
 /// the coordinator's thread; each writer runs its statements on its own queue.
 final class WriterPool {
     /// The writers, once ``connect()`` returned: only those that connected.
-    private(set) var writers: [StagingWriter]
-    private let settings: ConnectionSettings
+    private(set) var writers: [any LoadWriter]
+    private let makeWriter: (Int) -> any LoadWriter
     private let logger: Logger
+    /// How long one writer alone keeps trying when none could connect.
+    static let reconnect = Backoff(initial: 0.05, maximum: 1.6)
+    static let reconnectTries = 6
+    private let clock: any RetryClock
 
     /// Starts `count` connections in the background: the handshakes overlap the
     /// coordinator's schema gate, and no writer writes before it passed.
-    init(count: Int, settings: ConnectionSettings, logger: Logger) {
-        self.settings = settings
-        self.logger = logger
-        writers = []
-        writers = makeWriters(count)
+    convenience init(count: Int, settings: ConnectionSettings, logger: Logger) {
+        self.init(count: count, logger: logger) { index in
+            StagingWriter(index: index, settings: settings.named("writer \(index + 1)"), logger: logger)
+        }
     }
 
-    private func makeWriters(_ count: Int) -> [StagingWriter] {
-        let writers = (0..<count).map { StagingWriter(index: $0) }
-        for writer in writers { writer.prepare(settings: settings.named("writer \(writer.index + 1)"), logger: logger) }
-        return writers
+    /// `count` writers made by `makeWriter` (index from 0); tests pass fakes.
+    init(count: Int, logger: Logger, clock: any RetryClock = SystemRetryClock(), makeWriter: @escaping (Int) -> any LoadWriter) {
+        self.makeWriter = makeWriter
+        self.logger = logger
+        self.clock = clock
+        writers = (0..<count).map(makeWriter)
     }
 
     var count: Int { writers.count }
@@ -48,15 +53,10 @@ final class WriterPool {
         let failures = writers.map { $0.waitForConnection() }
         guard let failure = failures.lazy.compactMap({ $0 }).first else { return }
         var connected = zip(writers, failures).filter { $0.1 == nil }.map(\.0)
-        if connected.isEmpty {
-            for delay in [0.05, 0.1, 0.2, 0.4, 0.8, 1.6] {
-                Thread.sleep(forTimeInterval: delay)
-                let writer = makeWriters(1)
-                if writer[0].waitForConnection() == nil {
-                    connected = writer
-                    break
-                }
-            }
+        var retry = RetryDeadline(Self.reconnect, retries: Self.reconnectTries, clock: clock)
+        while connected.isEmpty && retry.pause() {
+            let writer = makeWriter(0)
+            if writer.waitForConnection() == nil { connected = [writer] }
         }
         guard !connected.isEmpty else { throw failure }
         logger.warning("only \(connected.count) of \(writers.count) writer connections opened (\(failure)); loading with \(connected.count)")
@@ -69,11 +69,10 @@ final class WriterPool {
         writers[count...].forEach { $0.close() }
         writers = Array(writers.prefix(count))
         for writer in writers {
-            writer.twoPhase = twoPhase
-            writer.distribution = distribution
-            writer.stagesInShards = stagesInShards
-            writer.sortBudget = KeyOrderRuns.totalBudget / max(1, count)
-            writer.sortOrder = count == 1 ? .key : .modeFirst(writer.index % 2 == 0 ? .investor : .trader)
+            writer.configure(WriterConfiguration(
+                twoPhase: twoPhase, distribution: distribution, stagesInShards: stagesInShards,
+                sortBudget: KeyOrderRuns.totalBudget / max(1, count),
+                sortOrder: count == 1 ? .key : .modeFirst(writer.index % 2 == 0 ? .investor : .trader)))
         }
     }
 

@@ -16,7 +16,7 @@ import Dispatch
 /// runs this is for.
 package final class ExistingRows {
     /// Why the comparison gave up: the run must go again through the staging table.
-    package struct Abandoned: Error, CustomStringConvertible {
+    package struct Abandoned: Error, Sendable, CustomStringConvertible {
         var reason: String
         package var description: String { "the comparison with scores stopped: \(reason)" }
     }

@@ -9,7 +9,9 @@ import GreyoakPostgres
 /// A run with no candidates, the usual case, skips the check altogether. Past
 /// ``maxCandidates`` (a very large run on a saturated filter) it gives up and asks for the
 /// full check.
-package final class DuplicateFilter: @unchecked Sendable {  // filled by the validator stage only, read after it ended
+///
+/// Not `Sendable`: the validator stage fills it, and its pass's outcome hands it on.
+package final class DuplicateFilter {
     package static let maxCandidates = 100_000
 
     private let filter = BlockedBloomFilter(bytes: 8 << 20)

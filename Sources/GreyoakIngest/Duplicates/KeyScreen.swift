@@ -4,7 +4,9 @@ import Foundation
 /// ``BlockedBloomFilter`` and the hashes it may have seen before. False candidates only
 /// cost the second pass: expected well under one at 1M keys, some tens of thousands at 10M;
 /// past about 25M keys they overflow ``maxCandidates`` and the second pass remembers every key.
-package final class KeyScreen: @unchecked Sendable {  // filled by the validator stage only, read after it ended
+///
+/// Not `Sendable`: the validator stage fills it, and its pass's outcome hands it on.
+package final class KeyScreen {
     /// Most candidates it keeps; past that the second pass checks every key.
     package static let maxCandidates = 250_000
 

@@ -30,12 +30,11 @@ struct LoadCommit {
     /// left: a COMMIT or PREPARE the server got just before the cut ends before it does.
     static let sessionEndWait = 15.0
 
-    func commit(_ writers: [StagingWriter], summary: IngestSummary) throws {
+    func commit(_ writers: [any LoadWriter], summary: IngestSummary) throws {
         // Without its locks the load must not commit: another load or a migration may be
         // running. The lock session lives as long as this process, unless the server ends it.
         try locks.confirm()
-        var decision = [LoadJournal.commitSQL(load, summary: summary)]
-        if let ledgerEntry { decision.append(IngestLedger.recordSQL(ledgerEntry, summary: summary)) }
+        let decision = Self.decision(load: load, summary: summary, ledgerEntry: ledgerEntry)
         switch method {
         case .oneTransaction:
             try commitOne(writers[0], decision: decision)
@@ -44,7 +43,13 @@ struct LoadCommit {
         }
     }
 
-    private func commitOne(_ writer: StagingWriter, decision: [(String, [String?])]) throws {
+    /// The statements that decide the load, in the transaction of its commit point: the
+    /// journal's `committed`, then (`--each-file`) the file's ledger row.
+    static func decision(load: Int64, summary: IngestSummary, ledgerEntry: IngestLedgerEntry?) -> [(String, [String?])] {
+        [LoadJournal.commitSQL(load, summary: summary)] + (ledgerEntry.map { [IngestLedger.recordSQL($0, summary: summary)] } ?? [])
+    }
+
+    private func commitOne(_ writer: any LoadWriter, decision: [(String, [String?])]) throws {
         do {
             try writer.commit(with: decision)
         } catch {
@@ -59,7 +64,7 @@ struct LoadCommit {
         }
     }
 
-    private func commitTwoPhase(_ writers: [StagingWriter], decision: [(String, [String?])]) throws {
+    private func commitTwoPhase(_ writers: [any LoadWriter], decision: [(String, [String?])]) throws {
         // Phase one: every writer prepares, in parallel (each PREPARE waits for a WAL flush).
         let failures = Mutex<[Int: any Error]>([:])
         let load = self.load
@@ -119,9 +124,9 @@ struct LoadCommit {
         coordinator.close()
         // Recovery takes the load's journal lock, which this load's lock session holds.
         locks.close()
-        let deadline = Date().addingTimeInterval(Self.sessionEndWait)
+        var retry = RetryDeadline(.constant(0.25), seconds: Self.sessionEndWait)
         var last: any Error = error
-        while Date() < deadline {
+        repeat {
             do {
                 let connection = try Connection(settings, logger: logger)
                 defer { connection.close() }
@@ -141,8 +146,7 @@ struct LoadCommit {
             } catch {
                 last = error
             }
-            Thread.sleep(forTimeInterval: 0.25)
-        }
+        } while retry.pause()
         throw OutcomeRecorded(error: GreyoakError(
             .databaseError, "load \(load) failed at its commit point and could not be finished (\(last))",
             hint: decided
@@ -158,11 +162,10 @@ struct LoadCommit {
 
     private func waitForSessionEnd(_ pid: Int32?) {
         guard let pid else { return }
-        let deadline = Date().addingTimeInterval(Self.sessionEndWait)
-        while Date() < deadline {
+        var retry = RetryDeadline(.constant(0.05), seconds: Self.sessionEndWait)
+        repeat {
             guard (try? coordinator.execute("SELECT EXISTS (SELECT FROM pg_stat_activity WHERE pid = \(pid))")[0, 0]) == "t" else { return }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
+        } while retry.pause()
     }
 }
 

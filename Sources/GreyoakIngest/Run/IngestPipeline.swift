@@ -49,24 +49,25 @@ public final class IngestPipeline {
     /// again from the start, for up to `--connect-retry` seconds (standard input from its kept
     /// copy, then on where the copy ends).
     public func run() throws -> IngestSummary {
-        let deadline = Date().addingTimeInterval(options.connectRetry)
-        var delay = 0.5
+        var retry = RetryDeadline(Self.restartBackoff, seconds: options.connectRetry)
         while true {
+            var reachedCommitPoint = false
             do {
-                return try attempt(connectRetry: max(0, deadline.timeIntervalSinceNow))
-            } catch where !reachedCommitPoint && TransientFailure.matches(error) && Date() < deadline {
+                return try attempt(connectRetry: retry.remaining, reachedCommitPoint: &reachedCommitPoint)
+            } catch where !reachedCommitPoint && TransientFailure.matches(error) && !retry.isExhausted {
+                let delay = retry.backoff.delay(beforeRetry: retry.retries + 1)
                 logger.warning("the load failed before its commit point, nothing of it committed (\(error)); starting again in \(delay) s")
-                Thread.sleep(forTimeInterval: min(delay, max(0, deadline.timeIntervalSinceNow)))
-                delay = min(delay * 2, 4)
+                _ = retry.pause()
                 progress.restart()
             }
         }
     }
 
-    /// Set once the run reaches its commit: from there on nothing is retried.
-    private var reachedCommitPoint = false
+    /// The pauses between attempts at the whole load.
+    static let restartBackoff = Backoff(initial: 0.5, maximum: 4)
 
-    private func attempt(connectRetry: Double) throws -> IngestSummary {
+    /// One attempt at the load, from connecting to the verdict.
+    private func attempt(connectRetry: Double, reachedCommitPoint: inout Bool) throws -> IngestSummary {
         var summary = IngestSummary()
         summary.files = files.count
 
@@ -80,15 +81,13 @@ public final class IngestPipeline {
         // Writers connect while the coordinator checks the gate; none writes before it passed.
         let writers = WriterPool(count: options.dryRun ? 0 : options.writers, settings: bounded, logger: logger)
         defer { writers.close() }
-        // The gate: nothing is read before the database is known to be at head.
         if options.autoMigrate {
             try Migrator(graph: graph, connection: coordinator, housekeeping: IngestHousekeeping(), logger: logger,
                          lockTimeout: options.lockTimeout).upgrade(to: "heads")
         }
         let locks = try LockSession(for: coordinator, logger: logger)
         defer { locks.close() }
-        try SchemaLock.acquire(locks, mode: .shared, timeout: options.lockTimeout, logger: logger)
-        try Migrator(graph: graph, connection: coordinator, housekeeping: IngestHousekeeping(), logger: logger).requireAtHead()
+        try gate(coordinator, locks: locks)
         // Who blocks the coordinator or a writer is only visible while it waits.
         let watcher = BlockingSessionWatcher(settings: settings, logger: logger, startAfter: min(0.25, options.lockTimeout / 4))
         watcher.watch([coordinator.backendPID])
@@ -97,48 +96,11 @@ public final class IngestPipeline {
             guard !options.dryRun else {
                 try writers.connect()
                 summary.writers = writers.count
-                guard case let .done(summary) = try load(coordinator, locks: locks, writers: writers, summary: summary,
-                                                         route: .staging, commit: nil) else {
-                    preconditionFailure("a dry run has no direct or compare mode to give up")
-                }
-                return summary
+                return try drive(summary, AttemptEffects(coordinator: coordinator, locks: locks, writers: writers, commit: nil, stages: stages),
+                                 reachedCommitPoint: &reachedCommitPoint)
             }
-            // Interrupted loads are resolved before this one starts, and this one is journalled
-            // before it sends a row (see LoadRecovery, LoadJournal).
-            try Bookkeeping.requireForLoad(coordinator, IngestHousekeeping())
-            try LoadRecovery(connection: coordinator, logger: logger).run()
-            let distribution = try TableDistribution.ofScores(coordinator)
-            try distribution.prepareSession(coordinator)
-            let stagesInShards = try SharedStaging.followScores(coordinator, logger: logger)
-            // The writers' handshakes overlapped the gate and the recovery above.
-            try writers.connect()
-            watcher.watch([coordinator.backendPID] + writers.backendPIDs)
-            let (method, count) = try CommitMethod.choose(coordinator, writers: writers.count, distribution: distribution, logger: logger)
-            writers.keep(count, twoPhase: method == .twoPhase, distribution: distribution, stagesInShards: stagesInShards)
-            summary.writers = writers.count
-            let load = try LoadJournal.begin(coordinator, locks: locks, input: LoadJournal.describe(files), method: method,
-                                             writers: writers.count)
-            let commit = LoadCommit(coordinator: coordinator, locks: locks, method: method, logger: logger, settings: settings,
-                                    load: load, ledgerEntry: options.ledgerEntry)
-            do {
-                // The direct path and the comparison may have to start again: the input is read
-                // again (standard input from its kept copy).
-                var routes: [Route] = [.probe(allowDirect: true), .probe(allowDirect: false), .staging]
-                while true {
-                    let route = routes.removeFirst()
-                    switch try self.load(coordinator, locks: locks, writers: writers, summary: summary, route: route, commit: commit) {
-                    case let .done(summary): return summary
-                    case .again(after: .compare): routes.removeAll { $0 != .staging }
-                    case .again: break
-                    }
-                    try writers.reopen()
-                }
-            } catch let error as LoadCommit.OutcomeRecorded {
-                throw error.error
-            } catch {
-                LoadJournal.rolledBack(coordinator, commit.load, reason: "\(error)")
-                throw error
-            }
+            return try load(coordinator, locks: locks, writers: writers, watcher: watcher, summary: summary,
+                            reachedCommitPoint: &reachedCommitPoint)
         } catch let error as PostgresError where error.sqlState == SQLState.lockNotAvailable {
             writers.rollback()
             let blockers = watcher.takeBlockers()
@@ -149,132 +111,56 @@ public final class IngestPipeline {
         }
     }
 
-    /// A dry run's second pass, when its first one screened keys that may repeat: the input
-    /// again, remembering exactly just those keys (every key, past the screen's limit).
-    private func recheck(_ screen: KeyScreen) -> StreamOutcome? {
-        guard screen.overflowed || !screen.candidates.isEmpty else { return nil }
-        logger.info(screen.overflowed
-            ? "more than \(KeyScreen.maxCandidates) keys may occur more than once; reading the input again to check every key"
-            : "\(screen.candidates.count) key(s) may occur more than once; reading the input again to check them")
-        progress.restart()
-        return stages.run(into: [], probe: nil, inMemory: .exact(candidates: screen.overflowed ? nil : screen.candidates))
+    /// The gate: nothing is read before the database is known to be at head.
+    private func gate(_ coordinator: Connection, locks: LockSession) throws {
+        try SchemaLock.acquire(locks, mode: .shared, timeout: options.lockTimeout, logger: logger)
+        try Migrator(graph: graph, connection: coordinator, housekeeping: IngestHousekeeping(), logger: logger).requireAtHead()
     }
 
-    /// How a dry run's first pass looks for repeated keys: screened, in fixed memory (see
-    /// ``InMemoryDuplicateCheck``); nil for a load.
-    private var dryRunCheck: InMemoryDuplicateCheck? {
-        guard options.dryRun else { return nil }
-        return .screen
-    }
-
-    /// How an attempt picks its ``LoadMode``.
-    private enum Route: Equatable {
-        /// The ``LoadedDatesProbe`` picks from the first rows' dates: direct (if allowed) or
-        /// compare.
-        case probe(allowDirect: Bool)
-        case staging
-    }
-
-    /// What one attempt came to.
-    private enum Attempt {
-        case done(IngestSummary)
-        /// The attempt in this mode gave up (nothing of it committed); the next route goes on.
-        case again(after: LoadMode)
-    }
-
-    /// One attempt at the load.
-    private func load(_ coordinator: Connection, locks: LockSession, writers: WriterPool, summary: IngestSummary,
-                      route: Route, commit: LoadCommit?) throws -> Attempt {
+    /// A load past the gate: recovery of interrupted loads, the commit method, the journal,
+    /// then the passes, the verdict and the commit.
+    private func load(_ coordinator: Connection, locks: LockSession, writers: WriterPool, watcher: BlockingSessionWatcher,
+                      summary: IngestSummary, reachedCommitPoint: inout Bool) throws -> IngestSummary {
         var summary = summary
-        let probe = LoadedDatesProbe(coordinator, locks: locks, logger: logger)
-        var outcome = switch route {
-        case let .probe(allowDirect): stages.run(into: writers.writers, probe: probe, allowDirect: allowDirect, inMemory: dryRunCheck)
-        case .staging: stages.run(into: writers.writers, probe: nil, inMemory: dryRunCheck)
+        // Interrupted loads are resolved before this one starts, and this one is journalled
+        // before it sends a row (see LoadRecovery, LoadJournal).
+        try Bookkeeping.requireForLoad(coordinator, IngestHousekeeping())
+        try LoadRecovery(connection: coordinator, logger: logger).run()
+        let distribution = try TableDistribution.ofScores(coordinator)
+        try distribution.prepareSession(coordinator)
+        let stagesInShards = try SharedStaging.followScores(coordinator, logger: logger)
+        // The writers' handshakes overlapped the gate and the recovery above.
+        try writers.connect()
+        watcher.watch([coordinator.backendPID] + writers.backendPIDs)
+        let (method, count) = try CommitMethod.choose(coordinator, writers: writers.count, distribution: distribution, logger: logger)
+        writers.keep(count, twoPhase: method == .twoPhase, distribution: distribution, stagesInShards: stagesInShards)
+        summary.writers = writers.count
+        let load = try LoadJournal.begin(coordinator, locks: locks, input: LoadJournal.describe(files), method: method,
+                                         writers: writers.count)
+        let commit = LoadCommit(coordinator: coordinator, locks: locks, method: method, logger: logger, settings: settings,
+                                load: load, ledgerEntry: options.ledgerEntry)
+        do {
+            return try drive(summary, AttemptEffects(coordinator: coordinator, locks: locks, writers: writers, commit: commit, stages: stages),
+                             reachedCommitPoint: &reachedCommitPoint)
+        } catch let error as LoadCommit.OutcomeRecorded {
+            throw error.error
+        } catch {
+            LoadJournal.rolledBack(coordinator, commit.load, reason: "\(error)")
+            throw error
         }
-        if outcome.fatal == nil, let screen = outcome.screen, let again = recheck(screen) { outcome = again }
-        defer { if probe.holdsLoadLock { probe.releaseLoadLock() } }
-        // The writers keep their connections; attempt() reopens them for the next route.
-        if outcome.mode == .direct, let error = outcome.fatal as? PostgresError, error.sqlState == SQLState.uniqueViolation {
-            logger.info("a key is in scores already or twice in the input (\(error.detail ?? error.message)); loading again, comparing with scores")
-            progress.restart()
-            return .again(after: .direct)
-        }
-        if outcome.mode == .compare, let abandoned = outcome.fatal as? ExistingRows.Abandoned {
-            logger.info("\(abandoned); loading again through the staging table")
-            progress.restart()
-            return .again(after: .compare)
-        }
-        summary.rowsRead = outcome.rowsRead
-        summary.rejected = outcome.rejected
-        func finish(_ outcome: IngestSummary.Outcome) -> IngestSummary {
-            summary.outcome = outcome
-            summary.seconds = progress.snapshot.elapsed
-            summary.rowsPerSecond = Double(summary.rowsRead) / max(summary.seconds, 1e-9)
-            return summary
-        }
-        func refuse(_ code: GreyoakError.Code, _ message: String, errors: [RowError], count: Int, hint: String? = nil) -> IngestFailure {
-            writers.rollback()
-            // A refused run loaded nothing, so a rejects file would only mislead.
-            if let path = options.rejectsPath, options.maxErrors != nil { try? FileManager.default.removeItem(atPath: path) }
-            return IngestFailure(code: code, message: message, errors: errors, errorCount: count, summary: finish(.rolledBack), hint: hint)
-        }
-
-        if let fatal = outcome.fatal {
-            if let row = fatal as? RowError {
-                throw refuse(.invalidInput, "nothing was loaded: \(row.file) cannot be read past this point",
-                             errors: outcome.errors + [row], count: outcome.errorCount + 1)
-            }
-            writers.rollback()
-            throw fatal
-        }
-        let allowed = options.maxErrors ?? 0
-        if outcome.rejected > allowed {
-            let message = options.maxErrors == nil
-                ? "nothing was loaded: \(outcome.rejected) of \(outcome.rowsRead) rows are invalid"
-                : "nothing was loaded: \(outcome.rejected) rows are invalid, more than --max-errors \(allowed)"
-            throw refuse(.invalidInput, message, errors: outcome.errors, count: outcome.errorCount,
-                         hint: options.maxErrors == nil ? "fix the files, or load the good rows with --max-errors N --rejects FILE" : nil)
-        }
-        if options.dryRun {
-            summary.unchanged = 0
-            logger.info("dry run: \(outcome.rowsRead - outcome.rejected) rows are valid; nothing was sent to the database")
-            return .done(finish(.dryRun))
-        }
-        if outcome.mode == .direct {
-            summary.inserted = writers.stagedRows
-            return .done(try self.commit(writers, with: commit!, finish: finish))
-        }
-
-        progress.set(phase: "checking duplicates")
-        let duplicates = try writers.duplicates(policy: options.onDuplicate, filter: outcome.duplicates, limit: options.maxReport)
-        if duplicates.total > 0 {
-            throw refuse(.invalidInput, "nothing was loaded: \(duplicates.total) key(s) appear more than once",
-                         errors: Array(duplicates.groups.prefix(options.maxReport).map { $0.rowError(files: files) }),
-                         count: duplicates.total, hint: "keep the last occurrence with --on-duplicate last")
-        }
-
-        progress.set(phase: "upserting")
-        let loadLock = try LoadLock.acquire(locks, logger: logger)
-        defer { LoadLock.release(locks, loadLock) }
-        let counts = try writers.upsert()
-        summary.inserted += counts.inserted
-        summary.updated += counts.updated
-        summary.unchanged = outcome.unchanged + writers.stagedRows - summary.inserted - summary.updated
-        return .done(try self.commit(writers, with: commit!, finish: finish))
     }
 
-    /// Commits every writer at one commit point (see ``LoadCommit``), or rolls all back for
-    /// `--no-commit`.
-    private func commit(_ writers: WriterPool, with commit: LoadCommit, finish: (IngestSummary.Outcome) -> IngestSummary) throws -> IngestSummary {
-        if options.noCommit {
-            writers.rollback()
-            LoadJournal.rolledBack(commit.coordinator, commit.load, reason: "--no-commit")
-            return finish(.rolledBackNoCommit)
+    /// Runs the attempt's ``LoadStateMachine`` with `effects`.
+    private func drive(_ summary: IngestSummary, _ effects: AttemptEffects, reachedCommitPoint: inout Bool) throws -> IngestSummary {
+        var machine = LoadStateMachine(summary: summary, dryRun: options.dryRun, noCommit: options.noCommit, maxErrors: options.maxErrors)
+        defer {
+            effects.end()
+            reachedCommitPoint = machine.reachedCommitPoint
         }
-        progress.set(phase: "committing")
-        reachedCommitPoint = true
-        let summary = finish(.committed)
-        try writers.commit(with: commit, summary: summary)
-        return summary
+        let result = try LoadDriver.run(&machine, effects)
+        if options.dryRun {
+            logger.info("dry run: \(result.rowsRead - result.rejected) rows are valid; nothing was sent to the database")
+        }
+        return result
     }
 }

@@ -6,7 +6,10 @@ import Foundation
 /// taken item is released at once (a ring of optionals, not an array that keeps them).
 /// `close()` ends the stream after what is queued; `cancel()` ends it at once and wakes
 /// everyone, so one failing stage stops the others.
-package final class BoundedQueue<Element: Sendable>: @unchecked Sendable {  // all state is guarded by `condition`
+///
+/// Items are handed over as `sending` values, so they need not be `Sendable`: the compiler
+/// checks that a stage never touches what it put, and what a stage takes is its own.
+package final class BoundedQueue<Element>: @unchecked Sendable {  // every stored property is touched only while `condition` is held
     private let condition = NSCondition()
     private var ring: [Element?]
     private var head = 0
@@ -18,7 +21,7 @@ package final class BoundedQueue<Element: Sendable>: @unchecked Sendable {  // a
 
     /// Adds an item, waiting while the queue is full. Returns false once cancelled.
     @discardableResult
-    package func put(_ item: Element) -> Bool {
+    package func put(_ item: sending Element) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while count == ring.count && !cancelled { condition.wait() }
@@ -30,13 +33,12 @@ package final class BoundedQueue<Element: Sendable>: @unchecked Sendable {  // a
     }
 
     /// The next item, waiting while the queue is empty; nil when closed and drained, or cancelled.
-    func take() -> Element? {
+    func take() -> sending Element? {
         condition.lock()
         defer { condition.unlock() }
         while count == 0 && !closed && !cancelled { condition.wait() }
         if cancelled || count == 0 { return nil }
-        let item = ring[head]
-        ring[head] = nil
+        let item = ring[head].take()
         head = (head + 1) % ring.count
         count -= 1
         condition.broadcast()
@@ -53,13 +55,12 @@ package final class BoundedQueue<Element: Sendable>: @unchecked Sendable {  // a
     }
 
     /// The next item if one is queued, without waiting.
-    func poll() -> Poll {
+    func poll() -> sending Poll {
         condition.lock()
         defer { condition.unlock() }
         if cancelled { return .ended }
         if count == 0 { return closed ? .ended : .empty }
-        let item = ring[head]!
-        ring[head] = nil
+        let item = ring[head].take()!
         head = (head + 1) % ring.count
         count -= 1
         condition.broadcast()

@@ -2,7 +2,9 @@ import Foundation
 
 /// A growable run of bytes in one malloc'd block, for the hot path of the pipeline, where
 /// `Array.append(contentsOf:)` costs more than the work itself.
-package final class ByteBuffer: @unchecked Sendable {  // one owner at a time: the filler hands it on, then never touches it
+///
+/// Not `Sendable`: it moves between stages as a `sending` value (see ``BoundedQueue``).
+package final class ByteBuffer {
     private(set) var base: UnsafeMutableRawPointer
     package private(set) var count = 0
     private var capacity: Int

@@ -27,9 +27,10 @@ public struct LockRetryPolicy: Sendable, Equatable {
     /// The pause before retry number `retry` (1-based), with ±25 % jitter so that several
     /// migrators (or a migrator and a periodic job) do not keep colliding in step.
     public func delay(beforeRetry retry: Int) -> Double {
-        let base = min(maximumDelay, initialDelay * pow(2, Double(max(0, retry - 1))))
-        return base * Double.random(in: 0.75...1.25)
+        backoff.delay(beforeRetry: retry)
     }
+
+    var backoff: Backoff { Backoff(initial: initialDelay, maximum: maximumDelay, jitter: 0.75...1.25) }
 
     /// SQLSTATE 55P03: the statement was cancelled by `lock_timeout`.
     static func isLockTimeout(_ error: PostgresError) -> Bool { error.sqlState == SQLState.lockNotAvailable }

@@ -268,7 +268,7 @@ public final class Migrator {
                     \(BlockingSessions.describe(blockers)); \(rolledBack), retry \(retries) of \(lockPolicy.retries) \
                     in \(String(format: "%.1f", delay)) s
                     """)
-                Thread.sleep(forTimeInterval: delay)
+                SystemRetryClock().sleep(delay)
             }
         }
     }

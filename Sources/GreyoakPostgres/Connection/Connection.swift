@@ -50,12 +50,17 @@ public final class Connection {
         }
         guard let handle, PQstatus(handle) == CONNECTION_OK else {
             let reason = handle.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
+            // The server asked for the password, so it is up and answered this login.
+            let loginRefused = handle.map { PQconnectionUsedPassword($0) == 1 } ?? false
             close()
-            throw PostgresError(
+            var error = PostgresError(
                 code: .connectionFailed,
                 message: settings.scrub(reason.trimmingCharacters(in: .whitespacesAndNewlines)),
                 activity: "connecting to \(settings)"
             )
+            error.connectionBad = true
+            error.loginRefused = loginRefused
+            throw error
         }
         PQsetNoticeProcessor(handle, { context, message in
             guard let context, let message else { return }
@@ -174,7 +179,7 @@ public final class Connection {
                 let result = QueryResult(raw)
                 if serverError == nil { serverError = result.error(scrub: settings.scrub) }
             }
-            if let serverError, (error as? PostgresError)?.code == .copyFailed { throw serverError.during(Self.abbreviate(sql)) }
+            if let serverError, (error as? PostgresError)?.code == .copyFailed { throw stamped(serverError).during(Self.abbreviate(sql)) }
             throw error
         }
         guard PQputCopyEnd(conn, nil) == 1 else { throw connectionError(.copyFailed, activity: sql) }
@@ -236,7 +241,7 @@ public final class Connection {
 
     private func live() throws(PostgresError) -> OpaquePointer {
         guard let handle, PQstatus(handle) == CONNECTION_OK else {
-            throw PostgresError(code: .connectionClosed, message: "the connection to the database is closed")
+            throw stamped(PostgresError(code: .connectionClosed, message: "the connection to the database is closed"))
         }
         return handle
     }
@@ -247,19 +252,27 @@ public final class Connection {
         let status = PQresultStatus(raw)
         if expecting.contains(status) { return result }
         drainResults()
-        throw result.error(scrub: settings.scrub) ?? PostgresError(
+        throw stamped(result.error(scrub: settings.scrub) ?? PostgresError(
             code: .protocolViolation,
             message: "the server answered \(String(cString: PQresStatus(status)))",
             activity: Self.abbreviate(sql)
-        )
+        ))
+    }
+
+    /// `error`, marked with whether libpq has given the connection up: what tells a lost
+    /// connection from an error the server reported in a session that goes on.
+    private func stamped(_ error: PostgresError) -> PostgresError {
+        var error = error
+        error.connectionBad = handle.map { PQstatus($0) == CONNECTION_BAD } ?? true
+        return error
     }
 
     private func connectionError(_ code: PostgresError.Code, activity: String) -> PostgresError {
         let reason = handle.map { String(cString: PQerrorMessage($0)) } ?? "no connection"
-        return PostgresError(
+        return stamped(PostgresError(
             code: code, message: settings.scrub(reason.trimmingCharacters(in: .whitespacesAndNewlines)),
             activity: Self.abbreviate(activity)
-        )
+        ))
     }
 
     /// libpq requires reading results until NULL before the next command.
@@ -285,10 +298,12 @@ public struct CopySink: ~Copyable {
         guard !bytes.isEmpty else { return }
         let ok = PQputCopyData(conn, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(bytes.count))
         guard ok == 1 else {
-            throw PostgresError(
+            var error = PostgresError(
                 code: .copyFailed,
                 message: settings.scrub(String(cString: PQerrorMessage(conn)).trimmingCharacters(in: .whitespacesAndNewlines))
             )
+            error.connectionBad = PQstatus(conn) == CONNECTION_BAD
+            throw error
         }
     }
 

@@ -34,6 +34,12 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     public var context: String?
     /// What greyoak was doing, such as `applying 183eb85141bf` or the statement text.
     public var activity: String?
+    /// libpq's status of the connection when the error was made was `CONNECTION_BAD`: the
+    /// connection is lost, or was never made.
+    public var connectionBad = false
+    /// A failed connection attempt got as far as sending the password: the server is up and
+    /// refused this login (wrong password, no such database, no slot for the role).
+    public var loginRefused = false
 
     public init(
         code: Code, message: String, sqlState: String? = nil, detail: String? = nil,
@@ -75,6 +81,15 @@ public enum SQLState {
     public static let insufficientPrivilege = "42501"
     /// `lock_timeout` cancelled the statement.
     public static let lockNotAvailable = "55P03"
+    /// serialization_failure and deadlock_detected: the transaction lost a race.
+    public static let serializationFailure = "40001"
+    public static let deadlockDetected = "40P01"
+    /// too_many_connections.
+    public static let tooManyConnections = "53300"
+    /// admin_shutdown (pg_terminate_backend, a fast shutdown), crash_shutdown, cannot_connect_now.
+    public static let serverGoingAway: Set<String> = ["57P01", "57P02", "57P03"]
+    /// Class 08: connection exceptions.
+    public static let connectionExceptionClass = "08"
     /// "cannot run inside a transaction block" (`COMMIT PREPARED`, `CREATE INDEX CONCURRENTLY`).
     public static let activeSQLTransaction = "25001"
 }

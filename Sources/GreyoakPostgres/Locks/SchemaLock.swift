@@ -24,12 +24,11 @@ public enum SchemaLock {
     /// - Throws: ``GreyoakError/Code/lockTimeout`` naming the sessions that hold it.
     package static func acquire(_ session: LockSession, mode: Mode, timeout: Double, logger: Logger) throws {
         let connection = session.connection
-        let deadline = Date().addingTimeInterval(timeout)
-        var wait = 0.05
+        var retry = RetryDeadline(poll, seconds: timeout)
         var announced = false
         while true {
             if try session.tryTake("\(key)", shared: mode == .shared) { return }
-            if Date() >= deadline {
+            if retry.isExhausted {
                 throw GreyoakError(.lockTimeout,
                                    "could not take the schema lock (\(mode)) within \(timeout) s: held by \(try holders(connection))",
                                    hint: "a migration or a load is running; wait for it, or raise --lock-timeout")
@@ -39,10 +38,12 @@ public enum SchemaLock {
                 logger.info("waiting for the schema lock, held by \(holders)")
                 announced = true
             }
-            Thread.sleep(forTimeInterval: min(wait, max(0, deadline.timeIntervalSinceNow)))
-            wait = min(wait * 2, 0.5)
+            _ = retry.pause()
         }
     }
+
+    /// How often ``acquire(_:mode:timeout:logger:)`` tries again.
+    static let poll = Backoff(initial: 0.05, maximum: 0.5)
 
     /// Runs `body` holding the lock (in a ``LockSession`` for `connection`), releasing it
     /// however `body` ends.
