@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GreyoakPostgres
 
 /// How a child process of a backup ended: its name, exit status and what it said on stderr.
@@ -49,20 +50,21 @@ struct ChildOutcome: Sendable {
 }
 
 /// Reads a child's stderr to its end on a thread of its own.
-private final class StderrReader: @unchecked Sendable {
-    // `data` is written once by the reading thread before `done` is signalled, and read after.
-    private var data = Data()
+private final class StderrReader: Sendable {
+    private let data = Mutex(Data())
+    /// Signalled once the reading thread has stored everything.
     private let done = DispatchSemaphore(value: 0)
 
     init(_ handle: FileHandle) {
         Thread.detachNewThread { [self] in
-            data = handle.readDataToEndOfFile()
+            let bytes = handle.readDataToEndOfFile()
+            data.withLock { $0 = bytes }
             done.signal()
         }
     }
 
     func text() -> String {
         done.wait()
-        return String(decoding: data, as: UTF8.self)
+        return data.withLock { String(decoding: $0, as: UTF8.self) }
     }
 }

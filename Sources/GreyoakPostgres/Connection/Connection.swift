@@ -128,6 +128,7 @@ public final class Connection {
     }
 
     /// ``execute(_:_:)`` as the server gets it, without the settings a pooled session needs.
+    @discardableResult
     func send(_ sql: String, _ parameters: [String?]) throws(PostgresError) -> QueryResult {
         let conn = try live()
         let raw: OpaquePointer?
