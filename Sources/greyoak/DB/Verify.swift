@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import GreyoakKit
+import GreyoakPostgres
+import GreyoakMigrations
+import GreyoakIngest
 
 extension DBCommand {
     struct Verify: ParsableCommand {
@@ -11,7 +13,8 @@ extension DBCommand {
         func run() throws {
             let logger = options.logger("greyoak.verify")
             let graph = try options.graph()
-            let report = try SchemaVerifier(graph: graph, connection: try options.connect(logger, part: "verify"), logger: logger).verify()
+            let report = try SchemaVerifier(graph: graph, connection: try options.connect(logger, part: "verify"),
+                                            housekeeping: IngestHousekeeping(), logger: logger).verify()
             for note in report.notes { print("note: \(note)") }
             for problem in report.problems { print("problem: \(problem)") }
             guard let code = report.code else {
