@@ -52,7 +52,7 @@ DB_LOADED = "greyoak_bench_loaded"      # base rows by greyoak ingest, nothing a
 DB_VACUUMED = "greyoak_bench_vacuumed"  # DB_LOADED after a plain VACUUM (what autovacuum does, no freeze)
 DB_RUN = "greyoak_bench_run"
 DB_PROBE = "greyoak_bench_probe"        # a throwaway copy, so that reading a base never sets its hint bits
-ALL_SCENARIOS = ["backfill", "unchanged", "changed", "nightly", "dryrun", "dryrunjson", "rss", "current"]
+ALL_SCENARIOS = ["backfill", "unchanged", "changed", "nightly", "dryrun", "dryrunjson", "rss", "bad-input", "current"]
 
 
 def log(msg):
@@ -269,6 +269,7 @@ class Command:
     expect: dict = field(default_factory=dict)  # greyoak --json fields that must match
     stdout_check: str = None                     # exact stdout expected (db current)
     template: str = None                         # the table state it runs from (default: the scenario's)
+    status: int = 0                              # the exit status expected (9: a refused run)
 
 
 @dataclass
@@ -421,9 +422,9 @@ class Harness:
             rss, client = int(rss), float(user) + float(system)
         except (OSError, ValueError, IndexError):
             pass
-        run = Run(seconds, rss, p.returncode == 0, load=load, client_cpu=client,
+        run = Run(seconds, rss, p.returncode == cmd.status, load=load, client_cpu=client,
                   server_cpu=None if cpu0 is None or cpu1 is None else cpu1 - cpu0)
-        if p.returncode != 0:
+        if p.returncode != cmd.status:
             run.note = f"exit {p.returncode}: " + " | ".join(p.stderr.strip().splitlines()[-3:])
         elif cmd.expect:
             try:
@@ -488,11 +489,12 @@ COMMIT;
     def python(self, path):
         return Command("python", "Python loader (psycopg 3)", [str(VENV_PY), str(LOADER), str(path)])
 
-    def ingest(self, path, key="greyoak", label="greyoak ingest", expect=None, dry_run=False, template=None):
-        argv = [self.greyoak, "ingest", "--no-progress", "--json", "--migrations", str(MIGRATIONS)]
+    def ingest(self, path, key="greyoak", label="greyoak ingest", expect=None, dry_run=False, template=None,
+               extra=(), status=0):
+        argv = [self.greyoak, "ingest", "--no-progress", "--json", "--migrations", str(MIGRATIONS), *extra]
         if dry_run:
             argv.append("--dry-run")
-        return Command(key, label, argv + [str(path)], expect=expect or {}, template=template)
+        return Command(key, label, argv + [str(path)], expect=expect or {}, template=template, status=status)
 
 
 # ---------------------------------------------------------------------------- tables
@@ -653,7 +655,7 @@ def main():
 
     needs = {"backfill": ["base", "new", "new_days"], "unchanged": ["base", "new"], "changed": ["base", "changed"],
              "nightly": ["base", "nightly"], "dryrun": ["new"], "dryrunjson": ["new", "new_json", "new_ndjson"], "current": [],
-             "rss": ["rss100k"] + ([] if args.quick else ["rss1m"]) + (["rss10m"] if args.big else [])}
+             "bad-input": [], "rss": ["rss100k"] + ([] if args.quick else ["rss1m"]) + (["rss10m"] if args.big else [])}
     need_base = any(s in scenarios for s in ("backfill", "unchanged", "changed", "nightly"))
     for name in sorted({n for s in scenarios for n in needs[s]} | ({"base"} if need_base else set())):
         d[name].ensure(args.regen)
@@ -785,12 +787,39 @@ def main():
                   [f"files {', '.join(f'`{rel(d[s].path)}`' for s in sizes)}; /usr/bin/time -f %M; "
                    f"{'10M: 1 run; ' if args.big else '10M: not measured (needs --big); '}ratio: to the smallest"],
                   runs, cmds, sizes[0], reps)
-        for c in cmds:
-            rs = runs[c.key]
-            peak = max(r.rss_kib for r in rs) / 1024
-            ok = all(r.ok for r in rs) and 0 < peak < 64
-            t.targets[c.key] = ("< 64 MiB", ok)
-            t.verdicts.append((f"RSS: {c.label} < 64 MiB", f"{peak:.0f} MiB", ok))
+        rss_targets(t, cmds, runs, "RSS")
+        tables.append(t)
+
+    if "bad-input" in scenarios:
+        # The issue's hostile file: a valid header, then lines that each read "," (every row
+        # too short), in the three modes; memory must not grow with the bad rows.
+        n = 500_000 if args.quick else 5_000_000
+        f = bad_input_file(n)
+        rejects = h.tmp / "rejects.jsonl"
+        refused = {"rows_read": n, "rejected": n, "outcome": "rolled back"}
+        cmds = [h.ingest(f, key="default", label="greyoak ingest (refused)", expect=refused, status=9),
+                h.ingest(f, key="dryrun", label="greyoak ingest --dry-run (refused)", expect=refused, dry_run=True, status=9),
+                h.ingest(f, key="rejects", label=f"greyoak ingest --max-errors {n} --rejects FILE",
+                         expect={"rows_read": n, "rejected": n, "inserted": 0, "outcome": "committed"},
+                         extra=["--max-errors", str(n), "--rejects", str(rejects)])]
+
+        def rejects_file(cmd):
+            if cmd.key != "rejects":
+                return "-"
+            with open(rejects, "rb") as lines:
+                count = sum(1 for _ in lines)
+            rejects.unlink(missing_ok=True)
+            return f"{count} rejects lines"
+
+        runs, extra = h.measure("bad-input", cmds, DB_EMPTY, reps, after=rejects_file)
+        t = Table(f"peak RSS on bad input: {mi(n)} lines of \",\" after a valid header",
+                  [f"file `{rel(f)}` ({size_mib(f):.0f} MiB); /usr/bin/time -f %M; {reps} rep(s); "
+                   "every row is rejected (too few fields)"], runs, cmds, "default", reps)
+        rss_targets(t, cmds, runs, "bad input")
+        lines = extra["rejects"]
+        ok = bool(lines) and all(v == f"{n} rejects lines" for v in lines)
+        t.checks[f"rejects file of --max-errors {n}"] = (f"{n} lines ({', '.join(lines) or 'not run'})", ok)
+        t.verdicts.append((f"bad input: the rejects file has {n} lines", ", ".join(lines), ok))
         tables.append(t)
 
     if "current" in scenarios:
@@ -815,6 +844,31 @@ def main():
     cluster.drop(DB_RUN)
     shutil.rmtree(h.tmp, ignore_errors=True)
     report(args, cluster, tables, command_line, started, reps, h)
+
+
+def rss_targets(t, cmds, runs, what):
+    """Each command's peak RSS must stay under 64 MiB."""
+    for c in cmds:
+        rs = runs[c.key]
+        peak = max(r.rss_kib for r in rs) / 1024
+        ok = all(r.ok for r in rs) and 0 < peak < 64
+        t.targets[c.key] = ("< 64 MiB", ok)
+        t.verdicts.append((f"{what}: {c.label} < 64 MiB", f"{peak:.0f} MiB", ok))
+
+
+def bad_input_file(n):
+    """A valid header, then n lines that each read "," (generated once into bench-data/)."""
+    path = DATA / f"bad-commas-{n}.csv"
+    if not path.exists():
+        DATA.mkdir(exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "w") as out:
+            out.write("ticker,scoring_date,mode\n")
+            for _ in range(n // 100_000):
+                out.write(",\n" * 100_000)
+            out.write(",\n" * (n % 100_000))
+        tmp.rename(path)
+    return path
 
 
 def build_greyoak(args):

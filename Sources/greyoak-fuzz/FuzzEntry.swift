@@ -1,12 +1,13 @@
 import Foundation
-import GreyoakKit
+import GreyoakMigrations
+import GreyoakFuzzing
 
 // One executable for every fuzz target (see `FuzzTarget`), in two builds:
 //
 // - `scripts/fuzz` builds it with `-sanitize=fuzzer,address -parse-as-library -DFUZZING`:
 //   libFuzzer supplies `main` and calls `LLVMFuzzerTestOneInput`, which runs the target
 //   named by `GREYOAK_FUZZ_TARGET`. One binary, built once, instead of ten: the sanitized
-//   release build of GreyoakKit is most of the time CI spends on fuzzing.
+//   release build of the libraries is most of the time CI spends on fuzzing.
 // - A plain `swift build` compiles the `@main` below instead: a replayer,
 //   `greyoak-fuzz TARGET FILE...`, that runs inputs through a target without a sanitizer
 //   (what a crash file looks like to the code, in a debugger).

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GreyoakTestSupport
 
 /// The Citus coordinator the Citus tests run against: `GREYOAK_TEST_CITUS_URL`, a database
 /// on a coordinator with the `citus` extension and at least one worker, whose role may

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakMigrations
+import GreyoakTestSupport
 
 /// `greyoak_migration_log`: one row per applied or reverted revision.
 @Suite struct DBAuditLogTests {
@@ -23,7 +24,7 @@ import Testing
             try #require(rows.count == 2, "\(rows)")
             let role = try #require(URLComponents(string: db.url)?.user)
             let common: [String?] = [checksum, role, ProcessInfo.processInfo.userName, ProcessInfo.processInfo.hostName,
-                                     "127.0.0.1", "t", GreyoakKit.Greyoak.version]
+                                     "127.0.0.1", "t", GreyoakMigrations.Greyoak.version]
             #expect(Array(rows[0].prefix(11)) == ["183eb85141bf", "upgrade", "", "183eb85141bf"] + common)
             #expect(Array(rows[1].prefix(11)) == ["183eb85141bf", "downgrade", "183eb85141bf", ""] + common)
             for row in rows {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GreyoakTestSupport
 
 /// `revision` and `merge`: new files in the migrations directory; no database involved.
 @Suite struct DBAuthorCommandTests {

@@ -1,7 +1,9 @@
 import Foundation
 import Logging
 import Testing
-@testable import GreyoakKit
+import GreyoakPostgres
+import GreyoakSchema
+import GreyoakTestSupport
 
 /// `greyoak db revision --autogenerate` on a corpus in the style of migra's and
 /// pg-schema-diff's: each folder of `Tests/schema-diff-corpus` holds a `before.sql` and an

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakTestSupport
 
 /// `db upgrade --backup DIR` and `db downgrade --backup DIR`: a pg_dump before anything runs.
 @Suite struct DBBackupTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GreyoakTestSupport
 
 /// A branch and its merge applied for real: `alembic_version` after every step.
 ///

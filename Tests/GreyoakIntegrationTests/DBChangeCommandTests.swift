@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GreyoakTestSupport
 
 /// `upgrade`, `downgrade` and `stamp` against a real database, every target form.
 @Suite struct DBChangeCommandTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakPostgres
+import GreyoakTestSupport
 
 /// The connection options greyoak sets unless the user's URL does.
 @Suite("Connection options: keepalives on by default, the URL wins")

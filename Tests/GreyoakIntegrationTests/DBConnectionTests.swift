@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakPostgres
+import GreyoakTestSupport
 
 /// Where greyoak connects, what it says when it cannot, and that no password is ever shown.
 @Suite struct DBConnectionTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GreyoakTestSupport
 
 /// Objects that belong to an extension (`pg_depend.deptype = 'e'`) are the extension's, not
 /// the schema's: `verify` and `revision --autogenerate` leave them out, wherever the

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GreyoakTestSupport
 
 /// `current`, `history`, `show`, `heads`, `branches` through the greyoak binary.
 @Suite struct DBInspectCommandTests {

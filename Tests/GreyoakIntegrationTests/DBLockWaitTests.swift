@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import GreyoakKit
+import GreyoakPostgres
+import GreyoakTestSupport
 
 /// Migrations wait for table locks at most --ddl-lock-timeout, retry, and name who blocks them.
 @Suite struct DBLockWaitTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GreyoakTestSupport
 
 /// Migrations that fail, and migrations that must run outside a transaction.
 @Suite struct DBMigrationFailureTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GreyoakTestSupport
 
 /// `--sql`: the script an upgrade, downgrade or stamp would run, with no database reachable.
 @Suite struct DBOfflineSQLTests {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakTestSupport
 
 /// `greyoak db plan`: per statement locks, rewrites and builds from a scratch replay, the
 /// round trip, weighed by the live tables; and the live database left untouched.

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import GreyoakTestSupport
 
 /// The advisory lock that serialises concurrent `greyoak db upgrade` runs.
 @Suite struct DBSchemaLockTests {
     /// "greyoak" in ASCII as a bigint (0x677265796F616B = 29117702755803499): the key
-    /// SchemaLock documents, computed here independently of GreyoakKit.
+    /// SchemaLock documents, computed here independently of greyoak's code.
     static let lockKey: Int64 = "greyoak".utf8.reduce(0) { $0 << 8 | Int64($1) }
 
     /// A chain whose second migration sleeps 2 s, so two runs started together overlap.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-import GreyoakKit
+import GreyoakPostgres
+import GreyoakTestSupport
 
 /// Where `verify` and `revision --autogenerate` build the expected schema: a scratch database
 /// that is dropped after (leftovers of crashed runs too, but never a running one's), the

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GreyoakTestSupport
 
 /// `greyoak db verify`: version, edited files and catalog drift, each problem named.
 @Suite struct DBVerifyTests {

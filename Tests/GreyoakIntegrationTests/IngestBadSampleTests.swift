@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GreyoakTestSupport
 
 /// One line of `sample-data/bad/expected.tsv`: a file with exactly one fault, and where
 /// greyoak must report it.

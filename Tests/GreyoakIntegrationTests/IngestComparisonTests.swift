@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GreyoakTestSupport
 
 /// The compare mode: a run whose first rows' dates `scores` holds reads those dates' rows
 /// (binary COPY out) and sends only the rows that differ. Its result must be exactly what

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GreyoakTestSupport
 
 /// The direct path: a run whose first rows' dates `scores` does not hold copies straight
 /// into `scores`; if a key turns out to exist (or to repeat), it starts again in compare

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GreyoakTestSupport
 
 /// Connections cut at chosen protocol messages (``FaultProxy``), at every step of both
 /// commit methods: two-phase (two writers, the test server allows prepared transactions)

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakTestSupport
 
 // What every fault test checks after its fault (issue 9): `scores` holds all of the load or
 // none of it; no prepared transaction, staged row, running journal entry or lock is left;

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GreyoakTestSupport
 
 /// One way of handing greyoak the seed-47 nightly run (the rows of
 /// `sample-data/nightly/scores-2024-10-08.csv`): a file shape, compression, standard input

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GreyoakTestSupport
 
 /// A hostile file: its bytes, and where and how greyoak must refuse it.
 struct HostileFile: Sendable, CustomTestStringConvertible {

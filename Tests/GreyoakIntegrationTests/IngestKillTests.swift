@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakPostgres
+import GreyoakTestSupport
 
 /// greyoak killed, and one of its sessions ended by an administrator.
 @Suite("Ingest faults: SIGKILL and pg_terminate_backend")

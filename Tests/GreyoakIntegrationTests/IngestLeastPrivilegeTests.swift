@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakPostgres
+import GreyoakTestSupport
 
 /// A load role with the README's grants only: no CREATE, no DELETE or TRUNCATE on scores.
 @Suite("Least privilege: a loader role")

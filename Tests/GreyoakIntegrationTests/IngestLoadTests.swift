@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GreyoakTestSupport
 
 /// A generated CSV file and how to spoil some of its rows.
 struct GeneratedCSV {

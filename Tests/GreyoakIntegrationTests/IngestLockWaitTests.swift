@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakTestSupport
 
 /// Every lock wait of a load ends after --lock-timeout, with nothing loaded and the blocking
 /// session named.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakTestSupport
 
 /// Faults of the server itself, each on a private cluster (``PrivateCluster``) so that the
 /// shared test server never stops under the rest of the suite.

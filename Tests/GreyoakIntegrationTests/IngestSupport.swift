@@ -1,25 +1,14 @@
 import Foundation
 import Testing
+import GreyoakTestSupport
 
 // Helpers for the `greyoak ingest` suites: running the command against a test database,
 // reading its `--json` summary and error lines, building score files, and snapshots of
 // `scores` to compare before and after. Databases come from `withTestDatabase` and the
 // binary from `CLI` (Support/).
 
-/// The repository, found from this file: Tests/GreyoakIntegrationTests/IngestSupport.swift.
-enum IngestRepo {
-    static let root: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
-
-    static func path(_ relative: String) -> String { root + "/" + relative }
-    static var migrations: String { path("migrations") }
-}
-
 /// The `--json` summary of `greyoak ingest`, decoded from its documented keys (not from
-/// GreyoakKit's type, so that a renamed key fails here as it would for a script).
+/// greyoak's own type, so that a renamed key fails here as it would for a script).
 struct IngestReport: Decodable, Equatable, Sendable {
     var files: Int
     var rowsRead: Int

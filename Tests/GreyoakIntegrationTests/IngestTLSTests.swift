@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakTestSupport
 
 /// `sslmode=verify-full` with `sslrootcert` for every connection of a load, the coordinator's
 /// and each writer's, against a private cluster whose certificate a CA made by the test signed.

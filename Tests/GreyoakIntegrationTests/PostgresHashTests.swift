@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakTestSupport
+import GreyoakPostgres
+import GreyoakIngest
 
 /// The compare mode trusts the client's copy of PostgreSQL's hash functions to give the
 /// server's values bit for bit: checked here against the server, for every length of text a

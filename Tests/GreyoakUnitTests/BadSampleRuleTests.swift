@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakIngest
 
 /// `sample-data/bad/`, on the parser and validator alone: each file fails once, at the place
 /// and for the rule (by code) that `expected.tsv` names. The end-to-end suite checks the

@@ -1,5 +1,5 @@
 import Testing
-@testable import GreyoakKit
+import GreyoakPostgres
 
 @Suite struct ConnectionSettingsTests {
     @Test func flagWinsOverDatabaseURL() {

@@ -1,5 +1,6 @@
 import Testing
-@testable import GreyoakKit
+import GreyoakPostgres
+import GreyoakIngest
 
 /// FNV-like hashes of consecutive numbers, as real key hashes are.
 private func keyHash(_ n: UInt64) -> UInt64 { (0xcbf2_9ce4_8422_2325 ^ n) &* 0x100_0000_01b3 }

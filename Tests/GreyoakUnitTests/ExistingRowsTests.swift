@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+@testable import GreyoakIngest
 
 /// The compare mode's memory of `scores`: the table's verdicts, and how ``ExistingRows``
 /// asks for ranges of dates, keeps them within its bound and gives up when it must. The

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakFuzzing
 
 /// Every seed of the fuzz targets (`Fuzz/corpus/TARGET/`) and every input fuzzing ever
 /// crashed on (`FuzzRegressions/TARGET/`, kept after the fix), replayed through the same

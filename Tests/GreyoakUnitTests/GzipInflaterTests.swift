@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakIngest
 
 /// gzip is read as `gzip -d` reads it: every member, each checked, and nothing else.
 @Suite("gzip: concatenated members, checks, truncation, trailing bytes")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakPostgres
+import GreyoakIngest
 
 /// Runs `body` on the UTF-8 bytes of `text`, NUL-terminated as the ingest batches keep them.
 private func withField<T>(_ text: String, _ body: (UnsafePointer<UInt8>, Int) throws -> T) rethrows -> T {

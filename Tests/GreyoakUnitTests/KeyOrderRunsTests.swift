@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+@testable import GreyoakPostgres
+@testable import GreyoakIngest
 
 /// A row of the direct COPY layout as the tests see it: its key and a payload that tells
 /// rows apart (the row's number, in f_score).
@@ -19,22 +20,26 @@ private struct KeyedRow: Equatable {
     }
 }
 
-/// Encodes rows as the validator does for a direct COPY: the key, then the 18 other score
-/// columns, some NULL.
-private func chunk(_ rows: [KeyedRow]) -> ByteBuffer {
-    let buffer = ByteBuffer(capacity: 64)
-    let encoder = CopyEncoder(buffer: buffer)
+/// Encodes rows as the validator does for a direct COPY, with their keys: the key, then the
+/// 18 other score columns, some NULL. The rows are read back by `decode`, on their own.
+private func chunk(_ rows: [KeyedRow]) -> CopyChunk {
+    var chunk = CopyChunk(rows: ByteBuffer(capacity: 64))
+    let encoder = CopyEncoder(buffer: chunk.rows)
+    let values = UnsafeMutablePointer<Double>.allocate(capacity: ScoreCopyRow.valueColumns.count)
+    defer { values.deallocate() }
     for row in rows {
-        encoder.beginRow(fields: ScoreValidator.directFields, textBytes: row.ticker.count + 64)
-        encoder.text(row.ticker)
-        encoder.int8(row.date)
-        encoder.text(row.mode.bytes)
-        encoder.float8(row.id)
-        for field in 4..<Int(ScoreValidator.directFields) {
-            if field % 3 == 0 { encoder.null() } else { encoder.float8(Double(field)) }
+        values[0] = row.id
+        var present: UInt32 = 1
+        for slot in 1..<ScoreCopyRow.valueColumns.count where slot % 3 != 0 {
+            values[slot] = Double(slot)
+            present |= 1 << UInt32(slot)
         }
+        chunk.keys.append(row.ticker.withUnsafeBufferPointer {
+            ScoreCopyRow.encode(into: encoder, staged: nil, ticker: $0.baseAddress!, tickerLength: $0.count, date: row.date,
+                                mode: row.mode, values: values, present: present, band: nil, guardrails: nil, asOf: nil)
+        })
     }
-    return buffer
+    return chunk
 }
 
 /// Reads the direct COPY rows back.
@@ -69,7 +74,7 @@ private func decode(_ bytes: [UInt8]) -> [KeyedRow] {
 /// Streams `chunks` through runs of `budget` bytes and returns what it sent, and the sorter
 /// (for its counters).
 private func stream(_ chunks: [[KeyedRow]], budget: Int, order: KeyOrderRuns.Order = .key) -> (rows: [KeyedRow], sorter: KeyOrderRuns) {
-    let input = BoundedQueue<ByteBuffer>(capacity: chunks.count + 1)
+    let input = BoundedQueue<CopyChunk>(capacity: chunks.count + 1)
     for rows in chunks { input.put(chunk(rows)) }
     input.close()
     var sent: [UInt8] = []
@@ -134,7 +139,7 @@ struct KeyOrderRunsTests {
         let names = (0..<200).map { "T\($0 * 7919 % 1000).NS" }
         let rows = dateMajorRows(days: 30, tickers: names)
         let input = chunks(rows, of: rowsPerChunk)
-        let rowBytes = KeyOrderRuns.footprint(ofRow: chunk(Array(rows.prefix(1))).count)
+        let rowBytes = KeyOrderRuns.footprint(ofRow: chunk(Array(rows.prefix(1))).rows.count)
         let budget = rowBytes * 1_000
         let (sent, sorter) = stream(input, budget: budget)
         #expect(sent.map(\.id).sorted() == rows.map(\.id))
@@ -154,7 +159,7 @@ struct KeyOrderRunsTests {
         let long = ["ABCDEFGHIJKLMNOPQ", "ABCDEFGHIJKLMNOPR", "ABCDEFGHIJKLMNOP", String(repeating: "Z", count: 100),
                     String(repeating: "Z", count: 99) + "Y", "A", "ABCDEFGHIJKLMNOPQRSTU"]
         let rows = dateMajorRows(days: 40, tickers: long)
-        #expect(chunk([rows.first { $0.ticker.count == 100 }!]).count > KeyOrderRuns.footprint(ofRow: 0))
+        #expect(chunk([rows.first { $0.ticker.count == 100 }!]).rows.count > KeyOrderRuns.footprint(ofRow: 0))
         let (whole, _) = stream(chunks(rows, of: 3), budget: 1 << 30)
         #expect(whole == rows.sorted(by: KeyedRow.keyOrder))
         let (bounded, sorter) = stream(chunks(rows, of: 3), budget: 20 * KeyOrderRuns.footprint(ofRow: 0))
@@ -168,7 +173,7 @@ struct KeyOrderRunsTests {
         let parts = chunks(rows, of: 5)
         let (sent, sorter) = stream(parts, budget: 1)
         #expect(sent.map(\.id).sorted() == rows.map(\.id))
-        #expect(sorter.peakBytes == parts.map { $0.map { KeyOrderRuns.footprint(ofRow: chunk([$0]).count) }.reduce(0, +) }.max())
+        #expect(sorter.peakBytes == parts.map { $0.map { KeyOrderRuns.footprint(ofRow: chunk([$0]).rows.count) }.reduce(0, +) }.max())
         var position = 0
         for part in parts {
             let out = Array(sent[position..<position + part.count])
@@ -185,8 +190,8 @@ struct KeyOrderRunsTests {
     func cancelledInput() throws {
         let first = (0..<1_500).map { KeyedRow(ticker: Array("T\($0 % 300).NS".utf8), date: Int64($0 / 300) * day, mode: .trader, id: Double($0)) }
         let firstChunk = chunk(first)
-        try #require(firstChunk.count > 256 << 10, "the rows must go out in two pieces at least")
-        let input = BoundedQueue<ByteBuffer>(capacity: 4)
+        try #require(firstChunk.rows.count > 256 << 10, "the rows must go out in two pieces at least")
+        let input = BoundedQueue<CopyChunk>(capacity: 4)
         input.put(firstChunk)
         input.put(chunk(dateMajorRows(days: 1)))
         input.close()

@@ -1,5 +1,5 @@
 import Testing
-@testable import GreyoakKit
+@testable import GreyoakIngest
 
 @Suite("Dry-run key screen")
 struct KeyScreenTests {

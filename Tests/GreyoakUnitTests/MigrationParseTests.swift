@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+@testable import GreyoakPostgres
+@testable import GreyoakMigrations
 
 @Suite struct MigrationParseTests {
     @Test func parsesTheRepositoryMigration() throws {

@@ -1,5 +1,6 @@
 import Testing
-@testable import GreyoakKit
+import GreyoakPostgres
+import GreyoakMigrations
 
 /// Version-table changes of upgrade, downgrade and stamp plans. The expected steps were
 /// produced by Alembic 1.20's `HeadMaintainer` on the same graphs.

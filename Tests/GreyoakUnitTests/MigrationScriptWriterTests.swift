@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakPostgres
+import GreyoakMigrations
 
 @Suite struct MigrationScriptWriterTests {
     /// Alembic's slug: `\w+` words joined by `_`, lower case, cut to 40 characters at the

@@ -1,5 +1,5 @@
 import Testing
-@testable import GreyoakKit
+import GreyoakIngest
 
 @Suite("Progress: share of input bytes read, ETA, and what is known without a total")
 struct ProgressReportTests {

@@ -1,5 +1,5 @@
 import Testing
-@testable import GreyoakKit
+import GreyoakMigrations
 
 @Suite struct RevisionFormatterTests {
     static func initial() throws -> RevisionGraph {

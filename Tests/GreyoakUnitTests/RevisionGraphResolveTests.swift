@@ -1,5 +1,6 @@
 import Testing
-@testable import GreyoakKit
+import GreyoakPostgres
+import GreyoakMigrations
 
 @Suite struct RevisionGraphResolveTests {
     /// 183eb85141bf <- 2b7e0c9d4a11 <- 2b7e99990000 <- 9c1d00000000: two ids share "2b7e".

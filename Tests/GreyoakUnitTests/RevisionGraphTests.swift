@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakMigrations
 
 @Suite struct RevisionGraphTests {
     // MARK: - Errors

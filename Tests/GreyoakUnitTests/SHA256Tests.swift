@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import GreyoakKit
+import GreyoakPostgres
 
 @Suite struct SHA256Tests {
     /// FIPS 180-4 examples, plus lengths around the 55/56/64-byte padding boundaries

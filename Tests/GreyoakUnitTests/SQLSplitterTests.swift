@@ -1,5 +1,5 @@
 import Testing
-@testable import GreyoakKit
+import GreyoakPostgres
 
 @Suite struct SQLSplitterTests {
     struct Case: Sendable, CustomTestStringConvertible {

@@ -1,5 +1,5 @@
 import Testing
-@testable import GreyoakKit
+@testable import GreyoakSchema
 
 @Suite struct SchemaDiffTests {
     @Test(arguments: [

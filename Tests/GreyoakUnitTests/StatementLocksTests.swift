@@ -1,5 +1,5 @@
 import Testing
-@testable import GreyoakKit
+@testable import GreyoakMigrations
 
 /// The lock levels `db plan` reads from SQL, against PostgreSQL 15's documentation.
 @Suite struct StatementLocksTests {

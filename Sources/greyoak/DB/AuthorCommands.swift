@@ -1,5 +1,6 @@
 import ArgumentParser
-import GreyoakKit
+import GreyoakPostgres
+import GreyoakMigrations
 
 extension DBCommand {
     struct Revision: ParsableCommand {

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
-import GreyoakKit
 import Logging
+import GreyoakPostgres
+import GreyoakMigrations
+import GreyoakIngest
 
 /// Options of the commands that change the database.
 struct ChangeOptions: ParsableArguments {
@@ -26,13 +28,40 @@ struct ChangeOptions: ParsableArguments {
         return (start, try graph.resolve(to ?? defaultTarget, current: start))
     }
 
-    func migrator(_ options: GlobalOptions, graph: RevisionGraph, logger: Logger, backup: String? = nil) throws -> Migrator {
+    func migrator(_ options: GlobalOptions, graph: RevisionGraph, logger: Logger, backup: BackupOptions? = nil) throws -> Migrator {
+        // Before connecting: a recipient age refuses stops the command before anything changes.
+        let recipients = try backup?.ageRecipients()
         guard ddlRetries >= 0 else { throw GreyoakError(.usage, "--ddl-retries must be 0 or more, not \(ddlRetries)") }
         let policy = LockRetryPolicy(timeout: ddlLockTimeout, retries: ddlRetries)
         let connection = try Connection(Migrator.settings(options.settings, policy: policy), logger: logger)
-        let migrator = Migrator(graph: graph, connection: connection, logger: logger, lockTimeout: lockTimeout, lockPolicy: policy)
-        migrator.backupDirectory = backup
+        let migrator = Migrator(graph: graph, connection: connection, housekeeping: IngestHousekeeping(), logger: logger, lockTimeout: lockTimeout, lockPolicy: policy)
+        migrator.backupDirectory = backup?.backup
+        migrator.backupRecipients = recipients
         return migrator
+    }
+}
+
+/// `--backup DIR` and its encryption, for the commands that migrate.
+struct BackupOptions: ParsableArguments {
+    @Option(help: "Dump the database (pg_dump --format=custom) into this directory before migrating.") var backup: String?
+    @Option(name: .customLong("backup-recipient"),
+            help: "Encrypt the backup with age to this public key (age1... or ssh-ed25519 ...); repeatable. Nothing unencrypted is written.")
+    var recipients: [String] = []
+    @Option(name: .customLong("backup-recipients-file"), help: "Encrypt the backup with age to the public keys in this file (one a line); repeatable.")
+    var recipientsFiles: [String] = []
+
+    func validate() throws {
+        if backup == nil, !recipients.isEmpty || !recipientsFiles.isEmpty {
+            throw ValidationError("--backup-recipient and --backup-recipients-file need --backup DIR")
+        }
+    }
+
+    /// The recipients, checked by age; nil without encryption.
+    func ageRecipients() throws -> AgeRecipients? {
+        let recipients = AgeRecipients(keys: self.recipients, files: recipientsFiles)
+        guard backup != nil, !recipients.isEmpty else { return nil }
+        try recipients.validate()
+        return recipients
     }
 }
 
@@ -41,7 +70,8 @@ extension DBCommand {
         static let configuration = CommandConfiguration(abstract: "Upgrade to a later revision (head, heads, an id, +N).")
         @OptionGroup var options: GlobalOptions
         @OptionGroup var change: ChangeOptions
-        @Option(help: "Dump the database (pg_dump --format=custom) into this directory before migrating.") var backup: String?
+        @OptionGroup var backup: BackupOptions
+        @OptionGroup var metrics: MetricsOptions
         @Argument(help: "Target revision.") var revision: String
 
         func run() throws {
@@ -53,7 +83,17 @@ extension DBCommand {
                 print(OfflineScript.render(steps, createVersionTable: start.isEmpty), terminator: "")
                 return
             }
-            try change.migrator(options, graph: graph, logger: logger, backup: backup).upgrade(to: revision)
+            let began = Date()
+            let destination = metrics.destination(job: "greyoak_db_upgrade")
+            do {
+                let migrator = try change.migrator(options, graph: graph, logger: logger, backup: backup)
+                let steps = try migrator.upgrade(to: revision)
+                let heads = destination.isEmpty ? [] : try migrator.currentHeads()
+                destination.publishUpgrade(exitStatus: 0, began: began, revisions: heads, applied: steps.count, logger: logger)
+            } catch {
+                destination.publishUpgrade(exitStatus: exitStatus(of: error), began: began, revisions: nil, applied: nil, logger: logger)
+                throw error
+            }
         }
     }
 
@@ -61,7 +101,7 @@ extension DBCommand {
         static let configuration = CommandConfiguration(abstract: "Revert to an earlier revision (base, an id, -1).")
         @OptionGroup var options: GlobalOptions
         @OptionGroup var change: ChangeOptions
-        @Option(help: "Dump the database (pg_dump --format=custom) into this directory before migrating.") var backup: String?
+        @OptionGroup var backup: BackupOptions
         // `.allUnrecognized` lets Alembic's relative form `-1` through as an argument.
         @Argument(parsing: .allUnrecognized, help: "Target revision (base, an id, -1).") var target: [String] = []
 

@@ -1,5 +1,4 @@
 import ArgumentParser
-import GreyoakKit
 
 /// `greyoak db ...`: Alembic's commands on raw SQL migrations.
 struct DBCommand: ParsableCommand {
@@ -8,7 +7,7 @@ struct DBCommand: ParsableCommand {
         abstract: "Manage the schema with versioned SQL migrations, command for command like Alembic.",
         subcommands: [
             Current.self, History.self, Show.self, Heads.self, Branches.self,
-            Upgrade.self, Downgrade.self, Stamp.self, Revision.self, Merge.self, Verify.self, Plan.self, Recover.self,
+            Upgrade.self, Downgrade.self, Stamp.self, Revision.self, Merge.self, Verify.self, Plan.self, Recover.self, Check.self,
         ]
     )
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
-import GreyoakKit
+import GreyoakPostgres
+import GreyoakMigrations
+import GreyoakIngest
 
 extension DBCommand {
     struct Current: ParsableCommand {
@@ -12,7 +14,7 @@ extension DBCommand {
             let logger = options.logger("greyoak.migration")
             let graph = try options.graph()
             let connection = try options.connect(logger)
-            let migrator = Migrator(graph: graph, connection: connection, logger: logger)
+            let migrator = Migrator(graph: graph, connection: connection, housekeeping: IngestHousekeeping(), logger: logger)
             let heads = try migrator.currentHeads()
             let formatter = RevisionFormatter(graph: graph)
             if verbose { print("Current revision(s) for \(options.settings):") }
@@ -36,7 +38,7 @@ extension DBCommand {
             let needsDatabase = indicateCurrent || (range ?? "").contains("current")
                 || range.flatMap(splitRange).map { ($0.from ?? "").hasPrefix("-") || ($0.from ?? "").hasPrefix("+") } == true
             let current = needsDatabase
-                ? try Migrator(graph: graph, connection: options.connect(logger), logger: logger).currentHeads() : []
+                ? try graph.currentHeads(of: options.connect(logger)) : []
             var selected = Set(graph.loadOrder)
             if let range {
                 guard let (from, to) = splitRange(range) else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import GreyoakKit
+import GreyoakPostgres
+import GreyoakMigrations
 
 extension DBCommand {
     struct Plan: ParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import GreyoakKit
+import GreyoakIngest
 
 extension DBCommand {
     struct Recover: ParsableCommand {

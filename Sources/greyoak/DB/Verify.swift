@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import GreyoakKit
+import GreyoakPostgres
+import GreyoakMigrations
+import GreyoakIngest
 
 extension DBCommand {
     struct Verify: ParsableCommand {
@@ -14,7 +16,8 @@ extension DBCommand {
             let logger = options.logger("greyoak.verify")
             let graph = try options.graph()
             let report = try SchemaVerifier(graph: graph, connection: try options.connect(logger, part: "verify"),
-                                        devURL: devURL.map { ConnectionSettings(url: $0) }, logger: logger).verify()
+                                            housekeeping: IngestHousekeeping(),
+                                            devURL: devURL.map { ConnectionSettings(url: $0) }, logger: logger).verify()
             for note in report.notes { print("note: \(note)") }
             for problem in report.problems { print("problem: \(problem)") }
             guard let code = report.code else {

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
-import GreyoakKit
+import GreyoakPostgres
+import GreyoakIngest
 
 extension InputFormat: ExpressibleByArgument {}
 extension DuplicatePolicy: ExpressibleByArgument {}
@@ -15,6 +16,7 @@ struct IngestCommand: ParsableCommand {
     )
 
     @OptionGroup var options: GlobalOptions
+    @OptionGroup var metrics: MetricsOptions
 
     @Argument(help: "Files, directories (walked recursively) or - for standard input.") var paths: [String]
     @Option(help: "Read every input as this format (csv, json, ndjson) instead of going by extension.") var format: InputFormat?
@@ -22,7 +24,7 @@ struct IngestCommand: ParsableCommand {
     @Option(name: .customLong("on-duplicate"), help: "A key seen twice in one run: error (default) or last (keep the later row).") var onDuplicate: DuplicatePolicy = .error
     @Option(name: .customLong("max-errors"), help: "Load the good rows and reject up to N bad ones into --rejects; more refuses the run.") var maxErrors: Int?
     @Option(help: "Where rejected rows go (JSON lines with location, errors and raw values); needed with --max-errors.") var rejects: String?
-    @Option(name: .customLong("max-report"), help: "How many errors to print.") var maxReport = 20
+    @Option(name: .customLong("max-report"), help: "How many errors to print (at most 1000; the rest are counted).") var maxReport = 20
     @Flag(name: .customLong("auto-migrate"), help: "Upgrade the schema to head first instead of refusing.") var autoMigrate = false
     @Flag(name: .customLong("dry-run"), help: "Parse and validate only; send no rows to the database.") var dryRun = false
     @Flag(name: .customLong("no-commit"), help: "Do everything, upsert included, then roll back.") var noCommit = false
@@ -85,16 +87,30 @@ struct IngestCommand: ParsableCommand {
         if let holdAt { ingest.rules.holdAt = holdAt }
         if let maxAbsZ { ingest.rules.maxAbsZ = maxAbsZ }
 
-        if eachFile { return try runEachFile(ingest, logger: logger) }
+        let recorder = IngestMetricsRecorder(metrics.destination(job: "greyoak_ingest"), settings: options.settings, logger: logger)
+        do {
+            let summary = eachFile ? try runEachFile(ingest, logger: logger, recorder: recorder)
+                : try runOnce(ingest, logger: logger, recorder: recorder)
+            recorder.publish(summary, exitStatus: 0)
+        } catch {
+            recorder.publish(nil, exitStatus: exitStatus(of: error))
+            throw error
+        }
+    }
+
+    private func runOnce(_ ingest: IngestOptions, logger: Logger, recorder: IngestMetricsRecorder) throws -> IngestSummary {
         let pipeline = try IngestPipeline(options: ingest, settings: options.settings, graph: try options.graph(), logger: logger)
+        recorder.watch(pipeline.progress)
         let display = noProgress || options.quiet ? nil : ProgressDisplay(progress: pipeline.progress)
         display?.start()
         do {
             let summary = try pipeline.run()
             display?.stop()
             print(json ? summary.jsonText : summary.text)
+            return summary
         } catch {
             display?.stop()
+            recorder.refused(error)
             try report(error)
         }
     }
@@ -102,23 +118,24 @@ struct IngestCommand: ParsableCommand {
     /// Reports a run that failed: an ``IngestFailure``'s errors (and, with `--json`, its
     /// summary) and its exit status; then `note`; any other error goes on to `Main`.
     private func report(_ error: any Error, note: String? = nil) throws -> Never {
-        let tail = note.map { $0 + "\n" } ?? ""
         if let failure = error as? IngestFailure {
-            FileHandle.standardError.write(Data((failure.description + "\n" + tail).utf8))
+            StderrLogHandler.writePlain(label: "greyoak.ingest", failure.description)
+            if let note { StderrLogHandler.writePlain(label: "greyoak.ingest", note) }
             if json { print(failure.summary.jsonText) }
             throw ExitCode(GreyoakError.Code(for: failure).exitStatus)
         }
-        FileHandle.standardError.write(Data(tail.utf8))
+        if let note { StderrLogHandler.writePlain(label: "greyoak.ingest", note) }
         throw error
     }
 
     /// `--each-file`: a line per file as it commits (or is skipped), then the totals.
-    private func runEachFile(_ ingest: IngestOptions, logger: Logger) throws {
+    private func runEachFile(_ ingest: IngestOptions, logger: Logger, recorder: IngestMetricsRecorder) throws -> IngestSummary {
         let runner = try FileByFileIngest(options: ingest, settings: options.settings, graph: try options.graph(), logger: logger)
         var display: ProgressDisplay?
         var done = 0
         do {
             let total = try runner.run(started: { pipeline in
+                recorder.watch(pipeline.progress)
                 display = noProgress || options.quiet ? nil : ProgressDisplay(progress: pipeline.progress)
                 display?.start()
             }, finished: { file, outcome in
@@ -134,8 +151,10 @@ struct IngestCommand: ParsableCommand {
                 }
             })
             print(json ? total.jsonText : "total: \(total.text), \(total.skippedFiles ?? 0) file(s) skipped")
+            return total
         } catch {
             display?.stop()
+            recorder.refused(error)
             let remaining = runner.files.count - done
             let note = "the \(done) of \(runner.files.count) file(s) before it stay committed (loaded now or before); " +
                 "run the same command again to resume with the \(remaining) left"

@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import GreyoakKit
+import GreyoakIngest
 
 /// Shows how a load goes on stderr: a redrawn bar with the share of input bytes read and an
 /// ETA on a terminal, a plain line with the same fields every 5 seconds otherwise (for logs
@@ -8,7 +8,8 @@ import GreyoakKit
 final class ProgressDisplay {
     // The timer's handler reads only `progress` (Sendable), never `self`.
     private let progress: IngestProgress
-    private let isTerminal = isatty(STDERR_FILENO) == 1
+    /// A redrawn bar only on a terminal and in text: a JSON log gets lines.
+    private let isTerminal = isatty(STDERR_FILENO) == 1 && StderrLogHandler.format == .text
     private var timer: (any DispatchSourceTimer)?
 
     init(progress: IngestProgress) { self.progress = progress }
@@ -20,8 +21,11 @@ final class ProgressDisplay {
         timer.setEventHandler { [progress, isTerminal] in
             let report = progress.report
             // Cut to the terminal's width: a wrapped line would not be redrawn in place.
-            let text = isTerminal ? "\r\u{1B}[K" + String(report.bar().prefix(Self.terminalWidth() - 1)) : "INFO  [greyoak.ingest] " + report.line + "\n"
-            FileHandle.standardError.write(Data(text.utf8))
+            if isTerminal {
+                FileHandle.standardError.write(Data(("\r\u{1B}[K" + String(report.bar().prefix(Self.terminalWidth() - 1))).utf8))
+            } else {
+                StderrLogHandler.write(level: .info, label: "greyoak.ingest", message: report.line)
+            }
         }
         timer.resume()
         self.timer = timer

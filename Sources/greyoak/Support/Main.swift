@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
-import GreyoakKit
+import GreyoakPostgres
+import GreyoakMigrations
 
-/// `greyoak`: only maps flags onto GreyoakKit calls and errors onto exit statuses.
+/// `greyoak`: only maps flags onto library calls and errors onto exit statuses.
 struct GreyoakCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "greyoak",
@@ -43,7 +44,7 @@ enum Main {
             FileHandle.standardError.write(Data((GreyoakCommand.fullMessage(for: error) + "\n").utf8))
             return code == .validationFailure ? GreyoakError.Code.usage.exitStatus : code.rawValue
         }
-        FileHandle.standardError.write(Data("FAILED: \(text)\n".utf8))
+        StderrLogHandler.writePlain(label: "greyoak", "FAILED: \(text)")
         return GreyoakError.Code(for: error).exitStatus
     }
 }

@@ -1,4 +1,4 @@
-@testable import GreyoakKit
+import GreyoakIngest
 
 extension RecordParser {
     /// Feeds `bytes` in chunks of `chunkSize` (the last one shorter), then finishes.

@@ -1,5 +1,5 @@
 import Foundation
-@testable import GreyoakKit
+import GreyoakMigrations
 
 /// Migration files and graphs built in memory, in the file format of `migrations/`.
 enum Fixtures {
