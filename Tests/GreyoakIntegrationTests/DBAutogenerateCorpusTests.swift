@@ -164,7 +164,7 @@ import GreyoakTestSupport
             try db.query("CREATE INDEX strong_buys_ticker ON strong_buys (ticker)")
             try await db.succeed("db", "revision", "--autogenerate", "-m", "mv", "--rev-id", "r1", migrations: migrations.path)
             let text = try String(contentsOfFile: migrations.path + "/r1_mv.sql", encoding: .utf8)
-            #expect(text.contains("CREATE MATERIALIZED VIEW strong_buys AS\n SELECT scores.ticker"), "\(text)")
+            #expect(text.contains("CREATE MATERIALIZED VIEW strong_buys AS\nSELECT scores.ticker"), "\(text)")
             #expect(text.contains("CREATE INDEX strong_buys_ticker ON strong_buys USING btree (ticker);"), "\(text)")
             #expect(text.contains("DROP MATERIALIZED VIEW strong_buys;"), "\(text)")
             try await db.succeed("db", "stamp", "r1", migrations: migrations.path)

@@ -7,6 +7,8 @@ extension SchemaCatalog {
     /// `CASE` that names an `aclexplode` grantee as SQL does: `PUBLIC` or a quoted role name.
     private static let grantee = "CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END"
 
+    // What CREATE DATABASE gives `public` (its comment, USAGE to PUBLIC) is left out: a
+    // scratch database has it whether or not the live one does, and no migration makes it.
     static func readGrants(_ connection: Connection, schema: String, relation: String, into catalog: inout SchemaCatalog) throws {
         let quoting = catalog
         func q(_ name: String) -> String { quoting.quote(name) }
@@ -29,11 +31,13 @@ extension SchemaCatalog {
                 WHERE t.attnum > 0 AND NOT t.attisdropped AND a.grantee <> \(me) AND a.grantee <> c.relowner AND \(relation)
                 GROUP BY 1, 2, 3, 4
                 """),
+            // A function's NULL acl means the default, EXECUTE to PUBLIC: read as such, so that
+            // revoking it is a difference.
             ("function grants", """
                 SELECT CASE WHEN p.prokind = 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END || quote_ident(p.proname)
                        || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL, \(grantee),
                        a.is_grantable, string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type), false
-                FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace, aclexplode(p.proacl) a
+                FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
                 WHERE n.nspname = $1 AND p.prokind IN ('f', 'p') AND a.grantee <> \(me) AND a.grantee <> p.proowner AND \(notFromExtension("pg_proc", "p.oid"))
                 GROUP BY 1, 2, 3, 4
                 """),
@@ -42,6 +46,7 @@ extension SchemaCatalog {
                        a.is_grantable, string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type), true
                 FROM pg_namespace n, aclexplode(n.nspacl) a
                 WHERE n.nspname = $1 AND a.grantee <> \(me) AND a.grantee <> n.nspowner
+                  AND NOT (n.nspname = 'public' AND a.grantee = 0 AND a.privilege_type = 'USAGE')
                 GROUP BY 1, 2, 3, 4
                 """),
         ]
@@ -129,6 +134,7 @@ extension SchemaCatalog {
             UNION ALL
             SELECT 'SCHEMA ' || quote_ident(n.nspname), NULL, d.description, true
             FROM pg_description d JOIN pg_namespace n ON d.classoid = 'pg_namespace'::regclass AND d.objoid = n.oid WHERE n.nspname = $1
+              AND NOT (n.nspname = 'public' AND d.description = 'standard public schema')
             """
         for row in try connection.catalogRows(sql, [schema], reading: "comments of schema \(schema)") {
             let (target, text) = (try row.text(0, "commented object"), try row.text(2, "description"))
