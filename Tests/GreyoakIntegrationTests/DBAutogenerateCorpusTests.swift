@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 import GreyoakPostgres
 import GreyoakSchema
@@ -59,7 +60,11 @@ import GreyoakTestSupport
             #expect(verify.status == 0, "\(verify)\n\(generated)")
 
             // The migrations for real, from nothing (the same database, emptied: one fewer to make).
-            try db.query("DROP SCHEMA public CASCADE")
+            // Everything the file made: other schemas and extensions too.
+            for schema in try db.column("SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'") {
+                try db.query("DROP SCHEMA \"\(schema)\" CASCADE")
+            }
+            for name in try db.column("SELECT extname FROM pg_extension WHERE extname <> 'plpgsql'") { try db.query("DROP EXTENSION \"\(name)\" CASCADE") }
             try db.query("CREATE SCHEMA public")
             let wantBefore = try catalog(db, of: "\(folder)/before.sql"), wantAfter = try catalog(db, of: "\(folder)/after.sql")
             try await db.succeed("db", "upgrade", "r0", migrations: migrations.path)
@@ -149,25 +154,22 @@ import GreyoakTestSupport
         }
     }
 
-    /// A materialized view is compared but not generated: the command says so, and writes no
-    /// file for it alone.
-    @Test func materializedViewsAreNotGenerated() async throws {
+    /// A materialized view is generated with its index.
+    @Test func materializedViewsAreGenerated() async throws {
         let migrations = try MigrationsDirectory.copyOfRepository()
         defer { migrations.remove() }
         try await withTestDatabase { db in
             try await db.succeed("db", "upgrade", "head", migrations: migrations.path)
             try db.query("CREATE MATERIALIZED VIEW strong_buys AS SELECT ticker FROM scores WHERE band = 'Strong Buy'")
-            let result = try await db.greyoak("db", "revision", "--autogenerate", "-m", "x", migrations: migrations.path)
-            #expect(result.status == 0, "\(result)")
-            #expect(result.lines == ["No changes greyoak can write: the live database differs from what the migrations build at 183eb85141bf only in what it does not generate (above); no file written"])
-            #expect(result.stderr == "WARN  [greyoak.autogenerate] NOT GENERATED: create materialized view strong_buys by hand; greyoak generates tables, views, columns, types, sequences, constraints and indexes only\n")
-            #expect(try FileManager.default.contentsOfDirectory(atPath: migrations.path).filter { $0.hasSuffix(".sql") }.count == 1)
-
-            try db.query("ALTER TABLE scores ADD COLUMN note text")
-            try await db.succeed("db", "revision", "--autogenerate", "-m", "note", "--rev-id", "r1", migrations: migrations.path)
-            let text = try String(contentsOfFile: migrations.path + "/r1_note.sql", encoding: .utf8)
-            #expect(text.contains("-- NOT GENERATED: create materialized view strong_buys by hand"))
-            #expect(text.contains("ALTER TABLE scores ADD COLUMN note text;"))
+            try db.query("CREATE INDEX strong_buys_ticker ON strong_buys (ticker)")
+            try await db.succeed("db", "revision", "--autogenerate", "-m", "mv", "--rev-id", "r1", migrations: migrations.path)
+            let text = try String(contentsOfFile: migrations.path + "/r1_mv.sql", encoding: .utf8)
+            #expect(text.contains("CREATE MATERIALIZED VIEW strong_buys AS\nSELECT scores.ticker"), "\(text)")
+            #expect(text.contains("CREATE INDEX strong_buys_ticker ON strong_buys USING btree (ticker);"), "\(text)")
+            #expect(text.contains("DROP MATERIALIZED VIEW strong_buys;"), "\(text)")
+            try await db.succeed("db", "stamp", "r1", migrations: migrations.path)
+            let verify = try await db.greyoak("db", "verify", migrations: migrations.path)
+            #expect(verify.status == 0, "\(verify)")
         }
     }
 
@@ -199,9 +201,11 @@ import GreyoakTestSupport
         return Dictionary(uniqueKeysWithValues: rows.map { ($0[0]!, $0[1]!) })
     }
 
-    /// What a SQL file builds, loaded into a rolled-back scratch schema of the database.
+    /// What a SQL file builds, loaded into a scratch database (dropped after).
     func catalog(_ db: TestDatabase, of path: String) throws -> CatalogSnapshot {
-        CatalogSnapshot(try ScratchSchema.loading(path, on: try db.connect()))
+        let (built, place) = try SchemaReplay(connection: try db.connect(), logger: Logger(label: "test")).loading(path)
+        #expect(place.kind == "a scratch database", "\(place)")
+        return CatalogSnapshot(built)
     }
 
     /// The live `public` schema equals `want`, object for object.

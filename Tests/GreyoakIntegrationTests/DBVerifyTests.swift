@@ -23,6 +23,11 @@ import GreyoakTestSupport
             ])
             // Verifying changes nothing: the scratch replay is rolled back.
             #expect(try db.column("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'greyoak_verify%'") == ["0"])
+            // Other tests' runs may hold theirs right now: none whose session has gone is left.
+            #expect(try db.column("""
+                SELECT count(*) FROM pg_database WHERE datname LIKE 'greyoak\\_scratch\\_%'
+                  AND split_part(substr(datname, 17), '_', 1) NOT IN (SELECT pid::text FROM pg_stat_activity)
+                """) == ["0"])
             #expect(try db.column("SELECT count(*) FROM greyoak_migration_log") == ["1"])
         }
     }
@@ -69,6 +74,45 @@ import GreyoakTestSupport
                 "relation extra is not made by any migration (found table)",
             ])
             #expect(result.stderr.hasPrefix("FAILED: 3 problem(s) found"))
+        }
+    }
+
+    /// What a DBA's hand adds to a database at head: each is drift, named.
+    @Test func handMadeObjectsAreDrift() async throws {
+        try await withTestDatabase { db in
+            let migrations = try MigrationsDirectory.copyOfRepository()
+            defer { migrations.remove() }
+            try await db.succeed("db", "upgrade", "head", migrations: migrations.path)
+            let role = "greyoak_r_" + db.name.dropFirst("greyoak_t_".count)
+            let admin = try db.connect(db.adminURL)
+            try admin.execute("CREATE ROLE \(role) NOLOGIN")
+            defer {
+                _ = try? db.connect().execute("DROP OWNED BY \(role)")
+                _ = try? admin.execute("DROP ROLE IF EXISTS \(role)")
+            }
+            let changes: [(sql: [String], problem: String)] = [
+                (["CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.created_at := now(); RETURN NEW; END$$"],
+                 "function touch() is not made by any migration"),
+                (["CREATE TRIGGER scores_touch BEFORE UPDATE ON scores FOR EACH ROW EXECUTE FUNCTION touch()"],
+                 "trigger scores_touch on scores is not made by any migration"),
+                (["COMMENT ON COLUMN scores.band IS 'the rating band'"], "comment on COLUMN scores.band is not made by any migration"),
+                (["GRANT SELECT ON scores TO \(role)"], "grant SELECT on TABLE scores to \(role) is not made by any migration"),
+                (["ALTER TABLE scores ENABLE ROW LEVEL SECURITY"], "row level security on scores is not made by any migration"),
+                (["CREATE POLICY recent ON scores FOR SELECT USING (true)"], "policy recent on scores is not made by any migration"),
+                (["CREATE EXTENSION pg_trgm"], "extension pg_trgm is not made by any migration"),
+            ]
+            for change in changes {
+                for sql in change.sql { try db.query(sql) }
+                let result = try await db.greyoak("db", "verify", migrations: migrations.path)
+                #expect(result.status == 8, "\(change.sql): \(result)")
+                #expect(problems(result).contains { $0.hasPrefix(change.problem) }, "\(change.sql): \(problems(result))")
+            }
+            // Changed, not only added: a function's body.
+            try db.query("CREATE OR REPLACE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$")
+            let result = try await db.greyoak("db", "verify", migrations: migrations.path)
+            // The definition spans lines: its body follows the problem's first line.
+            #expect(problems(result).contains { $0.hasPrefix("function touch() is not made by any migration (found CREATE OR REPLACE FUNCTION touch()") }, "\(result)")
+            #expect(result.stdout.contains("BEGIN RETURN NEW; END"), "\(result)")
         }
     }
 

@@ -8,8 +8,8 @@ import GreyoakSchema
 /// Three checks, each listing every difference it finds: the version table is at the
 /// head revision; no applied migration file was edited since it ran (SHA-256 against the
 /// audit table); and the live catalog equals what the migrations produce. The expected
-/// catalog comes from replaying the applied migrations into a scratch schema inside a
-/// transaction that is always rolled back, so verifying changes nothing.
+/// catalog comes from replaying the applied migrations from nothing in a scratch database (see
+/// ``SchemaReplay``), so verifying changes nothing.
 public struct SchemaVerifier {
     public struct Report: Sendable {
         /// What is wrong; empty when the database is safe to load into.
@@ -20,6 +20,8 @@ public struct SchemaVerifier {
         /// The exit status's kind: the most serious problem found.
         public var code: GreyoakError.Code?
         public var summary = ""
+        /// Where the migrations were replayed.
+        public var replayedIn: SchemaReplay.Place?
 
         mutating func fail(_ code: GreyoakError.Code, _ problem: String) {
             problems.append(problem)
@@ -32,11 +34,15 @@ public struct SchemaVerifier {
     /// The loads' side: unfinished loads are problems of the database too.
     let housekeeping: any LoadHousekeeping
     let logger: Logger
+    /// A database greyoak may wipe, for the replay of a role that cannot create databases.
+    let devURL: ConnectionSettings?
 
-    public init(graph: RevisionGraph, connection: Connection, housekeeping: any LoadHousekeeping, logger: Logger) {
+    public init(graph: RevisionGraph, connection: Connection, housekeeping: any LoadHousekeeping,
+                devURL: ConnectionSettings? = nil, logger: Logger) {
         self.graph = graph
         self.connection = connection
         self.housekeeping = housekeeping
+        self.devURL = devURL
         self.logger = logger
     }
 
@@ -73,9 +79,14 @@ public struct SchemaVerifier {
         report.notes += loadNotes
 
         let live = try snapshot(schema: schema)
-        let expected = try expectedSnapshot(applying: graph.newestFirst(applied).reversed())
-        for difference in live.differences(from: expected) { report.fail(.drift, difference) }
+        let (built, place) = try SchemaReplay(connection: connection, devURL: devURL, logger: logger)
+            .replaying(graph.newestFirst(applied).reversed().map { graph.migrations[$0]! })
+        for difference in live.differences(from: CatalogSnapshot(built)) { report.fail(.drift, difference) }
         report.summary = "catalog of schema \(schema): \(live.summary)"
+        report.replayedIn = place
+        // A scratch schema sees the live database's objects, so it may hide a missing extension: say so.
+        if case .scratchSchema = place { report.notes.append("the migrations were replayed in \(place)") }
+        logger.debug("the migrations were replayed in \(place)")
         return report
     }
 
@@ -96,10 +107,5 @@ public struct SchemaVerifier {
 
     private func snapshot(schema: String) throws -> CatalogSnapshot {
         CatalogSnapshot(try ScratchSchema.live(connection, schema: schema))
-    }
-
-    /// Replays `revisions` into a scratch schema and reads it, then rolls everything back.
-    private func expectedSnapshot(applying revisions: [String]) throws -> CatalogSnapshot {
-        CatalogSnapshot(try ScratchSchema.replaying(revisions.map { graph.migrations[$0]! }, on: connection))
     }
 }

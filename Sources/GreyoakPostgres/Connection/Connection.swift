@@ -38,6 +38,12 @@ public final class Connection {
         // session says which part of greyoak it is.
         keywords += ["dbname", "fallback_application_name", "application_name"]
         values += [settings.conninfo.isEmpty ? nil : settings.conninfo, "greyoak", settings.applicationName]
+        // Only the first dbname is expanded as a URL or conninfo; a later one is a plain name
+        // that overrides the database it names.
+        if let database = settings.databaseName {
+            keywords.append("dbname")
+            values.append(database)
+        }
         let options = Self.startupOptions(settings)
         handle = Self.connect(keywords, values, options: options)
         // PgBouncer refuses the `options` startup parameter unless told to ignore it: it is a

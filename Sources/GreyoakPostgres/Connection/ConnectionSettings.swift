@@ -20,6 +20,8 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
     /// Server settings sent in the startup packet (`lock_timeout`): they become the session's
     /// defaults, so a `RESET` inside a migration returns to them rather than undoing them.
     public private(set) var startupSettings: [String: String] = [:]
+    /// Another database on the same server, as the same user (a scratch database).
+    public private(set) var databaseName: String?
     /// `--direct-url` or `GREYOAK_DIRECT_URL`: the server itself, past any connection pooler,
     /// for what needs a session of its own (see ``direct``); nil when not given.
     let directConninfo: String?
@@ -82,6 +84,13 @@ public struct ConnectionSettings: Sendable, CustomStringConvertible {
     public func named(_ part: String) -> ConnectionSettings {
         var copy = self
         copy.applicationName = "greyoak \(part)"
+        return copy
+    }
+
+    /// Another database of the same server, reached as the same user with the same options.
+    public func database(_ name: String) -> ConnectionSettings {
+        var copy = self
+        copy.databaseName = name
         return copy
     }
 

@@ -17,12 +17,16 @@ public struct CatalogSnapshot: Equatable, Sendable {
     }
 
     /// The catalog as sentences' parts: the shapes `db verify` has always printed, plus
-    /// view definitions, sequences, domains, identity and generated columns.
+    /// view definitions, sequences, domains, identity and generated columns, and every
+    /// ``SchemaCatalog/Object`` (functions, triggers, policies, grants, comments, extensions…).
     public init(_ catalog: SchemaCatalog) {
         for (name, kind) in catalog.otherRelations { objects["relation \(name)"] = kind }
         for view in catalog.views.values { objects["view \(view.name)"] = view.definition }
         for table in catalog.tables.values {
-            objects["relation \(table.name)"] = table.partitionKey == nil ? "table" : "partitioned table"
+            var relation = table.partitionKey.map { "table PARTITION BY \($0)" } ?? "table"
+            if let parent = table.partitionOf { relation += " PARTITION OF \(parent) \(table.partitionBound ?? "")" }
+            if !table.inherits.isEmpty { relation += " INHERITS (\(table.inherits.joined(separator: ", ")))" }
+            objects["relation \(table.name)"] = relation
             for column in table.columns {
                 var text = "\(column.type) \(column.notNull ? "NOT NULL" : "NULL") DEFAULT \(column.defaultExpression ?? "none")"
                 if let identity = column.identity { text += identity == "a" ? " IDENTITY ALWAYS" : " IDENTITY BY DEFAULT" }
@@ -32,6 +36,7 @@ public struct CatalogSnapshot: Equatable, Sendable {
             for constraint in table.constraints.values { objects["constraint \(constraint.name) on \(table.name)"] = constraint.definition }
             for index in table.indexes.values { objects["index \(index.name)"] = index.definition }
         }
+        for object in catalog.objects.values { objects[object.key] = object.definition }
         for (name, labels) in catalog.enums { objects["enum \(name)"] = "(\(labels.joined(separator: ", ")))" }
         for domain in catalog.domains.values {
             let checks = domain.checks.sorted { $0.key < $1.key }.map { " CONSTRAINT \($0.key) \($0.value)" }.joined()

@@ -1,3 +1,4 @@
+import GreyoakPostgres
 /// One schema's objects as migrations define them, read from PostgreSQL's catalog.
 ///
 /// Definitions are kept as the server prints them (`format_type`, `pg_get_expr`,
@@ -9,7 +10,8 @@
 public struct SchemaCatalog: Equatable, Sendable {
     public struct Column: Equatable, Sendable {
         public var name: String
-        /// `format_type`, e.g. `character varying(20)`, `band_enum`, `integer[]`.
+        /// `format_type`, e.g. `character varying(20)`, `band_enum`, `integer[]`, followed by
+        /// `COLLATE name` when the column's collation is not its type's.
         public var type: String
         public var notNull: Bool
         /// `pg_get_expr` of the default; nil without one (and for identity and generated columns).
@@ -44,6 +46,10 @@ public struct SchemaCatalog: Equatable, Sendable {
         public var partitionKey: String?
         /// The partitioned table this one is a partition of.
         public var partitionOf: String?
+        /// A partition's bounds: `FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')`.
+        public var partitionBound: String?
+        /// The tables it inherits from (`INHERITS`), in order.
+        public var inherits: [String] = []
         /// In attribute order.
         public var columns: [Column] = []
         public var constraints: [String: Constraint] = [:]
@@ -93,12 +99,14 @@ public struct SchemaCatalog: Equatable, Sendable {
     /// Enum types and their labels in sort order.
     public var enums: [String: [String]] = [:]
     public var domains: [String: Domain] = [:]
+    /// Everything else, by ``Object/key``.
+    public var objects: [String: Object] = [:]
     /// Words that must be quoted as identifiers (every keyword that is not unreserved).
     public var keywords: Set<String> = []
 
     public static func == (a: SchemaCatalog, b: SchemaCatalog) -> Bool {
         a.tables == b.tables && a.otherRelations == b.otherRelations && a.views == b.views && a.sequences == b.sequences
-            && a.enums == b.enums && a.domains == b.domains
+            && a.enums == b.enums && a.domains == b.domains && a.objects == b.objects
     }
 
     /// `name` as an SQL identifier, quoted the way `quote_ident` would.

@@ -1,9 +1,10 @@
 import Foundation
 import GreyoakPostgres
 
-/// A schema that lives only inside a transaction that is always rolled back: the place where
-/// `verify` and `revision --autogenerate` build the schema the migrations (or a SQL file)
-/// describe, and read its catalog, without changing the database.
+/// A schema that lives only inside a transaction that is always rolled back: the last resort
+/// of ``SchemaReplay`` (for a role that may not create databases, given no `--dev-url`), where
+/// the schema the migrations (or a SQL file) describe is built and read without changing the
+/// database. A file that creates schemas or extensions, or names `public.t`, cannot load here.
 package enum ScratchSchema {
     /// Creates a scratch schema, puts it first on the search path, runs `fill`, reads the
     /// catalog, and rolls everything back.
@@ -38,23 +39,6 @@ package enum ScratchSchema {
             scratch = try connection.execute("SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()")[0, 0] ?? "pg_temp"
         }
         return try SchemaCatalog.read(connection, schema: scratch)
-    }
-
-    /// The catalog a SQL file builds (`revision --autogenerate --from-schema`).
-    package static func loading(_ path: String, on connection: Connection) throws -> SchemaCatalog {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw GreyoakError(.invalidInput, "cannot read \(path) as UTF-8 text")
-        }
-        return try catalog(connection) {
-            for statement in SQLSplitter.split(text) {
-                do {
-                    try connection.execute(statement.text)
-                } catch {
-                    throw GreyoakError(.invalidInput, "\(path):\(statement.line): \(error)",
-                                       hint: "the file must build the schema from nothing, with unqualified names")
-                }
-            }
-        }
     }
 
     /// The live schema's catalog, read with it alone on the search path.

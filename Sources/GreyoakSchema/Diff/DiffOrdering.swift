@@ -4,16 +4,18 @@
 /// within a phase operations keep the order they were worked out in, except views, which
 /// follow their dependencies: dropped dependents first, created dependencies first.
 enum DiffOrdering {
-    /// First what must go before anything else can change (views, foreign keys, then other
-    /// constraints and indexes, then tables and columns), then types, sequences, tables,
-    /// columns, constraints, foreign keys and indexes, then views, and last the types and
-    /// sequences nothing uses any more.
+    /// First what must go before anything else can change (what hangs on relations: triggers,
+    /// policies, grants, comments, materialized views; then views, foreign keys, other
+    /// constraints and indexes, then tables and columns), then types, extensions, collations
+    /// and functions, sequences, tables, columns, constraints, foreign keys and indexes, then
+    /// views and what hangs on relations, and last the types, sequences, functions, collations
+    /// and extensions nothing uses any more.
     enum Phase: Int, Comparable, CaseIterable {
-        case dropViews, partitionNotes, dropForeignKeys, dropConstraints, dropIndexes, otherRelationNotes
+        case dropDependentObjects, dropViews, partitionNotes, dropForeignKeys, dropConstraints, dropIndexes, otherRelationNotes
         case dropTables, dropColumns, dropIdentities
-        case enums, domains, sequences, createTables, columns
-        case addConstraints, addForeignKeys, sequenceOwners, createIndexes, createViews
-        case dropUnused
+        case enums, domains, createEarlyObjects, sequences, createTables, columns
+        case addConstraints, addForeignKeys, sequenceOwners, createIndexes, createViews, createLateObjects
+        case dropUnused, dropLateObjects
 
         static func < (a: Phase, b: Phase) -> Bool { a.rawValue < b.rawValue }
     }

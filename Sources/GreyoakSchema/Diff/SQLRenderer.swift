@@ -20,8 +20,13 @@ struct SQLRenderer {
             var lines = table.columns.map(columnDefinition)
             lines += table.constraints.values.filter { $0.kind != .foreignKey }.sorted { $0.name < $1.name }
                 .map { "CONSTRAINT \(q($0.name)) \($0.definition)" }
+            let inherits = table.inherits.isEmpty ? "" : " INHERITS (\(table.inherits.map(q).joined(separator: ", ")))"
             let partition = table.partitionKey.map { " PARTITION BY \($0)" } ?? ""
-            return one("CREATE TABLE \(q(table.name)) (\n    \(lines.joined(separator: ",\n    "))\n)\(partition)")
+            return one("CREATE TABLE \(q(table.name)) (\n    \(lines.joined(separator: ",\n    "))\n)\(inherits)\(partition)")
+        case let .createPartition(name, parent, bound):
+            return one("CREATE TABLE \(q(name)) PARTITION OF \(q(parent)) \(bound)")
+        case let .inherit(table, parent, inherit):
+            return one("ALTER TABLE \(q(table)) \(inherit ? "" : "NO ")INHERIT \(q(parent))")
         case let .dropTable(name, candidates):
             let hint = candidates.isEmpty ? [] : [
                 "greyoak never guesses renames: if \(name) became \(candidates.joined(separator: " or ")), write ALTER TABLE \(q(name)) RENAME TO … instead of this DROP and the CREATE below, to keep its rows",
@@ -38,11 +43,12 @@ struct SQLRenderer {
             let warning = column.notNull && column.defaultExpression == nil && column.identity == nil && column.generatedExpression == nil
                 ? ["NOT NULL without a default fails if \(table) has rows: add a default, or add it nullable, backfill, then SET NOT NULL"] : []
             return one("ALTER TABLE \(q(table)) ADD COLUMN \(columnDefinition(column))", warning)
-        case let .dropColumn(table, column, candidates):
+        case let .dropColumn(table, column, candidates, only):
             let hint = candidates.isEmpty ? [] : [
                 "greyoak never guesses renames: if \(column) became \(candidates.joined(separator: " or ")), write ALTER TABLE \(q(table)) RENAME COLUMN \(q(column)) TO … instead of this DROP and the ADD below, to keep its data",
             ]
-            return one("ALTER TABLE \(q(table)) DROP COLUMN \(q(column))", hint, destructive: "drops column \(table).\(column) and its data")
+            return one("ALTER TABLE \(only ? "ONLY " : "")\(q(table)) DROP COLUMN \(q(column))", hint + (only ? ["ONLY: the tables that inherit \(table) keep their own \(column)"] : []),
+                       destructive: "drops column \(table).\(column) and its data")
         case let .alterColumnType(table, column, old, new, throughText):
             let cast = throughText ? "::text\(new.hasSuffix("[]") ? "[]" : "")::\(new)" : "::\(new)"
             return one("\(alter(table, column)) TYPE \(new) USING \(q(column))\(cast)",
@@ -131,6 +137,15 @@ struct SQLRenderer {
         case let .continueSequence(name, table, column):
             return one("SELECT setval(\(sqlLiteral(q(name))), coalesce(max(\(q(column))), 0) + 1, false) FROM \(q(table))",
                        ["the new sequence continues after the values the rows hold"])
+
+        case let .createObject(object, reason):
+            return object.create.enumerated().map { SchemaChange($1, comments: $0 == 0 ? reason.map { [$0] } ?? [] : []) }
+        case let .dropObject(object):
+            return object.drop.map { SchemaChange($0, destructive: object.kind == .materializedView ? "drops materialized view \(object.name) and its rows (refreshed when made again)" : nil) }
+        case let .alterObject(object):
+            return (object.alter ?? object.create).map { SchemaChange($0) }
+        case .checkFunctionBodiesOff:
+            return one("SET LOCAL check_function_bodies = off", ["function bodies may name tables made below (as pg_dump does); ends with the transaction"])
 
         case let .notGenerated(what):
             return one(nil, ["NOT GENERATED: \(what)"])

@@ -78,6 +78,11 @@ extension SchemaDiff {
             let (a, b) = (from.tables[name]!, to.tables[name]!)
             let replaced = Set(replacedColumns(name).map(\.name))
             for column in b.columns where a.column(column.name) == nil || replaced.contains(column.name) {
+                // A column a parent gains reaches its inheriting tables with it.
+                let fromParent = b.inherits.contains { parent in
+                    from.tables[parent] != nil && from.tables[parent]?.column(column.name) == nil && to.tables[parent]?.column(column.name) != nil
+                }
+                guard !fromParent else { continue }
                 add(.addColumn(table: name, column), in: .columns)
             }
             for old in a.columns where !replaced.contains(old.name) {

@@ -32,7 +32,8 @@ public struct SchemaDiff {
     var enumsToRebuild: Set<String> = []
     /// Views dropped first and made last: new or changed ones, and those that read a table
     /// whose columns change (PostgreSQL refuses to change a column a view reads).
-    private var viewsToDrop: Set<String> = [], viewsToCreate: Set<String> = []
+    var viewsToDrop: Set<String> = [], viewsToCreate: Set<String> = []
+    var viewsToRemake: Set<String> { viewsToDrop.intersection(viewsToCreate) }
 
     public init(from: SchemaCatalog, to: SchemaCatalog) {
         self.from = from
@@ -73,9 +74,8 @@ public struct SchemaDiff {
         viewsToCreate = Set(to.views.keys.filter { from.views[$0] == nil || dropping.contains($0) })
 
         for name in viewsToDrop { add(.dropView(name), in: .dropViews) }
-        for name in partitions.sorted() where from.tables[name] != to.tables[name] {
-            add(.notGenerated("partition \(name) differs; write its CREATE TABLE … PARTITION OF, ATTACH or DETACH by hand"), in: .partitionNotes)
-        }
+        changePartitions(partitions)
+        changeObjects(reshaped: reshaped)
         dropForeignKeys()
         dropConstraints()
         dropIndexes()
@@ -87,6 +87,11 @@ public struct SchemaDiff {
         changeDomains()
         createSequences()
         for name in newTables { add(.createTable(to.tables[name]!), in: .createTables) }
+        for name in to.tables.keys.sorted() where from.tables[name] == nil {
+            if let table = to.tables[name], let parent = table.partitionOf {
+                add(.createPartition(name, parent: parent, bound: table.partitionBound ?? "DEFAULT"), in: .createTables)
+            }
+        }
         changeColumns()
         addConstraints()
         addForeignKeys()
@@ -145,15 +150,40 @@ public struct SchemaDiff {
 
     private mutating func noteOtherRelations() {
         for name in Set(from.otherRelations.keys).union(to.otherRelations.keys).sorted()
-        where from.otherRelations[name] != to.otherRelations[name] && (from.otherRelations[name] ?? to.otherRelations[name]) != "view" {
+        where from.otherRelations[name] != to.otherRelations[name]
+            && !["view", "materialized view"].contains(from.otherRelations[name] ?? to.otherRelations[name]) {
             let what = to.otherRelations[name].map { "create \($0) \(name)" } ?? "drop \(from.otherRelations[name]!) \(name)"
-            add(.notGenerated("\(what) by hand; greyoak generates tables, views, columns, types, sequences, constraints and indexes only"),
+            add(.notGenerated("\(what) by hand; greyoak does not generate foreign tables"),
                 in: .otherRelationNotes)
         }
     }
 
     private mutating func dropTables() {
         for name in droppedTables { add(.dropTable(name, renameCandidates: newTables), in: .dropTables) }
+    }
+
+    /// Partitions: made with `PARTITION OF` after their parent, dropped with the tables;
+    /// a partition whose bounds or parent change, and a table that turns partitioned or back,
+    /// are left to a person (their rows must move).
+    private mutating func changePartitions(_ partitions: Set<String>) {
+        for name in partitions.sorted() {
+            let old = from.tables[name], new = to.tables[name]
+            if let old, new == nil, old.partitionOf != nil {
+                add(.dropTable(name, renameCandidates: []), in: .dropTables)
+            } else if let old, let new, old.partitionOf != new.partitionOf || old.partitionBound != new.partitionBound {
+                add(.notGenerated("partition \(name) moves from \(old.partitionOf ?? "no parent") \(old.partitionBound ?? "") to \(new.partitionOf ?? "no parent") \(new.partitionBound ?? ""); write its DETACH PARTITION and ATTACH PARTITION by hand"),
+                    in: .partitionNotes)
+            }
+        }
+        for name in keptTables where from.tables[name]?.partitionKey != to.tables[name]?.partitionKey {
+            add(.notGenerated("table \(name) changes its partitioning from \(from.tables[name]?.partitionKey ?? "none") to \(to.tables[name]?.partitionKey ?? "none"); make the new table and move its rows by hand"),
+                in: .partitionNotes)
+        }
+        for name in keptTables {
+            let (a, b) = (from.tables[name]?.inherits ?? [], to.tables[name]?.inherits ?? [])
+            for parent in a where !b.contains(parent) { add(.inherit(table: name, parent: parent, false), in: .dropColumns) }
+            for parent in b where !a.contains(parent) { add(.inherit(table: name, parent: parent, true), in: .addConstraints) }
+        }
     }
 
     /// Columns of kept tables that `to` lacks, or whose generation expression changes
@@ -170,7 +200,9 @@ public struct SchemaDiff {
         for name in keptTables {
             let added = to.tables[name]!.columns.filter { from.tables[name]!.column($0.name) == nil }.map(\.name)
             for column in replacedColumns(name) {
-                add(.dropColumn(table: name, column: column.name, renameCandidates: added), in: .dropColumns)
+                // Tables that inherit it and keep the column keep their copy.
+                let only = to.tables.values.contains { $0.inherits.contains(name) && $0.column(column.name) != nil }
+                add(.dropColumn(table: name, column: column.name, renameCandidates: added, only: only), in: .dropColumns)
             }
         }
     }

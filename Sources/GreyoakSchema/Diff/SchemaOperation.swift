@@ -15,7 +15,8 @@ public enum SchemaOperation: Equatable, Sendable {
 
     // Columns
     case addColumn(table: String, SchemaCatalog.Column)
-    case dropColumn(table: String, column: String, renameCandidates: [String])
+    /// `only`: inheriting tables that keep the column keep their copy (`ALTER TABLE ONLY`).
+    case dropColumn(table: String, column: String, renameCandidates: [String], only: Bool)
     /// `throughText`: the new type is an enum, reached through its labels.
     case alterColumnType(table: String, column: String, from: String, to: String, throughText: Bool)
     /// An enum column converted to its own, remade type (see ``enumSetAside(_:aside:gainsUsedValues:removed:)``).
@@ -59,6 +60,17 @@ public enum SchemaOperation: Equatable, Sendable {
     case sequenceOwnedByNone(String)
     /// A new sequence continues after the values its column holds.
     case continueSequence(String, table: String, column: String)
+
+    // Everything else (see ``SchemaCatalog/Object``)
+    /// `reason`: why an unchanged object is made again (what it hung on is dropped and made again).
+    case createObject(SchemaCatalog.Object, reason: String?)
+    case dropObject(SchemaCatalog.Object)
+    case alterObject(SchemaCatalog.Object)
+    /// Function bodies that name tables made later in the migration load, as pg_dump's do.
+    case checkFunctionBodiesOff
+    /// A partition of `parent`, with its bounds.
+    case createPartition(String, parent: String, bound: String)
+    case inherit(table: String, parent: String, Bool)
 
     /// What greyoak does not write: a `-- NOT GENERATED:` line and a warning.
     case notGenerated(String)

@@ -14,6 +14,8 @@ extension DBCommand {
         var autogenerate = false
         @Option(name: .customLong("from-schema"), help: "With --autogenerate: take the desired schema from this SQL file, not the live database.")
         var fromSchema: String?
+        @Option(name: .customLong("dev-url"), help: "With --autogenerate: a database greyoak may wipe, to replay into when the role cannot create databases.")
+        var devURL: String?
 
         func run() throws {
             let graph = try options.graph()
@@ -30,7 +32,8 @@ extension DBCommand {
             var (upgrade, downgrade) = ("", "")
             if autogenerate {
                 let logger = options.logger("greyoak.autogenerate")
-                let result = try Autogenerator(graph: graph, connection: try options.connect(logger))
+                let result = try Autogenerator(graph: graph, connection: try options.connect(logger),
+                                               devURL: devURL.map { ConnectionSettings(url: $0) }, logger: logger)
                     .generate(parents: parents, schemaFile: fromSchema)
                 let source = fromSchema ?? "the live database"
                 for warning in result.warnings { logger.warning("\(warning)") }
@@ -41,10 +44,12 @@ extension DBCommand {
                         : "No changes greyoak can write: \(source) differs from what the migrations build at \(at) only in what it does not generate (above); no file written")
                     return
                 }
-                upgrade = Autogenerator.render(result.upgrade, source: source)
-                downgrade = Autogenerator.render(result.downgrade, source: source)
+                upgrade = Autogenerator.render(result.upgrade, source: source, replayedIn: result.replayedIn)
+                downgrade = Autogenerator.render(result.downgrade, source: source, replayedIn: result.replayedIn)
             } else if fromSchema != nil {
                 throw GreyoakError(.usage, "--from-schema works with --autogenerate only")
+            } else if devURL != nil {
+                throw GreyoakError(.usage, "--dev-url works with --autogenerate only")
             }
             let path = try MigrationScriptWriter(directory: options.migrationsDirectory)
                 .write(message: message, revision: revID, parents: parents, transactional: !nonTransactional, graph: graph,

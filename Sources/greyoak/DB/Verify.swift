@@ -9,12 +9,15 @@ extension DBCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check that the database is safe to load into: at head, unedited migrations, no drift.")
         @OptionGroup var options: GlobalOptions
+        @Option(name: .customLong("dev-url"), help: "A database greyoak may wipe, to replay the migrations into when the role cannot create databases.")
+        var devURL: String?
 
         func run() throws {
             let logger = options.logger("greyoak.verify")
             let graph = try options.graph()
             let report = try SchemaVerifier(graph: graph, connection: try options.connect(logger, part: "verify"),
-                                            housekeeping: IngestHousekeeping(), logger: logger).verify()
+                                            housekeeping: IngestHousekeeping(),
+                                            devURL: devURL.map { ConnectionSettings(url: $0) }, logger: logger).verify()
             for note in report.notes { print("note: \(note)") }
             for problem in report.problems { print("problem: \(problem)") }
             guard let code = report.code else {

@@ -1,0 +1,57 @@
+import GreyoakPostgres
+extension SchemaCatalog {
+    /// An object other than tables, columns, constraints, indexes, enums, domains, sequences and
+    /// views: functions, triggers, policies, row-level security, grants, comments, extensions,
+    /// collations, materialized views and their indexes.
+    ///
+    /// Each carries the SQL that makes and removes it, written when it is read, so that
+    /// ``SchemaDiff`` handles every kind the same way; ``Kind`` says when each runs.
+    public struct Object: Equatable, Sendable {
+        /// In the order they are made; removed in the reverse.
+        public enum Kind: String, CaseIterable, Sendable {
+            // Made before tables: columns, defaults and checks use them.
+            case `extension`, collation, function, procedure
+            // Made after tables and views: they hang on them.
+            case materializedView = "materialized view", materializedViewIndex = "index"
+            case trigger, rowLevelSecurity = "row level security", policy, grant, defaultPrivileges = "default privileges", comment
+
+            /// Made before the tables (and dropped after them).
+            public var isEarly: Bool { [.extension, .collation, .function, .procedure].contains(self) }
+        }
+
+        public var kind: Kind
+        /// What names it within its kind: `touch()`, `scores_touch on scores`, `SELECT on TABLE scores to reporting`.
+        public var name: String
+        /// What is compared: the server's own text where it has one (`pg_get_functiondef`,
+        /// `pg_get_triggerdef`), else the statement that makes it.
+        public var definition: String
+        public var create: [String]
+        public var drop: [String]
+        /// How a changed one is brought to its new definition in place (`CREATE OR REPLACE`,
+        /// `ALTER EXTENSION … UPDATE`); nil when it is dropped and made again.
+        public var alter: [String]?
+        /// The relations (and `table.column`s) it hangs on: when one is dropped and made again,
+        /// so is this object.
+        public var hangsOn: Set<String> = []
+        /// Tables and views a materialized view reads.
+        public var reads: Set<String> = []
+        /// An extension's version, and the versions its update scripts reach from it.
+        public var version: String?
+        public var reachableVersions: Set<String> = []
+        /// Whether it belongs to the schema itself (its grants, default privileges, comment),
+        /// which a scratch schema cannot reproduce.
+        public var schemaLevel = false
+
+        /// The key in ``SchemaCatalog/objects`` and in `verify`'s sentences: `trigger scores_touch on scores`.
+        public var key: String { "\(kind.rawValue) \(name)" }
+    }
+
+    mutating func add(_ object: Object) { objects[object.key] = object }
+
+    /// The catalog without what belongs to the schema itself: compared only between databases.
+    func withoutSchemaLevelObjects() -> SchemaCatalog {
+        var copy = self
+        copy.objects = copy.objects.filter { !$0.value.schemaLevel }
+        return copy
+    }
+}

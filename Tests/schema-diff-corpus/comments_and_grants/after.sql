@@ -1,0 +1,16 @@
+CREATE TABLE t (id integer CONSTRAINT t_pkey PRIMARY KEY, note text);
+CREATE SEQUENCE s;
+CREATE INDEX t_note ON t (note);
+CREATE FUNCTION f(a integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$SELECT a + 1$$;
+COMMENT ON TABLE t IS 'the table';
+COMMENT ON COLUMN t.note IS 'free text, it''s quoted';
+COMMENT ON CONSTRAINT t_pkey ON t IS 'the key';
+COMMENT ON INDEX t_note IS 'for lookups';
+COMMENT ON SEQUENCE s IS 'numbers';
+GRANT SELECT, INSERT ON t TO pg_monitor;
+GRANT UPDATE (note) ON t TO pg_monitor;
+GRANT USAGE ON SEQUENCE s TO pg_monitor WITH GRANT OPTION;
+REVOKE EXECUTE ON FUNCTION f(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION f(integer) TO pg_monitor;
+GRANT USAGE ON SCHEMA public TO pg_monitor;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO pg_monitor;

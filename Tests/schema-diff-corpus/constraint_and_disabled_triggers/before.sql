@@ -1,0 +1,3 @@
+CREATE TABLE e (id integer, v integer);
+CREATE FUNCTION e_check() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$;
+CREATE TRIGGER e_audit AFTER INSERT ON e FOR EACH ROW EXECUTE FUNCTION e_check();

@@ -1,0 +1,2 @@
+CREATE EXTENSION pg_trgm VERSION '1.5';
+CREATE TABLE t (name text);

@@ -1,0 +1,1 @@
+CREATE TABLE s (ticker text, score integer);

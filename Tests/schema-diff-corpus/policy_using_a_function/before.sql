@@ -1,0 +1,1 @@
+CREATE TABLE docs (id integer, owner text);
