@@ -23,7 +23,10 @@ struct ScratchDatabase {
     static func create(_ owner: Connection, logger: Logger) throws -> ScratchDatabase? {
         dropLeftovers(owner, logger: logger)
         let random = String(UInt32.random(in: 0...UInt32.max), radix: 36)
-        let name = "\(prefix)\(owner.backendPID)_\(random)"
+        // Behind a pooler the client-side pid is made up (and may be negative, which is no
+        // identifier): the server's own pid names the session the leftover check looks for.
+        let pid = owner.pooled ? try owner.execute("SELECT pg_backend_pid()")[0, 0] ?? "0" : String(owner.backendPID)
+        let name = "\(prefix)\(pid)_\(random)"
         do {
             try owner.execute("CREATE DATABASE \(name) TEMPLATE template0")
         } catch {
