@@ -6,7 +6,18 @@ package struct CLIResult: Sendable, CustomStringConvertible {
     let arguments: [String]
     package let status: Int32
     package let stdout: String
-    package let stderr: String
+    /// stderr without the lines of housekeeping that another test may have caused (see
+    /// ``housekeeping``); `rawStderr` keeps them.
+    package var stderr: String {
+        rawStderr.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { line in !Self.housekeeping.contains { line.contains($0) } }
+            .joined(separator: "\n")
+    }
+    package let rawStderr: String
+
+    /// Lines any run may print because of what a concurrent test left on the shared server:
+    /// a verify drops every dead scratch database, the leftover test's deliberate one too.
+    static let housekeeping = ["a scratch database a crashed greyoak left behind"]
 
     /// stdout split into lines, without the final newline's empty line.
     package var lines: [String] {
@@ -16,7 +27,7 @@ package struct CLIResult: Sendable, CustomStringConvertible {
     }
 
     package var description: String {
-        "greyoak \(arguments.joined(separator: " ")) -> exit \(status)\n--- stdout\n\(stdout)--- stderr\n\(stderr)"
+        "greyoak \(arguments.joined(separator: " ")) -> exit \(status)\n--- stdout\n\(stdout)--- stderr\n\(rawStderr)"
     }
 }
 
@@ -126,7 +137,7 @@ package enum CLI {
         let result = CLIResult(
             arguments: arguments, status: process.terminationStatus,
             stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-            stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+            rawStderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
         if timedOut { Issue.record("timed out after \(timeout) s and was killed:\n\(result)", sourceLocation: sourceLocation) }
         return result
     }

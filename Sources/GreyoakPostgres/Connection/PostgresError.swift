@@ -92,4 +92,6 @@ public enum SQLState {
     public static let connectionExceptionClass = "08"
     /// "cannot run inside a transaction block" (`COMMIT PREPARED`, `CREATE INDEX CONCURRENTLY`).
     public static let activeSQLTransaction = "25001"
+    /// invalid_catalog_name: the database does not exist (any more).
+    public static let invalidCatalogName = "3D000"
 }

@@ -74,8 +74,12 @@ struct ScratchDatabase {
         for name in leftovers {
             do {
                 // Without FORCE: a session that connected since the listing keeps it alive.
-                try connection.execute("DROP DATABASE IF EXISTS \(SchemaCatalog().quote(name))")
+                // Without IF EXISTS: two runs may race to the same leftover, and only the one
+                // that dropped it should say so (IF EXISTS would also print the server's notice).
+                try connection.execute("DROP DATABASE \(SchemaCatalog().quote(name))")
                 logger.info("dropped \(name), a scratch database a crashed greyoak left behind")
+            } catch let error as PostgresError where error.sqlState == SQLState.invalidCatalogName {
+                logger.debug("leftover scratch database \(name) was dropped by another run")
             } catch {
                 logger.debug("cannot drop leftover scratch database \(name): \(error)")
             }
