@@ -29,6 +29,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The partitioned-scores scenarios live in bench_partition.py, which reads this module's names
+# as `bench` (run as a script, this module is __main__).
+sys.modules.setdefault("bench", sys.modules[__name__])
+import bench_partition  # noqa: E402
+from bench_partition import start_readers, stop_readers  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 GEN = REPO / "scripts" / "gen-scores"
 LOADER = REPO / "scripts" / "bench_loader.py"
@@ -52,7 +58,8 @@ DB_LOADED = "greyoak_bench_loaded"      # base rows by greyoak ingest, nothing a
 DB_VACUUMED = "greyoak_bench_vacuumed"  # DB_LOADED after a plain VACUUM (what autovacuum does, no freeze)
 DB_RUN = "greyoak_bench_run"
 DB_PROBE = "greyoak_bench_probe"        # a throwaway copy, so that reading a base never sets its hint bits
-ALL_SCENARIOS = ["backfill", "unchanged", "changed", "nightly", "dryrun", "dryrunjson", "rss", "bad-input", "current"]
+ALL_SCENARIOS = ["backfill", "unchanged", "changed", "nightly", "dryrun", "dryrunjson", "rss", "bad-input", "current",
+                 *bench_partition.SCENARIOS]
 
 
 def log(msg):
@@ -67,10 +74,14 @@ def die(msg):
 # ---------------------------------------------------------------------------- cluster
 
 class Cluster:
-    """The private cluster, through DATABASE_URL (role greyoak) and PGPASSFILE from scripts/pg env."""
+    """A private cluster, through DATABASE_URL (role greyoak) and PGPASSFILE from scripts/pg env:
+    scripts/pg's tuned one (the environment scripts/bench set up) or the one at PostgreSQL's
+    defaults (GREYOAK_PG_PROFILE=defaults, see defaults_cluster)."""
 
-    def __init__(self):
-        self.url = os.environ.get("DATABASE_URL") or die("DATABASE_URL is not set (eval \"$(scripts/pg env)\")")
+    def __init__(self, env=None, server="tuned"):
+        self.env = dict(env or os.environ)
+        self.server = server
+        self.url = self.env.get("DATABASE_URL") or die("DATABASE_URL is not set (eval \"$(scripts/pg env)\")")
         m = re.fullmatch(r"(postgres(?:ql)?://[^/]*)/([^?]*)(\?.*)?", self.url)
         if not m or "127.0.0.1" not in m.group(1) and "localhost" not in m.group(1):
             die(f"DATABASE_URL must point at the local cluster on 127.0.0.1: {self.url}")
@@ -83,7 +94,7 @@ class Cluster:
         return f"{self.prefix}/{db}{self.query}"
 
     def psql(self, db, sql, check=True):
-        env = dict(os.environ, PGOPTIONS="-c client_min_messages=warning")
+        env = dict(self.env, PGOPTIONS="-c client_min_messages=warning")
         p = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", self.db_url(db), "-c", sql],
                            env=env, capture_output=True, text=True)
         if check and p.returncode != 0:
@@ -93,7 +104,7 @@ class Cluster:
     def _find_checkpoint(self):
         """CHECKPOINT needs a superuser (or pg_checkpoint): as root, the cluster's postgres
         superuser over the unix socket (peer auth), as scripts/pg itself does."""
-        for pid_file in [REPO / ".pg" / "data" / "postmaster.pid",
+        for pid_file in [REPO / ".pg" / "data" / "postmaster.pid", REPO / ".pg-defaults" / "data" / "postmaster.pid",
                          *sorted(Path("/tmp").glob("greyoak-pg-*/data/postmaster.pid"))]:
             try:
                 lines = pid_file.read_text().splitlines()
@@ -152,7 +163,7 @@ class Cluster:
         error = ""
         for attempt in range(10):
             for sql in (f"DROP DATABASE IF EXISTS {db}", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"):
-                env = dict(os.environ, PGOPTIONS="-c client_min_messages=warning")
+                env = dict(self.env, PGOPTIONS="-c client_min_messages=warning")
                 p = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.db_url("postgres"), "-c", sql],
                                    env=env, capture_output=True, text=True)
                 if p.returncode == 0:
@@ -270,6 +281,7 @@ class Command:
     stdout_check: str = None                     # exact stdout expected (db current)
     template: str = None                         # the table state it runs from (default: the scenario's)
     status: int = 0                              # the exit status expected (9: a refused run)
+    readers: list = None                         # bench_readers.py arguments: readers of scores during the run
 
 
 @dataclass
@@ -281,6 +293,8 @@ class Run:
     load: float = 0.0
     server_cpu: float = None  # CPU seconds of every server process during the run
     client_cpu: float = None  # user + system CPU seconds of the command itself
+    summary: dict = None      # greyoak's JSON summary (its last stdout line)
+    readers: dict = None      # bench_readers.py's result, when the command had readers
 
 
 class Harness:
@@ -296,12 +310,14 @@ class Harness:
         self.dirty = sh(f"git -C {shlex.quote(str(REPO))} status --porcelain -- Sources Package.swift")
         self.greyoak_sha = hashlib.sha256(Path(self.greyoak).read_bytes()).hexdigest()[:12]
         self.loads = []
-        self.base_key = {}
+        self.base_key = None
         self.results = []  # one dict per scenario
         self.base_stats = None
         # greyoak's default (one writer per core, at most 4), all of them only with two-phase
         # commit: the README's configuration for parallel atomic loads.
         self.writers = min(4, os.cpu_count() or 1)
+        prepared = int(cluster.settings().get("max_prepared_transactions", "0"))
+        self.expect_writers = self.writers if prepared >= self.writers else 1
 
     # --- databases
 
@@ -315,6 +331,7 @@ class Harness:
         if base_file is None:
             return
         base_key = f"{empty_key} base {base_file.name}"
+        self.base_key = base_key
         self._build(DB_BASE, base_key, DB_EMPTY, lambda db: self._fill_base(db, base_file))
         # What the unchanged re-ingest must leave as it is (read from a copy, see _probe).
         self.base_stats = {DB_BASE: self._probe(DB_BASE)}
@@ -339,7 +356,7 @@ class Harness:
 
     def _fill_loaded(self, db, base_file):
         self.cluster.psql(db, "ALTER TABLE scores SET (autovacuum_enabled = false)")
-        env = dict(os.environ, DATABASE_URL=self.cluster.db_url(db))
+        env = dict(self.cluster.env, DATABASE_URL=self.cluster.db_url(db))
         p = subprocess.run([self.greyoak, "ingest", "--no-progress", "--json", "--migrations", str(MIGRATIONS), str(base_file)],
                            env=env, capture_output=True, text=True)
         if p.returncode != 0:
@@ -370,7 +387,7 @@ class Harness:
         log(f"bench:   built in {time.perf_counter() - t0:.1f} s")
 
     def _fill_empty(self, db):
-        env = dict(os.environ, DATABASE_URL=self.cluster.db_url(db))
+        env = dict(self.cluster.env, DATABASE_URL=self.cluster.db_url(db))
         p = subprocess.run([self.greyoak, "db", "upgrade", "head", "--migrations", str(MIGRATIONS), "--quiet"],
                            env=env, capture_output=True, text=True)
         if p.returncode != 0:
@@ -405,14 +422,16 @@ class Harness:
     def run_once(self, cmd):
         rss_file = self.tmp / "rss"
         rss_file.unlink(missing_ok=True)
-        env = dict(os.environ, DATABASE_URL=self.cluster.db_url(DB_RUN), PYTHONDONTWRITEBYTECODE="1")
+        env = dict(self.cluster.env, DATABASE_URL=self.cluster.db_url(DB_RUN), PYTHONDONTWRITEBYTECODE="1")
         argv = ["/usr/bin/time", "-f", "%U %S %M", "-o", str(rss_file), *cmd.argv]
+        readers = start_readers(env, cmd.readers) if cmd.readers else None
         load = os.getloadavg()[0]
         self.loads.append(load)
         cpu0 = self.cluster.cpu_seconds()
         t0 = time.perf_counter()
         p = subprocess.run(argv, env=env, capture_output=True, text=True)
         seconds = time.perf_counter() - t0
+        readers = stop_readers(readers) if readers else None
         # The sessions' exit is reaped a moment after the client sees the end.
         time.sleep(0.3)
         cpu1 = self.cluster.cpu_seconds()
@@ -423,7 +442,11 @@ class Harness:
         except (OSError, ValueError, IndexError):
             pass
         run = Run(seconds, rss, p.returncode == cmd.status, load=load, client_cpu=client,
-                  server_cpu=None if cpu0 is None or cpu1 is None else cpu1 - cpu0)
+                  server_cpu=None if cpu0 is None or cpu1 is None else cpu1 - cpu0, readers=readers)
+        try:
+            run.summary = json.loads(p.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            pass
         if p.returncode != cmd.status:
             run.note = f"exit {p.returncode}: " + " | ".join(p.stderr.strip().splitlines()[-3:])
         elif cmd.expect:
@@ -460,9 +483,9 @@ class Harness:
 
     # --- commands
 
-    def raw(self, path, label="raw \\copy"):
-        return Command("raw", label, ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.cluster.db_url(DB_RUN),
-                                      "-c", f"\\copy scores ({COLS}) FROM '{path}' CSV HEADER"])
+    def raw(self, path, label="raw \\copy", key="raw", template=None):
+        return Command(key, label, ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.cluster.db_url(DB_RUN),
+                                    "-c", f"\\copy scores ({COLS}) FROM '{path}' CSV HEADER"], template=template)
 
     def parse_only(self, path):
         return Command("parse", "server CSV parsing (\\copy into unlogged, unindexed table)",
@@ -490,11 +513,12 @@ COMMIT;
         return Command("python", "Python loader (psycopg 3)", [str(VENV_PY), str(LOADER), str(path)])
 
     def ingest(self, path, key="greyoak", label="greyoak ingest", expect=None, dry_run=False, template=None,
-               extra=(), status=0):
+               extra=(), status=0, readers=None):
         argv = [self.greyoak, "ingest", "--no-progress", "--json", "--migrations", str(MIGRATIONS), *extra]
         if dry_run:
             argv.append("--dry-run")
-        return Command(key, label, argv + [str(path)], expect=expect or {}, template=template, status=status)
+        return Command(key, label, argv + [str(path)], expect=expect or {}, template=template, status=status,
+                       readers=readers)
 
 
 # ---------------------------------------------------------------------------- tables
@@ -594,6 +618,8 @@ def scenario_sizes(args):
         "new_days": Dataset("new", new.tickers, new.days, new.start, per_day=True),
         "changed": Dataset("base", base.tickers, base.days, base.start, changed=0.1),
         "nightly": Dataset("nightly", 5000, 1, next_weekday(new.start, new.days)),
+        # As many rows as the base, in the months after it (no partition for them yet).
+        "attach": bench_partition.attach_dataset(base),
         # The same rows as "new", as a JSON array and as NDJSON.
         "new_json": Dataset("new", new.tickers, new.days, new.start, fmt="json"),
         "new_ndjson": Dataset("new", new.tickers, new.days, new.start, fmt="ndjson"),
@@ -621,6 +647,10 @@ def main():
     ap.add_argument("--greyoak", default=str(REPO / ".build" / "release" / "greyoak"), help="greyoak binary")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the base databases even if their inputs did not change")
     ap.add_argument("--regen", action="store_true", help="regenerate the data files in bench-data/")
+    ap.add_argument("--server", choices=["tuned", "defaults", "both"], default="tuned",
+                    help="tuned: scripts/pg's cluster (default); defaults: a second private cluster at PostgreSQL's "
+                    "defaults (no prepared transactions: greyoak's one-writer paths), started on a free port "
+                    "(scripts/pg with GREYOAK_PG_PROFILE=defaults) and stopped after; both: each scenario on each")
     ap.add_argument("--command-line", help=argparse.SUPPRESS)
     args = ap.parse_args()
     scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
@@ -638,9 +668,48 @@ def main():
     if load > 1.0:
         log(f"bench: WARNING: load average {load:.2f} on {os.cpu_count()} cores before starting: "
             "other work on this machine will skew the numbers")
-    cluster = Cluster()
-    h = Harness(args, cluster)
-    settings = cluster.settings()
+    d = scenario_sizes(args)
+    needs = {"backfill": ["base", "new", "new_days"], "unchanged": ["base", "new"], "changed": ["base", "changed"],
+             "nightly": ["base", "nightly"], "dryrun": ["new"], "dryrunjson": ["new", "new_json", "new_ndjson"], "current": [],
+             "bad-input": [], "rss": ["rss100k"] + ([] if args.quick else ["rss1m"]) + (["rss10m"] if args.big else []),
+             **bench_partition.NEEDS}
+    need_base = any(s in scenarios for s in ("backfill", "unchanged", "changed", "nightly", *bench_partition.SCENARIOS))
+    for name in sorted({n for s in scenarios for n in needs[s]} | ({"base"} if need_base else set())):
+        d[name].ensure(args.regen)
+
+    servers = ["tuned", "defaults"] if args.server == "both" else [args.server]
+    tables, ran = [], []
+    for server in servers:
+        started_here = None
+        env = os.environ
+        if server == "defaults":
+            env, started_here = bench_partition.defaults_cluster()
+        cluster = Cluster(env, server)
+        h = Harness(args, cluster)
+        settings = cluster.settings()
+        check_server(cluster, h, settings)
+        h.build_bases(d["base"].path if need_base else None, realistic="unchanged" in scenarios)
+        if any(s in scenarios for s in bench_partition.SCENARIOS):
+            bench_partition.build_templates(h, d)
+        tag = f"(server: {server})" if len(servers) > 1 or server != "tuned" else ""
+        for t in run_scenarios(args, h, d, scenarios, reps):
+            if tag:
+                t.title = t.title.replace(":", f" {tag}:", 1)
+                t.verdicts = [(v.replace(":", f" {tag}:", 1), m, ok) for v, m, ok in t.verdicts]
+            tables.append(t)
+        cluster.drop(DB_RUN)
+        shutil.rmtree(h.tmp, ignore_errors=True)
+        ran.append((cluster, h, settings))
+        if started_here:
+            started_here()
+    report(args, ran, tables, command_line, started, reps)
+
+
+def check_server(cluster, h, settings):
+    """The tuned cluster must be the README's configuration for parallel atomic loads; the one
+    at PostgreSQL's defaults is meant to lack it."""
+    if cluster.server != "tuned":
+        return
     prepared = int(settings.get("max_prepared_transactions", "0"))
     if settings.get("wal_writer_delay") != "10ms":
         # A cluster made by scripts/pg before it set this keeps the default (200ms).
@@ -650,17 +719,11 @@ def main():
     if h.writers > 1 and prepared < h.writers:
         die(f"max_prepared_transactions is {prepared}: the README's configuration for parallel atomic loads is at least "
             f"the writer count ({h.writers}), else greyoak loads through one writer (restart the cluster with scripts/pg)")
-    d = scenario_sizes(args)
+
+
+def run_scenarios(args, h, d, scenarios, reps):
+    """The tables of the chosen scenarios on h's cluster."""
     base = d["base"]
-
-    needs = {"backfill": ["base", "new", "new_days"], "unchanged": ["base", "new"], "changed": ["base", "changed"],
-             "nightly": ["base", "nightly"], "dryrun": ["new"], "dryrunjson": ["new", "new_json", "new_ndjson"], "current": [],
-             "bad-input": [], "rss": ["rss100k"] + ([] if args.quick else ["rss1m"]) + (["rss10m"] if args.big else [])}
-    need_base = any(s in scenarios for s in ("backfill", "unchanged", "changed", "nightly"))
-    for name in sorted({n for s in scenarios for n in needs[s]} | ({"base"} if need_base else set())):
-        d[name].ensure(args.regen)
-    h.build_bases(d["base"].path if need_base else None, realistic="unchanged" in scenarios)
-
     tables = []
     n_base = base.rows
     mi = lambda n: f"{n / 1e6:g}M" if n >= 1e6 else f"{n / 1e3:g}k"
@@ -671,7 +734,7 @@ def main():
     if "backfill" in scenarios:
         f, days = d["new"].path, d["new_days"].path
         cmds = [h.raw(f), h.staged(f), h.python(f),
-                h.ingest(f, expect={"inserted": d["new"].rows, "updated": 0, "outcome": "committed", "writers": h.writers}),
+                h.ingest(f, expect={"inserted": d["new"].rows, "updated": 0, "outcome": "committed", "writers": h.expect_writers}),
                 h.ingest(days, key="greyoak_days", label=f"greyoak ingest, {d['new'].days} per-day files (info)",
                          expect={"inserted": d["new"].rows, "outcome": "committed"})]
         runs, _ = h.measure("backfill", cmds, DB_BASE, reps)
@@ -687,7 +750,7 @@ def main():
         states = [(DB_LOADED, "loaded", "right after the load (no VACUUM)"),
                   (DB_VACUUMED, "vacuumed", "after a plain VACUUM"),
                   (DB_BASE, "frozen", "after VACUUM (FREEZE, ANALYZE)")]
-        expect = {"inserted": 0, "updated": 0, "unchanged": n_base, "outcome": "committed", "writers": h.writers}
+        expect = {"inserted": 0, "updated": 0, "unchanged": n_base, "outcome": "committed", "writers": h.expect_writers}
         cmds = [h.raw(d["new"].path, label=f"raw \\copy of the backfill file ({mi(d['new'].rows)} new rows, ref)")]
         for db, key, text in states:
             cmds.append(h.ingest(f, key=f"greyoak_{key}", label=f"greyoak ingest, {text}", expect=expect, template=db))
@@ -741,7 +804,7 @@ def main():
     if "nightly" in scenarios:
         f = d["nightly"].path
         cmds = [h.raw(f), h.staged(f), h.python(f),
-                h.ingest(f, expect={"inserted": d["nightly"].rows, "outcome": "committed", "writers": h.writers})]
+                h.ingest(f, expect={"inserted": d["nightly"].rows, "outcome": "committed", "writers": h.expect_writers})]
         runs, _ = h.measure("nightly", cmds, DB_BASE, reps)
         t = Table(f"nightly: {mi(d['nightly'].rows)} rows into a table holding {mi(n_base)}, process start to exit",
                   [f"file `{rel(f)}` ({d['nightly'].tickers} tickers x 1 day x 2 modes); {reps} rep(s), alternating"],
@@ -841,9 +904,8 @@ def main():
                   [f"{n} reps, alternating, same database (read only); no target"], runs, cmds, "alembic", n)
         tables.append(t)
 
-    cluster.drop(DB_RUN)
-    shutil.rmtree(h.tmp, ignore_errors=True)
-    report(args, cluster, tables, command_line, started, reps, h)
+    tables += bench_partition.run(args, h, d, scenarios, reps)
+    return tables
 
 
 def rss_targets(t, cmds, runs, what):
@@ -897,10 +959,23 @@ def sh(cmd):
         return "?"
 
 
-def report(args, cluster, tables, command_line, started, reps, h):
+def server_line(cluster, h, settings):
+    prepared = settings.get("max_prepared_transactions")
+    if cluster.server == "tuned":
+        return (f"- {cluster.server} (scripts/pg's cluster): {h.writers} writers and two-phase commit, the README's "
+                f"configuration for parallel atomic loads (max_prepared_transactions {prepared} ≥ writers; each load's "
+                f"JSON summary is checked for writers = {h.expect_writers})")
+    return (f"- {cluster.server} (`GREYOAK_PG_PROFILE=defaults scripts/pg`: a second cluster at PostgreSQL's defaults, "
+            f"max_prepared_transactions {prepared}): today's load paths run one writer (checked: writers = "
+            f"{h.expect_writers}); partitions created by a load may use all {h.writers}")
+
+
+def report(args, ran, tables, command_line, started, reps):
+    """ran: (cluster, harness, settings) per server, in the order they ran."""
     verdicts = [v for t in tables for v in t.verdicts]
     passed = sum(1 for v in verdicts if v[2])
-    settings = cluster.settings()
+    h = ran[0][1]
+    loads = [x for _, hh, _ in ran for x in hh.loads]
     binary = Path(args.greyoak)
     commit, dirty = h.commit, h.dirty
     cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip()
@@ -912,16 +987,14 @@ def report(args, cluster, tables, command_line, started, reps, h):
         f"- greyoak: commit `{commit}`{' with uncommitted changes in Sources/' if dirty else ''}, "
         f"binary `{binary.relative_to(REPO) if binary.is_relative_to(REPO) else binary}` built "
         f"{dt.datetime.fromtimestamp(h.greyoak_mtime, dt.timezone.utc):%Y-%m-%d %H:%M} UTC "
-        f"(sha256 {h.greyoak_sha}, copied before the first run), default settings (`--no-progress --json`): "
-        f"{h.writers} writers and two-phase commit, the README's configuration for parallel atomic loads "
-        f"(max_prepared_transactions {settings.get('max_prepared_transactions')} ≥ writers, set by scripts/pg; "
-        f"each load's JSON summary is checked for writers = {h.writers})",
+        f"(sha256 {h.greyoak_sha}, copied before the first run), default settings (`--no-progress --json`)",
+        *[server_line(c, hh, st) for c, hh, st in ran],
         f"- machine: {sh('nproc')} cores ({cpu or platform.machine()}), {mem} RAM (`free -h`), "
         f"Linux {sh('uname -r')}, {sh('psql -V')}, Python {platform.python_version()}, "
         f"psycopg {sh(shlex.quote(str(VENV_PY)) + ' -c ' + shlex.quote('import psycopg; print(psycopg.__version__)'))}",
-        "- server: " + ", ".join(f"{k} {v}" for k, v in settings.items()),
-        f"- 1-minute load average just before each timed run: min {min(h.loads, default=0):.2f}, "
-        f"median {statistics.median(h.loads or [0]):.2f}, max {max(h.loads, default=0):.2f} on {os.cpu_count()} cores "
+        *[f"- server {c.server}: " + ", ".join(f"{k} {v}" for k, v in st.items()) for c, _, st in ran],
+        f"- 1-minute load average just before each timed run: min {min(loads, default=0):.2f}, "
+        f"median {statistics.median(loads or [0]):.2f}, max {max(loads, default=0):.2f} on {os.cpu_count()} cores "
         "(other sessions share this machine and cluster; above ~1 the numbers are noisy)",
         "",
         f"**Targets: {passed} of {len(verdicts)} pass.**",
@@ -945,7 +1018,7 @@ def report(args, cluster, tables, command_line, started, reps, h):
     stamp = f"{started:%Y%m%dT%H%M%SZ}"
     (RESULTS / f"{stamp}.md").write_text(md)
     (RESULTS / f"{stamp}.json").write_text(json.dumps({
-        "started": started.isoformat(), "command": command_line, "settings": settings,
+        "started": started.isoformat(), "command": command_line, "settings": {c.server: st for c, _, st in ran},
         "scenarios": {t.title: {k: [r.__dict__ for r in rs] for k, rs in t.runs.items()} for t in tables}}, indent=1))
     log(f"bench: raw results in {(RESULTS / stamp).relative_to(REPO)}.json")
     if args.out:

@@ -1,0 +1,316 @@
+"""scripts/bench on a partitioned `scores` (issue 22), and the second cluster at PostgreSQL's defaults.
+
+Scenarios:
+- attach: 1M rows of months the table has no partition for yet (the months after the base)
+  into a partitioned `scores` holding the 1M base rows, against a raw `\\copy` of the same rows
+  into today's unpartitioned indexed `scores` holding the same base (target ≤ 0.30x), with
+  greyoak's peak RSS (< 64 MiB), the split of its time into COPY, index builds and attach (from
+  its JSON summary), and a reader of `scores` looping through one more greyoak run (how long a
+  SELECT waited, and for which lock: scripts/bench_readers.py).
+- unchanged-partitioned, nightly-partitioned: the unchanged and nightly scenarios with their
+  rows inside existing partitions (today's paths on the partitioned parent), today's targets.
+
+The partitioned table is the result of the migration recipe ("Partitioning `scores`" in the
+README), made by SQL in a template database: the base table becomes the partition
+`scores_legacy` (FROM MINVALUE TO the first day of the month after its newest date), its
+indexes children of the parent's partitioned indexes of the same names as today's.
+
+Imported by bench.py (which registers itself as module `bench` first); the harness's names
+are read through `b` when called.
+"""
+
+import datetime as dt
+import json
+import os
+import shlex
+import socket
+import statistics
+import subprocess
+from pathlib import Path
+
+import bench as b
+
+SCENARIOS = ["attach", "unchanged-partitioned", "nightly-partitioned"]
+NEEDS = {"attach": ["base", "attach"], "unchanged-partitioned": ["base", "new"], "nightly-partitioned": ["base", "nightly"]}
+DB_PART = "greyoak_bench_partitioned"         # the recipe's result: the base rows in scores_legacy, no other partition
+DB_PART_MONTHS = "greyoak_bench_part_months"  # that, plus the empty monthly partitions earlier loads would have made
+READERS = Path(__file__).resolve().parent / "bench_readers.py"
+READER_BOUND = "5s"     # each reader query's lock_timeout, a generous bound as in DBLockWaitTests
+ATTACH_LOCK_WAIT = 2.0  # the attach's lock_timeout (the migrations' --ddl-lock-timeout default): the most a reader may wait
+INDEXES = {"scores_pkey": "scores_legacy_pkey", "idx_scores_ticker": "scores_legacy_ticker_idx",
+           "idx_scores_band": "scores_legacy_band_idx", "idx_scores_scoring_date": "scores_legacy_scoring_date_idx",
+           "idx_scores_mode": "scores_legacy_mode_idx"}
+
+
+# ---------------------------------------------------------------------------- dates and data
+
+def month_after(day):
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+def months(first, last_day):
+    """First days of the months from `first` (a first day) through the month of last_day."""
+    out = [first]
+    while month_after(out[-1]) <= last_day:
+        out.append(month_after(out[-1]))
+    return out
+
+
+def last_day(ds):
+    return b.weekdays(ds.start, ds.days)[-1]
+
+
+def attach_dataset(base):
+    """The base's tickers and size, starting on the first day of the month after the base's last day."""
+    return b.Dataset("attach", base.tickers, base.days, month_after(last_day(base)).isoformat())
+
+
+def partition_sql(bound):
+    """The recipe's result, made fast in a template (the recipe itself validates a NOT VALID CHECK
+    to keep its lock short; here nobody else is connected)."""
+    renames = "\n".join(f"ALTER INDEX {old} RENAME TO {new};" for old, new in INDEXES.items())
+    indexes = "\n".join(f"CREATE INDEX {name} ON scores ({name.removeprefix('idx_scores_')});"
+                        for name in INDEXES if name != "scores_pkey")
+    return f"""BEGIN;
+ALTER TABLE scores RENAME TO scores_legacy;
+{renames}
+CREATE TABLE scores (LIKE scores_legacy INCLUDING DEFAULTS) PARTITION BY RANGE (scoring_date);
+ALTER TABLE scores ADD CONSTRAINT scores_pkey PRIMARY KEY (ticker, scoring_date, mode);
+{indexes}
+ALTER TABLE scores_legacy ADD CONSTRAINT scores_legacy_bound CHECK (scoring_date < '{bound}');
+ALTER TABLE scores ATTACH PARTITION scores_legacy FOR VALUES FROM (MINVALUE) TO ('{bound}');
+ALTER TABLE scores_legacy DROP CONSTRAINT scores_legacy_bound;
+COMMIT;"""
+
+
+def months_sql(firsts):
+    return "\n".join(f"CREATE TABLE scores_p{m:%Y_%m} PARTITION OF scores FOR VALUES FROM ('{m}') TO ('{month_after(m)}');"
+                     for m in firsts)
+
+
+def build_templates(h, d):
+    """DB_PART from the frozen base, DB_PART_MONTHS from DB_PART; rebuilt when the base changes."""
+    bound = month_after(last_day(d["base"]))
+    firsts = months(bound, max(last_day(d["attach"]), b.weekdays(d["nightly"].start, 1)[0]))
+    key = f"{h.base_key} partitioned at {bound}"
+    h._build(DB_PART, key, b.DB_BASE, lambda db: h.cluster.psql(db, partition_sql(bound)))
+    h._build(DB_PART_MONTHS, f"{key} months {firsts[0]}..{firsts[-1]}", DB_PART,
+             lambda db: h.cluster.psql(db, months_sql(firsts)), finish="ANALYZE")
+    h.cluster.clone(DB_PART, b.DB_PROBE)
+    h.base_stats[DB_PART] = legacy_stats(h, b.DB_PROBE)
+    h.cluster.drop(b.DB_PROBE)
+
+
+def legacy_stats(h, db):
+    out = h.cluster.psql(db, "SELECT coalesce(max(updated_at)::text, '-'), pg_total_relation_size('scores_legacy') FROM scores")
+    upd, size = out.split("|")
+    return {"max_updated_at": upd, "total_size": int(size)}
+
+
+def has_attach_path(h):
+    """Whether this greyoak creates partitions for new months (issue 22: --partition-interval)."""
+    if not hasattr(h, "attach_path"):
+        p = subprocess.run([h.greyoak, "ingest", "--help"], capture_output=True, text=True)
+        h.attach_path = "--partition-interval" in p.stdout + p.stderr
+    return h.attach_path
+
+
+# ---------------------------------------------------------------------------- the second cluster
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def defaults_cluster():
+    """scripts/pg's cluster at PostgreSQL's defaults (GREYOAK_PG_PROFILE=defaults), started on a
+    free port if it is not running. Returns its environment (DATABASE_URL, PGPASSFILE) and a
+    function that stops it, or None when it was already running."""
+    pg = str(b.REPO / "scripts" / "pg")
+    env = dict(os.environ, GREYOAK_PG_PROFILE="defaults", GREYOAK_PG_PORT=str(free_port()))
+    running = subprocess.run([pg, "status"], env=env, capture_output=True).returncode == 0
+    if subprocess.run([pg, "start"], env=env).returncode != 0:
+        b.die("cannot start the cluster at PostgreSQL's defaults (GREYOAK_PG_PROFILE=defaults scripts/pg start)")
+    out = subprocess.run([pg, "env"], env=env, capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        name, value = line.removeprefix("export ").split("=", 1)
+        env[name] = shlex.split(value)[0]
+    return env, None if running else (lambda: subprocess.run([pg, "stop"], env=env))
+
+
+# ---------------------------------------------------------------------------- readers
+
+def start_readers(env, args):
+    p = subprocess.Popen([str(b.VENV_PY), str(READERS), *args], env=env, text=True,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if p.stdout.readline().strip() != "ready":
+        p.kill()
+        b.die(f"bench_readers.py did not start: {p.stderr.read().strip()[-500:]}")
+    return p
+
+
+def stop_readers(p):
+    out, err = p.communicate(timeout=120)  # closes its stdin: it stops, reads once more, prints its result
+    try:
+        return json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"error": err.strip()[-300:] or f"exit {p.returncode}"}
+
+
+# ---------------------------------------------------------------------------- scenarios
+
+def run(args, h, d, scenarios, reps):
+    tables = []
+    if "attach" in scenarios:
+        tables.append(attach(h, d, reps))
+    if "unchanged-partitioned" in scenarios:
+        tables.append(unchanged(h, d, reps))
+    if "nightly-partitioned" in scenarios:
+        tables.append(nightly(h, d, reps))
+    return tables
+
+
+def mi(n):
+    return f"{n / 1e6:g}M" if n >= 1e6 else f"{n / 1e3:g}k"
+
+
+def rel(p):
+    return p.relative_to(b.REPO)
+
+
+def attach(h, d, reps):
+    a, base = d["attach"], d["base"]
+    f = a.path
+    new_path = has_attach_path(h)
+    template = DB_PART if new_path else DB_PART_MONTHS
+    how = "" if new_path else " (no attach path in this binary: months already attached, today's path)"
+    expect = {"inserted": a.rows, "updated": 0, "outcome": "committed"}
+    old_date, new_date = b.weekdays(base.start, 1)[0].isoformat(), b.weekdays(a.start, 1)[0].isoformat()
+    readers = ["--date", old_date, "--date", new_date, "--lock-timeout", READER_BOUND]
+    cmds = [h.raw(f, label="raw \\copy into today's unpartitioned indexed scores", template=b.DB_BASE),
+            h.raw(f, key="raw_part", label="raw \\copy into the partitioned scores, months attached (info)",
+                  template=DB_PART_MONTHS),
+            h.ingest(f, label=f"greyoak ingest{how}", expect=expect, template=template),
+            h.ingest(f, key="greyoak_readers", label=f"greyoak ingest, a reader looping on scores (info){how}",
+                     expect=expect, template=template, readers=readers)]
+    runs, _ = h.measure("attach", cmds, template, reps)
+    firsts = months(dt.date.fromisoformat(a.start[:8] + "01"), last_day(a))
+    t = b.Table(f"attach: {mi(a.rows)} rows of {len(firsts)} new months into a partitioned scores holding {mi(base.rows)}",
+                [f"file `{rel(f)}` ({b.size_mib(f):.0f} MiB, {a.start} to {last_day(a)}); {reps} rep(s), alternating",
+                 f"partitioned: the recipe's result by SQL (`{DB_PART}`: the base in `scores_legacy`, FROM MINVALUE TO "
+                 f"{firsts[0]}); reference: the same rows by raw \\copy into the unpartitioned base (`{b.DB_BASE}`)"
+                 + ("" if new_path else f"; greyoak ran into `{DB_PART_MONTHS}` (the months' partitions made empty beforehand)")],
+                runs, cmds, "raw", reps)
+    t.target("greyoak", "raw", 0.30, "≤ 0.30x raw \\copy")
+    rss_check(t, runs, ["greyoak", "greyoak_readers"], "attach")
+    t.notes.append(split_note(runs["greyoak"]))
+    readers_check(t, runs["greyoak_readers"], new_date, a.tickers * 2)
+    return t
+
+
+def split_note(rs):
+    """The time of greyoak's attach path by phase, from its JSON summary (medians over the runs)."""
+    phases = {}
+    for r in rs:
+        for name, seconds in phase_seconds(r.summary or {}).items():
+            phases.setdefault(name, []).append(seconds)
+    if not phases:
+        return "split into COPY, index builds and attach: not in this greyoak's JSON summary"
+    return "greyoak's split (JSON summary, medians): " + ", ".join(
+        f"{name} {statistics.median(v):.2f} s" for name, v in phases.items())
+
+
+def phase_seconds(summary, prefix=""):
+    """Numbers in the summary (nested too) whose names say copy, index or attach and seconds."""
+    out = {}
+    for key, value in summary.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(phase_seconds(value, name + "."))
+        elif isinstance(value, (int, float)) and any(w in name for w in ("copy", "index", "attach", "check")) \
+                and ("seconds" in name or name.endswith("_s")):
+            out[name] = float(value)
+    return out
+
+
+def rss_check(t, runs, keys, what):
+    peak = max((r.rss_kib for k in keys for r in runs[k]), default=0) / 1024
+    ok = all(r.ok for k in keys for r in runs[k]) and 0 < peak < 64
+    t.checks["greyoak ingest: peak RSS"] = ("< 64 MiB", ok)
+    t.verdicts.append((f"{what}: greyoak ingest peak RSS < 64 MiB", f"{peak:.0f} MiB", ok))
+
+
+def readers_check(t, rs, new_date, per_day):
+    results = [r.readers for r in rs if r.readers]
+    bad = [x["error"] for x in results if "error" in x]
+    results = [x for x in results if "error" not in x]
+    longest = max((x["longest_s"] for x in results), default=None)
+    timed_out = sum(x["timed_out"] for x in results)
+    errors = [e for x in results for e in x["errors"]] + bad
+    waits = {}
+    for x in results:
+        for lock, w in x["lock_waits"].items():
+            waits[lock] = max(waits.get(lock, 0.0), w["longest_s"])
+            if w.get("blocked_by"):
+                waits[lock + f" (blocked by {w['blocked_by']})"] = waits.pop(lock)
+    published = all(x["final_counts"].get(new_date) == per_day for x in results)
+    queries = sum(x["queries"] for x in results)
+    ok = bool(results) and not errors and timed_out == 0 and longest is not None and longest <= ATTACH_LOCK_WAIT and published
+    lock_text = "; ".join(f"{k}: longest sampled {v:.3f} s" for k, v in waits.items()) or "never waited for a lock"
+    t.notes.append(f"reader: `SELECT count(*) FROM scores WHERE scoring_date = ...` in a loop (an old and a new date in "
+                   f"turn, lock_timeout {READER_BOUND} each, as DBLockWaitTests' readers), {queries} queries over "
+                   f"{len(results)} run(s); longest query {longest if longest is None else f'{longest:.3f}'} s; "
+                   f"{timed_out} hit the bound; lock waits (pg_stat_activity/pg_locks): {lock_text}"
+                   + (f"; errors: {errors[:3]}" if errors else ""))
+    t.checks["reader: longest wait during the load"] = (f"≤ {ATTACH_LOCK_WAIT:g} s (the attach's lock_timeout), "
+                                                        f"no timeout, {new_date} visible after", ok)
+    t.verdicts.append((f"attach: a reader of scores waits ≤ {ATTACH_LOCK_WAIT:g} s",
+                       "-" if longest is None else f"{longest:.3f} s", ok))
+
+
+def unchanged(h, d, reps):
+    base, n = d["base"], d["base"].rows
+    expect = {"inserted": 0, "updated": 0, "unchanged": n, "outcome": "committed", "writers": h.expect_writers}
+    cmds = [h.raw(d["new"].path, label=f"raw \\copy of the backfill file ({mi(d['new'].rows)} new rows) into the "
+                                        "unpartitioned frozen base", template=b.DB_BASE),
+            h.ingest(base.path, label="greyoak ingest, partitioned (the rows in scores_legacy)", expect=expect,
+                     template=DB_PART)]
+    verdicts = []
+
+    def no_write(cmd):
+        if cmd.key == "raw":
+            return "reference"
+        s, was = legacy_stats(h, b.DB_RUN), h.base_stats[DB_PART]
+        verdicts.append(s == was)
+        return "no row written" if s == was else f"WRITTEN: {was} -> {s}"
+
+    runs, _ = h.measure("unchanged-partitioned", cmds, DB_PART, reps, after=no_write)
+    t = b.Table(f"unchanged-partitioned: re-ingest the same {mi(n)} rows into the partitioned scores",
+                [f"file `{rel(base.path)}` (the base itself, all in scores_legacy); template `{DB_PART}` (frozen); "
+                 f"reference as in unchanged; {reps} rep(s), alternating",
+                 "no-write check after each run: max(updated_at) and pg_total_relation_size('scores_legacy') as in the template"],
+                runs, cmds, "raw", reps)
+    t.target("greyoak", "raw", 0.35, "≤ 0.35x backfill raw \\copy")
+    ok = bool(verdicts) and all(verdicts)
+    t.checks["greyoak ingest, partitioned: no row written"] = ("updated_at and table size unchanged", ok)
+    t.verdicts.append(("unchanged-partitioned: greyoak writes no row", "yes" if ok else "no", ok))
+    return t
+
+
+def nightly(h, d, reps):
+    nd = d["nightly"]
+    expect = {"inserted": nd.rows, "outcome": "committed", "writers": h.expect_writers}
+    cmds = [h.raw(nd.path, label="raw \\copy into the partitioned scores (its month attached)", template=DB_PART_MONTHS),
+            h.raw(nd.path, key="raw_flat", label="raw \\copy into today's unpartitioned scores (info)", template=b.DB_BASE),
+            h.ingest(nd.path, label="greyoak ingest, its month attached (today's path)", expect=expect, template=DB_PART_MONTHS)]
+    if has_attach_path(h):
+        cmds.append(h.ingest(nd.path, key="greyoak_new_month", label="greyoak ingest, first night of a month: "
+                             "the attach path (info)", expect={"inserted": nd.rows, "outcome": "committed"}, template=DB_PART))
+    runs, _ = h.measure("nightly-partitioned", cmds, DB_PART_MONTHS, reps)
+    t = b.Table(f"nightly-partitioned: {mi(nd.rows)} rows into the partitioned scores holding {mi(d['base'].rows)}",
+                [f"file `{rel(nd.path)}` ({nd.tickers} tickers x 1 day x 2 modes, {nd.start}); template `{DB_PART_MONTHS}` "
+                 f"(the base in scores_legacy, the following months attached and empty); {reps} rep(s), alternating"],
+                runs, cmds, "raw", reps)
+    t.target("greyoak", "raw", 1.0, "≤ 1.00x raw \\copy")
+    return t
