@@ -186,6 +186,9 @@ def attach(h, d, reps):
     template = DB_PART if new_path else DB_PART_MONTHS
     how = "" if new_path else " (no attach path in this binary: months already attached, today's path)"
     expect = {"inserted": a.rows, "updated": 0, "outcome": "committed"}
+    firsts = months(dt.date.fromisoformat(a.start[:8] + "01"), last_day(a))
+    if new_path:
+        expect["new_partitions"] = len(firsts)
     old_date, new_date = b.weekdays(base.start, 1)[0].isoformat(), b.weekdays(a.start, 1)[0].isoformat()
     readers = ["--date", old_date, "--date", new_date, "--lock-timeout", READER_BOUND]
     cmds = [h.raw(f, label="raw \\copy into today's unpartitioned indexed scores", template=b.DB_BASE),
@@ -195,7 +198,6 @@ def attach(h, d, reps):
             h.ingest(f, key="greyoak_readers", label=f"greyoak ingest, a reader looping on scores (info){how}",
                      expect=expect, template=template, readers=readers)]
     runs, _ = h.measure("attach", cmds, template, reps)
-    firsts = months(dt.date.fromisoformat(a.start[:8] + "01"), last_day(a))
     t = b.Table(f"attach: {mi(a.rows)} rows of {len(firsts)} new months into a partitioned scores holding {mi(base.rows)}",
                 [f"file `{rel(f)}` ({b.size_mib(f):.0f} MiB, {a.start} to {last_day(a)}); {reps} rep(s), alternating",
                  f"partitioned: the recipe's result by SQL (`{DB_PART}`: the base in `scores_legacy`, FROM MINVALUE TO "
@@ -209,29 +211,19 @@ def attach(h, d, reps):
     return t
 
 
+PHASES = {"copy_seconds": "COPY", "index_seconds": "index builds and CHECKs", "attach_seconds": "attach"}
+
+
 def split_note(rs):
-    """The time of greyoak's attach path by phase, from its JSON summary (medians over the runs)."""
-    phases = {}
-    for r in rs:
-        for name, seconds in phase_seconds(r.summary or {}).items():
-            phases.setdefault(name, []).append(seconds)
-    if not phases:
-        return "split into COPY, index builds and attach: not in this greyoak's JSON summary"
-    return "greyoak's split (JSON summary, medians): " + ", ".join(
-        f"{name} {statistics.median(v):.2f} s" for name, v in phases.items())
-
-
-def phase_seconds(summary, prefix=""):
-    """Numbers in the summary (nested too) whose names say copy, index or attach and seconds."""
-    out = {}
-    for key, value in summary.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(phase_seconds(value, name + "."))
-        elif isinstance(value, (int, float)) and any(w in name for w in ("copy", "index", "attach", "check")) \
-                and ("seconds" in name or name.endswith("_s")):
-            out[name] = float(value)
-    return out
+    """The time of greyoak's attach path by phase, from its JSON summary (medians over the runs):
+    copy_seconds, index_seconds and attach_seconds, beside new_partitions."""
+    phases = {label: [r.summary[key] for r in rs if r.summary and r.summary.get(key) is not None]
+              for key, label in PHASES.items()}
+    if not any(phases.values()):
+        return "split into COPY, index builds and attach: not in this greyoak's JSON summary (no attach path)"
+    total = statistics.median(r.seconds for r in rs)
+    return (f"greyoak's split (its JSON summary, medians of {len(rs)} run(s), of {total:.2f} s in all): "
+            + ", ".join(f"{label} {statistics.median(v):.2f} s" for label, v in phases.items() if v))
 
 
 def rss_check(t, runs, keys, what):
