@@ -620,6 +620,8 @@ def scenario_sizes(args):
         "nightly": Dataset("nightly", 5000, 1, next_weekday(new.start, new.days)),
         # As many rows as the base, in the months after it (no partition for them yet).
         "attach": bench_partition.attach_dataset(base),
+        # The nightly's size on the weekday after the base: inside the partitioned base's last month.
+        "nightly_legacy": Dataset("nightly", 5000, 1, next_weekday(base.start, base.days)),
         # The same rows as "new", as a JSON array and as NDJSON.
         "new_json": Dataset("new", new.tickers, new.days, new.start, fmt="json"),
         "new_ndjson": Dataset("new", new.tickers, new.days, new.start, fmt="ndjson"),

@@ -31,9 +31,10 @@ from pathlib import Path
 import bench as b
 
 SCENARIOS = ["attach", "unchanged-partitioned", "nightly-partitioned"]
-NEEDS = {"attach": ["base", "attach"], "unchanged-partitioned": ["base", "new"], "nightly-partitioned": ["base", "nightly"]}
+NEEDS = {"attach": ["base", "attach"], "unchanged-partitioned": ["base", "new"],
+         "nightly-partitioned": ["base", "nightly", "nightly_legacy"]}
 DB_PART = "greyoak_bench_partitioned"         # the recipe's result: the base rows in scores_legacy, no other partition
-DB_PART_MONTHS = "greyoak_bench_part_months"  # that, plus the empty monthly partitions earlier loads would have made
+DB_PART_MONTHS = "greyoak_bench_part_months"  # that, plus the attach file's months, attached and empty
 READERS = Path(__file__).resolve().parent / "bench_readers.py"
 READER_BOUND = "5s"     # each reader query's lock_timeout, a generous bound as in DBLockWaitTests
 ATTACH_LOCK_WAIT = 2.0  # the attach's lock_timeout (the migrations' --ddl-lock-timeout default): the most a reader may wait
@@ -91,7 +92,7 @@ def months_sql(firsts):
 def build_templates(h, d):
     """DB_PART from the frozen base, DB_PART_MONTHS from DB_PART; rebuilt when the base changes."""
     bound = month_after(last_day(d["base"]))
-    firsts = months(bound, max(last_day(d["attach"]), b.weekdays(d["nightly"].start, 1)[0]))
+    firsts = months(bound, last_day(d["attach"]))
     key = f"{h.base_key} partitioned at {bound}"
     h._build(DB_PART, key, b.DB_BASE, lambda db: h.cluster.psql(db, partition_sql(bound)))
     h._build(DB_PART_MONTHS, f"{key} months {firsts[0]}..{firsts[-1]}", DB_PART,
@@ -291,18 +292,27 @@ def unchanged(h, d, reps):
 
 
 def nightly(h, d, reps):
-    nd = d["nightly"]
+    """The nightly file of a date inside scores_legacy's range (the nights after the migration,
+    before the month ends): 10k rows into a partition of 1M, as today's nightly into the table;
+    with a greyoak that makes partitions, also the usual nightly file, whose month has no
+    partition (the first night of a month: the attach path, info)."""
+    nd = d["nightly_legacy"]
+    if dt.date.fromisoformat(nd.start) >= month_after(last_day(d["base"])):
+        b.die(f"the nightly's date {nd.start} is past scores_legacy's bound (the base ends on its month's last weekday): "
+              "choose another --base-days")
     expect = {"inserted": nd.rows, "outcome": "committed", "writers": h.expect_writers}
-    cmds = [h.raw(nd.path, label="raw \\copy into the partitioned scores (its month attached)", template=DB_PART_MONTHS),
+    cmds = [h.raw(nd.path, label="raw \\copy into the partitioned scores (rows into scores_legacy)", template=DB_PART),
             h.raw(nd.path, key="raw_flat", label="raw \\copy into today's unpartitioned scores (info)", template=b.DB_BASE),
-            h.ingest(nd.path, label="greyoak ingest, its month attached (today's path)", expect=expect, template=DB_PART_MONTHS)]
+            h.ingest(nd.path, label="greyoak ingest, rows into scores_legacy (today's path)", expect=expect)]
     if has_attach_path(h):
-        cmds.append(h.ingest(nd.path, key="greyoak_new_month", label="greyoak ingest, first night of a month: "
-                             "the attach path (info)", expect={"inserted": nd.rows, "outcome": "committed"}, template=DB_PART))
-    runs, _ = h.measure("nightly-partitioned", cmds, DB_PART_MONTHS, reps)
+        first = d["nightly"]
+        cmds.append(h.ingest(first.path, key="greyoak_new_month", label=f"greyoak ingest of {first.start}, a month with no "
+                             "partition: the attach path (info)", expect={"inserted": first.rows, "outcome": "committed",
+                                                                          "new_partitions": 1}))
+    runs, _ = h.measure("nightly-partitioned", cmds, DB_PART, reps)
     t = b.Table(f"nightly-partitioned: {mi(nd.rows)} rows into the partitioned scores holding {mi(d['base'].rows)}",
-                [f"file `{rel(nd.path)}` ({nd.tickers} tickers x 1 day x 2 modes, {nd.start}); template `{DB_PART_MONTHS}` "
-                 f"(the base in scores_legacy, the following months attached and empty); {reps} rep(s), alternating"],
+                [f"file `{rel(nd.path)}` ({nd.tickers} tickers x 1 day x 2 modes, {nd.start}, inside scores_legacy's range); "
+                 f"template `{DB_PART}`; {reps} rep(s), alternating"],
                 runs, cmds, "raw", reps)
     t.target("greyoak", "raw", 1.0, "≤ 1.00x raw \\copy")
     return t
