@@ -1,0 +1,203 @@
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+import GreyoakPostgres
+
+/// The new partitions of one load, made ready to attach: for each, a standalone table
+/// (``AttachSQL/create(_:)``) filled by binary COPY with FREEZE in the transaction that
+/// created it and committed (no reader sees it: it is not attached); once all are loaded,
+/// the primary key and the parent's other indexes built on each, then the CHECK that
+/// matches its bound. What is left is ``AttachSQL/attach(_:policy:)``, which the load's
+/// commit point runs.
+///
+/// The work goes over `writers` connections of its own, whole partitions to a writer for
+/// the COPYs, single index builds for the builds (so that one big month still builds on all
+/// of them). None of these connections is part of the load's commit: what they commit is
+/// invisible until the attach, and a load that does not reach its commit point drops it
+/// (``drop(_:)``; after a crash, ``AttachLeftovers``).
+final class AttachBuilder: Sendable {
+    struct Timings: Sendable {
+        var copySeconds = 0.0
+        var indexSeconds = 0.0
+    }
+
+    /// A key the input holds twice among the new partitions' rows.
+    struct DuplicateKey: Error {
+        let error: PostgresError
+    }
+
+    let partitions: [AttachSpool.Partition]
+    let load: Int64
+    private let spool: AttachSpool
+    private let settings: ConnectionSettings
+    private let writers: Int
+    private let logger: Logger
+    /// The tables made so far (every one of ``partitions`` once ``build`` has begun).
+    private let made = Mutex<[String]>([])
+
+    init(spool: AttachSpool, partitions: [AttachSpool.Partition], load: Int64, settings: ConnectionSettings, writers: Int, logger: Logger) {
+        self.spool = spool
+        self.partitions = partitions
+        self.load = load
+        self.settings = settings
+        self.writers = max(1, min(writers, max(partitions.count, 1) * 5))
+        self.logger = logger
+    }
+
+    func table(_ partition: AttachSpool.Partition) -> String {
+        AttachSQL.table(load: load, suffix: String(partition.name.dropFirst(spool.layout.namePrefix.count)))
+    }
+
+    /// What the attach statement needs, by partition.
+    var attachList: [(table: String, final: String, low: Int64, high: Int64)] {
+        partitions.map { (table($0), $0.name, $0.low, $0.high) }
+    }
+
+    var rows: Int { partitions.reduce(0) { $0 + $1.rows } }
+
+    /// Loads, dedups (`--on-duplicate last`), indexes and checks every new partition.
+    ///
+    /// - Parameter keepLast: The keys that may repeat, to keep the last row of each; nil
+    ///   with `--on-duplicate error`, where the primary key's build finds a repeat.
+    /// - Returns: The rows removed as earlier duplicates, and the time of each phase.
+    /// - Throws: ``DuplicateKey`` when the primary key's build finds a repeated key.
+    func build(coordinator: Connection, keepLast: DuplicateFilter?) throws -> (removed: Int, timings: Timings) {
+        let indexes = try coordinator.execute(AttachSQL.parentIndexes).rows.map { row in
+            AttachSQL.Index(name: row[0] ?? "", definition: row[1] ?? "", constraint: row[2] == nil ? nil : row[3],
+                            isPrimaryKey: row[2] == "p")
+        }
+        let owner = try coordinator.execute("""
+            SELECT quote_ident(pg_get_userbyid(relowner)), pg_get_userbyid(relowner) <> current_user
+            FROM pg_class WHERE oid = to_regclass('scores')
+            """).rows.first
+        let connections = try (0..<writers).map { index in
+            try ConnectionBox(Connection(settings.named("attach writer \(index + 1)"), logger: logger))
+        }
+        defer { connections.forEach { $0.connection.close() } }
+        var timings = Timings()
+        var started = Date()
+        // Largest first, so that the last partition to load is a small one.
+        try run(connections, jobs: partitions.sorted { $0.bytes > $1.bytes }) { connection, partition in
+            try self.copy(partition, connection)
+        }
+        timings.copySeconds = Date().timeIntervalSince(started)
+        logger.debug("new partitions: \(partitions.count) loaded (\(rows) rows) in \(String(format: "%.3f", timings.copySeconds)) s")
+        started = Date()
+        var removed = 0
+        if let keepLast {
+            let removedRows = Mutex(0)
+            // Each partition's candidates (nil: any key may repeat).
+            let jobs = partitions.map { partition in
+                (partition, keepLast.overflowed ? nil : keepLast.candidates[0].filter { $0.1 >= partition.low && $0.1 < partition.high })
+            }
+            try run(connections, jobs: jobs) { connection, job in
+                let count = try self.keepLastRows(job.0, job.1, connection)
+                removedRows.withLock { $0 += count }
+            }
+            removed = removedRows.withLock { $0 }
+        }
+        // The primary keys first: a repeated key stops the run before the other builds.
+        let memory = Self.maintenanceMemory(largest: partitions.map(\.bytes).max() ?? 0, writers: connections.count)
+        for batch in [indexes.filter(\.isPrimaryKey), indexes.filter { !$0.isPrimaryKey }] {
+            let jobs = partitions.flatMap { partition in batch.map { (partition, $0) } }.sorted { $0.0.bytes > $1.0.bytes }
+            try run(connections, jobs: jobs) { connection, job in
+                try connection.transaction {
+                    try connection.execute("SET LOCAL maintenance_work_mem = '\(memory)MB'")
+                    do {
+                        try self.timed(connection, "build \(job.1.name) on \(job.0.name)", job.1.build(on: self.table(job.0), final: job.0.name))
+                    } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation && job.1.isPrimaryKey {
+                        throw DuplicateKey(error: error)
+                    }
+                }
+            }
+        }
+        try run(connections, jobs: partitions) { connection, partition in
+            try self.timed(connection, "bound CHECK of \(partition.name)", AttachSQL.check(self.table(partition), low: partition.low, high: partition.high))
+            // The partition belongs to scores' owner, as a partition made by the migrator would
+            // (the load role may create it only as a member of that role: AttachPrivileges).
+            if let owner, owner[1] == "t", let name = owner[0] {
+                try connection.execute("ALTER TABLE \(self.table(partition)) OWNER TO \(name)")
+            }
+        }
+        timings.indexSeconds = Date().timeIntervalSince(started)
+        logger.debug("new partitions: indexes and bounds built in \(String(format: "%.3f", timings.indexSeconds)) s (maintenance_work_mem \(memory)MB per build, \(connections.count) at a time)")
+        return (removed, timings)
+    }
+
+    /// `maintenance_work_mem` for one build, in MB: room to sort the largest partition in
+    /// memory (its COPY bytes are more than any of its indexes holds), at least 64 MB, and
+    /// within 512 MB over all the builds that run at once.
+    static func maintenanceMemory(largest bytes: Int, writers: Int) -> Int {
+        max(64, min(bytes >> 20, 512 / max(1, writers)))
+    }
+
+    private func copy(_ partition: AttachSpool.Partition, _ connection: Connection) throws {
+        let table = table(partition)
+        try connection.transaction {
+            try connection.execute(AttachSQL.create(table))
+            made.withLock { $0.append(table) }
+            let started = Date()
+            let copied = try connection.copyIn(AttachSQL.copy(table)) { sink in
+                try sink.send(CopyEncoder.header)
+                try spool.read(partition) { try sink.send($0) }
+                try sink.send(CopyEncoder.trailer)
+            }
+            logger.debug("new partition \(partition.name): COPY of \(copied) rows took \(String(format: "%.3f", Date().timeIntervalSince(started))) s")
+        }
+    }
+
+    /// `--on-duplicate last` among the new rows: of each candidate key, only the row copied
+    /// last stays (the COPY wrote them in input order, so that is the highest ctid).
+    private func keepLastRows(_ partition: AttachSpool.Partition, _ candidates: [(String, Int64, Mode)]?, _ connection: Connection) throws -> Int {
+        if let candidates, candidates.isEmpty { return 0 }
+        let table = table(partition)
+        let narrow = candidates == nil ? "" : """
+            AND (a.ticker, a.scoring_date, a.mode) IN (
+                SELECT c.ticker, timestamp '2000-01-01' + c.micros * interval '1 microsecond', c.mode
+                FROM unnest($1::text[], $2::int8[], $3::text[]) AS c(ticker, micros, mode))
+            """
+        let parameters = candidates.map(StagingWriter.candidateParameters) ?? []
+        return try connection.execute("""
+            DELETE FROM \(table) a USING \(table) b
+            WHERE a.ticker = b.ticker AND a.scoring_date = b.scoring_date AND a.mode = b.mode AND a.ctid < b.ctid \(narrow)
+            """, parameters).affectedRows
+    }
+
+    /// Drops every table this builder made (a load that ends before its commit point).
+    func drop(_ connection: Connection) {
+        for table in made.withLock({ $0 }) { _ = try? connection.execute("DROP TABLE IF EXISTS \(table)") }
+    }
+
+    private func timed(_ connection: Connection, _ label: String, _ sql: String) throws {
+        let started = Date()
+        try connection.execute(sql)
+        logger.debug("new partitions: \(label) took \(String(format: "%.3f", Date().timeIntervalSince(started))) s")
+    }
+
+    /// Runs `jobs` over the connections, each taking the next job when it is free; the first
+    /// failure stops the others taking more, and is thrown.
+    private func run<Job: Sendable>(_ connections: [ConnectionBox], jobs: [Job], _ body: @Sendable (Connection, Job) throws -> Void) throws {
+        let next = Atomic<Int>(0)
+        let failure = Mutex<(any Error)?>(nil)
+        DispatchQueue.concurrentPerform(iterations: min(connections.count, jobs.count)) { index in
+            let connection = connections[index].connection
+            while failure.withLock({ $0 == nil }) {
+                let job = next.add(1, ordering: .relaxed).oldValue
+                guard job < jobs.count else { return }
+                do {
+                    try body(connection, jobs[job])
+                } catch {
+                    failure.withLock { if $0 == nil { $0 = error } }
+                }
+            }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+    }
+}
+
+/// One connection, used by one job runner at a time (see ``AttachBuilder``).
+private final class ConnectionBox: @unchecked Sendable {
+    let connection: Connection
+    init(_ connection: Connection) { self.connection = connection }
+}
