@@ -223,10 +223,10 @@ def split_note(rs):
     if not any(phases.values()):
         return "split into COPY, index builds and attach: not in this greyoak's JSON summary (no attach path)"
     total = statistics.median(r.seconds for r in rs)
-    counts = sorted({(r.summary.get("new_partitions"), r.summary.get("writers")) for r in rs if r.summary})
+    counts = sorted({r.summary.get("new_partitions") for r in rs if r.summary}, key=str)
     return (f"greyoak's split (its JSON summary, medians of {len(rs)} run(s), of {total:.2f} s in all): "
             + ", ".join(f"{label} {statistics.median(v):.2f} s" for label, v in phases.items() if v)
-            + "; " + ", ".join(f"{n} new partitions, {w} writer(s)" for n, w in counts))
+            + "; new partitions: " + ", ".join(str(n) for n in counts))
 
 
 def rss_check(t, runs, keys, what):
