@@ -224,8 +224,10 @@ def split_note(rs):
         return "split into COPY, index builds and attach: not in this greyoak's JSON summary (no attach path)"
     total = statistics.median(r.seconds for r in rs)
     counts = sorted({r.summary.get("new_partitions") for r in rs if r.summary}, key=str)
+    rest = statistics.median(r.seconds - sum(r.summary.get(k) or 0 for k in PHASES) for r in rs if r.summary)
     return (f"greyoak's split (its JSON summary, medians of {len(rs)} run(s), of {total:.2f} s in all): "
             + ", ".join(f"{label} {statistics.median(v):.2f} s" for label, v in phases.items() if v)
+            + f", the rest (start, reading, parsing and spooling the rows, commit) {rest:.2f} s"
             + "; new partitions: " + ", ".join(str(n) for n in counts))
 
 
