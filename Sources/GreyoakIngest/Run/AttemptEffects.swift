@@ -75,7 +75,7 @@ final class AttemptEffects: LoadEffects {
             try writers.reopen()
         }
         // Each pass keeps its own rows of new partitions.
-        spool = try attach.map { try AttachSpool(layout: $0.layout) }
+        spool = try attach.flatMap { $0.makesPartitions ? try AttachSpool(layout: $0.layout) : nil }
         var outcome: StreamOutcome
         switch route {
         case let .probe(allowDirect):

@@ -167,7 +167,7 @@ struct LoadStateMachine {
         guard case .buildingPartitions = state else { preconditionFailure("no partitions were being built") }
         if let duplicate {
             return refuse("nothing was loaded: a key appears more than once among the rows of dates no partition of scores holds yet (\(duplicate))",
-                          errors: [], count: 1, hint: "keep the last occurrence with --on-duplicate last")
+                          errors: [], count: 0, hint: "keep the last occurrence with --on-duplicate last")
         }
         summary.inserted += inserted
         newPartitionRows = 0
