@@ -102,7 +102,7 @@ final class AttemptEffects: LoadEffects {
         do {
             let (removed, timings) = try builder.build(coordinator: coordinator, keepLast: options.onDuplicate == .last ? attachDuplicates : nil)
             self.timings = timings
-            logger.info("\(newPartitions.count) new partition(s) loaded and indexed (\(builder.rows - removed) rows): COPY \(String(format: "%.2f", timings.copySeconds)) s, indexes \(String(format: "%.2f", timings.indexSeconds)) s")
+            logger.debug("\(newPartitions.count) new partition(s) loaded and indexed (\(builder.rows - removed) rows): COPY \(String(format: "%.2f", timings.copySeconds)) s, indexes \(String(format: "%.2f", timings.indexSeconds)) s")
             return (builder.rows - removed, nil)
         } catch let duplicate as AttachBuilder.DuplicateKey {
             return (0, duplicate.error.detail ?? duplicate.error.message)
