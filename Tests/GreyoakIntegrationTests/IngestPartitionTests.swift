@@ -56,6 +56,12 @@ struct IngestPartitionTests {
         try await withTestDatabase { database in
             let connection = try await Self.partitioned(database, base: base)
             defer { connection.close() }
+            // --no-commit builds the partitions and drops them again.
+            let dry = try await IngestCLI.ingest(database, [load, "--writers", "2", "--no-commit", "--json"])
+            #expect(dry.status == 0, "\(dry)")
+            #expect(try Self.json(dry)["new_partitions"] as? Int == 3)
+            #expect(try PartitionedScores.partitions(connection).count == 1)
+            #expect(try PartitionedScores.leftovers(connection).isEmpty)
             let result = try await IngestCLI.ingest(database, [load, "--writers", "2", "--json"])
             #expect(result.status == 0, "\(result)")
             let summary = try Self.json(result)

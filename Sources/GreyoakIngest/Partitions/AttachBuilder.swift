@@ -71,9 +71,7 @@ final class AttachBuilder: Sendable {
             SELECT quote_ident(pg_get_userbyid(relowner)), pg_get_userbyid(relowner) <> current_user
             FROM pg_class WHERE oid = to_regclass('scores')
             """).rows.first
-        let connections = try (0..<writers).map { index in
-            try ConnectionBox(Connection(settings.named("attach writer \(index + 1)"), logger: logger))
-        }
+        let connections = try connect()
         defer { connections.forEach { $0.connection.close() } }
         var timings = Timings()
         var started = Date()
@@ -156,6 +154,25 @@ final class AttachBuilder: Sendable {
         if let owner, owner[1] == "t", let name = owner[0] {
             try connection.execute("ALTER TABLE \(table(partition)) OWNER TO \(name)")
         }
+    }
+
+    /// The writers' connections: as many as the server gives, at least one (a server short of
+    /// connections loads with fewer, as ``WriterPool/connect()`` does).
+    private func connect() throws -> [ConnectionBox] {
+        var connections: [ConnectionBox] = []
+        var failure: (any Error)?
+        for index in 0..<writers {
+            do {
+                connections.append(ConnectionBox(try Connection(settings.named("attach writer \(index + 1)"), logger: logger)))
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if let failure {
+            guard !connections.isEmpty else { throw failure }
+            logger.warning("only \(connections.count) of \(writers) connections for new partitions opened (\(failure)); loading with \(connections.count)")
+        }
+        return connections
     }
 
     /// `maintenance_work_mem` for one build, in MB: room to sort the largest partition in

@@ -50,8 +50,14 @@ struct PartitionLayout: Sendable {
         return (low, high)
     }
 
-    /// The final name of the new partition that starts in the interval of `start`.
-    func name(of start: Int64) -> String { namePrefix + interval.suffix(of: interval.start(of: start)) }
+    /// The final name of the new partition that starts at `start`: its interval's
+    /// (`scores_p2025_03`), or, for one narrowed beside a bounded partition that has that
+    /// name already, the name with its first day (`scores_p2025_03_20250301`).
+    func name(of start: Int64) -> String {
+        let name = namePrefix + interval.suffix(of: interval.start(of: start))
+        guard bounded.contains(where: { $0.name == name }) else { return name }
+        return name + "_" + CivilTime.format(start, dateOnly: true).replacingOccurrences(of: "-", with: "")
+    }
 
     /// How `scores` is partitioned; nil when it is not a partitioned table.
     ///

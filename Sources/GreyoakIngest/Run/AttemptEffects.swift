@@ -30,7 +30,8 @@ final class AttemptEffects: LoadEffects {
     /// Once ``buildPartitions()`` has begun: the tables it makes, dropped if the load ends
     /// before its commit point.
     private var builder: AttachBuilder?
-    private var timings = AttachBuilder.Timings()
+    /// The build's phases, once it is done.
+    private var timings: AttachBuilder.Timings?
     private var attachSeconds: Double?
     private var committed = false
 
@@ -173,7 +174,7 @@ final class AttemptEffects: LoadEffects {
         var summary = summary
         summary.seconds = progress.snapshot.elapsed
         summary.rowsPerSecond = Double(summary.rowsRead) / max(summary.seconds, 1e-9)
-        if builder != nil {
+        if let timings {
             summary.newPartitions = newPartitions.count
             summary.copySeconds = timings.copySeconds
             summary.indexSeconds = timings.indexSeconds
