@@ -71,9 +71,7 @@ final class AttachBuilder: Sendable {
             SELECT quote_ident(pg_get_userbyid(relowner)), pg_get_userbyid(relowner) <> current_user
             FROM pg_class WHERE oid = to_regclass('scores')
             """).rows.first
-        let connections = try (0..<writers).map { index in
-            try ConnectionBox(Connection(settings.named("attach writer \(index + 1)"), logger: logger))
-        }
+        let connections = try connect()
         defer { connections.forEach { $0.connection.close() } }
         var timings = Timings()
         var started = Date()
@@ -97,32 +95,84 @@ final class AttachBuilder: Sendable {
             }
             removed = removedRows.withLock { $0 }
         }
-        // The primary keys first: a repeated key stops the run before the other builds.
         let memory = Self.maintenanceMemory(largest: partitions.map(\.bytes).max() ?? 0, writers: connections.count)
-        for batch in [indexes.filter(\.isPrimaryKey), indexes.filter { !$0.isPrimaryKey }] {
-            let jobs = partitions.flatMap { partition in batch.map { (partition, $0) } }.sorted { $0.0.bytes > $1.0.bytes }
-            try run(connections, jobs: jobs) { connection, job in
-                try connection.transaction {
-                    try connection.execute("SET LOCAL maintenance_work_mem = '\(memory)MB'")
-                    do {
-                        try self.timed(connection, "build \(job.1.name) on \(job.0.name)", job.1.build(on: self.table(job.0), final: job.0.name))
-                    } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation && job.1.isPrimaryKey {
-                        throw DuplicateKey(error: error)
-                    }
+        let ordered = indexes.filter(\.isPrimaryKey) + indexes.filter { !$0.isPrimaryKey }
+        if partitions.count >= connections.count {
+            // Enough partitions to keep every writer busy: each builds whole partitions, the
+            // primary key first, then the other indexes, the CHECK and the owner, in one
+            // transaction (one commit a partition, not one a build).
+            try run(connections, jobs: partitions.sorted { $0.bytes > $1.bytes }) { connection, partition in
+                try self.inBuildTransaction(connection, memory: memory) {
+                    for index in ordered { try self.build(index, on: partition, connection) }
+                    try self.finish(partition, owner: owner, connection)
                 }
             }
-        }
-        try run(connections, jobs: partitions) { connection, partition in
-            try self.timed(connection, "bound CHECK of \(partition.name)", AttachSQL.check(self.table(partition), low: partition.low, high: partition.high))
-            // The partition belongs to scores' owner, as a partition made by the migrator would
-            // (the load role may create it only as a member of that role: AttachPrivileges).
-            if let owner, owner[1] == "t", let name = owner[0] {
-                try connection.execute("ALTER TABLE \(self.table(partition)) OWNER TO \(name)")
+        } else {
+            // Fewer partitions than writers: single builds spread over all of them, every
+            // primary key first (a repeated key stops the run before the other builds).
+            for batch in [indexes.filter(\.isPrimaryKey), indexes.filter { !$0.isPrimaryKey }] {
+                let jobs = partitions.flatMap { partition in batch.map { (partition, $0) } }.sorted { $0.0.bytes > $1.0.bytes }
+                try run(connections, jobs: jobs) { connection, job in
+                    try self.inBuildTransaction(connection, memory: memory) { try self.build(job.1, on: job.0, connection) }
+                }
+            }
+            try run(connections, jobs: partitions) { connection, partition in
+                try self.inBuildTransaction(connection, memory: memory) { try self.finish(partition, owner: owner, connection) }
             }
         }
         timings.indexSeconds = Date().timeIntervalSince(started)
         logger.debug("new partitions: indexes and bounds built in \(String(format: "%.3f", timings.indexSeconds)) s (maintenance_work_mem \(memory)MB per build, \(connections.count) at a time)")
         return (removed, timings)
+    }
+
+    /// A transaction of the build phase: `maintenance_work_mem` for it alone (never a session
+    /// SET: behind a pooler the session is not the load's), and `synchronous_commit` off. The
+    /// tables are nobody's until the attach, whose commit flushes the WAL up to itself and so
+    /// every one of these commits before it; a crash that loses one loses only a table that
+    /// recovery drops.
+    private func inBuildTransaction(_ connection: Connection, memory: Int, _ body: () throws -> Void) throws {
+        try connection.transaction {
+            try connection.execute("SET LOCAL maintenance_work_mem = '\(memory)MB'; SET LOCAL synchronous_commit = off")
+            try body()
+        }
+    }
+
+    /// Builds `index` on `partition`'s table; a repeated key is a ``DuplicateKey``.
+    private func build(_ index: AttachSQL.Index, on partition: AttachSpool.Partition, _ connection: Connection) throws {
+        do {
+            try timed(connection, "build \(index.name) on \(partition.name)", index.build(on: table(partition), final: partition.name))
+        } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation && index.isPrimaryKey {
+            throw DuplicateKey(error: error)
+        }
+    }
+
+    /// The CHECK that matches the bound, and the owner of `scores` as the table's owner (as a
+    /// partition made by the migrator would have; the load role may create it only as a
+    /// member of that role: ``AttachPrivileges``).
+    private func finish(_ partition: AttachSpool.Partition, owner: [String?]?, _ connection: Connection) throws {
+        try timed(connection, "bound CHECK of \(partition.name)", AttachSQL.check(table(partition), low: partition.low, high: partition.high))
+        if let owner, owner[1] == "t", let name = owner[0] {
+            try connection.execute("ALTER TABLE \(table(partition)) OWNER TO \(name)")
+        }
+    }
+
+    /// The writers' connections: as many as the server gives, at least one (a server short of
+    /// connections loads with fewer, as ``WriterPool/connect()`` does).
+    private func connect() throws -> [ConnectionBox] {
+        var connections: [ConnectionBox] = []
+        var failure: (any Error)?
+        for index in 0..<writers {
+            do {
+                connections.append(ConnectionBox(try Connection(settings.named("attach writer \(index + 1)"), logger: logger)))
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if let failure {
+            guard !connections.isEmpty else { throw failure }
+            logger.warning("only \(connections.count) of \(writers) connections for new partitions opened (\(failure)); loading with \(connections.count)")
+        }
+        return connections
     }
 
     /// `maintenance_work_mem` for one build, in MB: room to sort the largest partition in
@@ -135,6 +185,8 @@ final class AttachBuilder: Sendable {
     private func copy(_ partition: AttachSpool.Partition, _ connection: Connection) throws {
         let table = table(partition)
         try connection.transaction {
+            // Asynchronous commit, as the builds' (see inBuildTransaction).
+            try connection.execute("SET LOCAL synchronous_commit = off")
             try connection.execute(AttachSQL.create(table))
             made.withLock { $0.append(table) }
             let started = Date()

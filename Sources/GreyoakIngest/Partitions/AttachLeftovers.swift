@@ -21,6 +21,15 @@ enum AttachLeftovers {
         return result
     }
 
+    /// Whether load `id` is running: its journal lock is held (see ``LoadJournal``).
+    static func loadIsAlive(_ connection: Connection, _ id: Int64) throws -> Bool {
+        try connection.execute("""
+            SELECT EXISTS (SELECT FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+                           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                           AND l.classid = \(LoadJournal.lockClass)::oid AND l.objid = (\(id)::bigint & 2147483647)::oid)
+            """)[0, 0] == "t"
+    }
+
     /// Drops `tables` (those of one dead load); says so.
     static func drop(_ connection: Connection, _ tables: [String], load: Int64, logger: Logger) throws {
         for table in tables { try connection.execute("DROP TABLE IF EXISTS \(table)") }

@@ -14,27 +14,45 @@ struct AttachPlan: Sendable {
     let writers: Int
     /// The attach's lock waits: a migration's (see ``AttachSQL/attach(_:policy:)``).
     let lockPolicy: LockRetryPolicy
+    /// Why this load makes no partitions although `scores` is partitioned (Citus, or the
+    /// role's privileges), said once; nil when it makes them.
+    var refusal: String?
+    var makesPartitions: Bool { refusal == nil }
 
-    /// The plan for this load, or nil: `scores` is not partitioned, or this load cannot make
-    /// partitions there (said once, with why); then every row goes through `scores` as before.
+    /// The plan for this load, or nil: `scores` is not partitioned. When this load cannot
+    /// make partitions there (``refusal``, said once, with why), every row goes through
+    /// `scores` as before.
     static func make(_ connection: Connection, options: IngestOptions, distribution: TableDistribution,
                      settings: ConnectionSettings, logger: Logger) throws -> AttachPlan? {
         guard let layout = try PartitionLayout.discover(connection, requested: options.partitionInterval, logger: logger) else { return nil }
+        var plan = AttachPlan(layout: layout, settings: settings, writers: max(1, options.writers), lockPolicy: LockRetryPolicy())
         if distribution == .citus {
-            logger.warning("""
+            plan.refusal = """
                 scores is a Citus distributed partitioned table: greyoak does not load new partitions apart and attach \
                 them there (a standalone table would have to be distributed and colocated with scores first, and Citus \
-                attaches shard by shard); every row goes through scores, so a date that no partition holds fails \
-                unless the partition is made first
-                """)
-            return nil
+                attaches shard by shard)
+                """
+        } else {
+            plan.refusal = try AttachPrivileges.refusal(connection)
         }
-        if let refusal = try AttachPrivileges.refusal(connection) {
+        if let refusal = plan.refusal {
             logger.warning("\(refusal); every row goes through scores as before, so a date that no partition holds fails")
-            return nil
+            return plan
         }
         logger.debug("scores is partitioned by range of scoring_date: \(layout.bounded.count) bounded partition(s)\(layout.defaultPartition.map { ", default \($0)" } ?? ""); new partitions are \(layout.interval.rawValue)s (\(layout.intervalSource))")
-        return AttachPlan(layout: layout, settings: settings, writers: max(1, options.writers), lockPolicy: LockRetryPolicy())
+        return plan
+    }
+
+    /// The error of a load whose row fit no partition (`error`, check_violation) because
+    /// this load could not make the partition it needed.
+    func noPartition(_ error: PostgresError) -> GreyoakError? {
+        guard let refusal, error.sqlState == SQLState.checkViolation else { return nil }
+        return GreyoakError(.databaseError, "nothing was loaded: \(error.message): the new month needs a partition, and this load cannot make it: \(refusal)",
+                            hint: """
+                            have the owner of scores make it (CREATE TABLE scores_p<YYYY>_<MM> PARTITION OF scores FOR VALUES \
+                            FROM ('<YYYY>-<MM>-01') TO ('<first day of the next month>')), or load as a role that can, then run the \
+                            same command again
+                            """)
     }
 
     /// A default partition that holds rows in a new partition's range would make its ATTACH

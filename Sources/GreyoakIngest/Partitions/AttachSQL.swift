@@ -28,7 +28,7 @@ enum AttachSQL {
         "COPY \(table) (\(StagingSQL.allColumns.joined(separator: ", "))) FROM STDIN (FORMAT binary, FREEZE)"
     }
 
-    static func literal(_ micros: Int64) -> String { "'\(CivilTime.format(micros))'" }
+    static func literal(_ micros: Int64) -> String { "'\(CivilTime.format(micros, dateOnly: micros % 86_400_000_000 == 0))'" }
 
     static let boundConstraint = "greyoak_attach_bound"
 

@@ -50,8 +50,14 @@ struct PartitionLayout: Sendable {
         return (low, high)
     }
 
-    /// The final name of the new partition that starts in the interval of `start`.
-    func name(of start: Int64) -> String { namePrefix + interval.suffix(of: interval.start(of: start)) }
+    /// The final name of the new partition that starts at `start`: its interval's
+    /// (`scores_p2025_03`), or, for one narrowed beside a bounded partition that has that
+    /// name already, the name with its first day (`scores_p2025_03_20250301`).
+    func name(of start: Int64) -> String {
+        let name = namePrefix + interval.suffix(of: interval.start(of: start))
+        guard bounded.contains(where: { $0.name == name }) else { return name }
+        return name + "_" + CivilTime.format(start, dateOnly: true).replacingOccurrences(of: "-", with: "")
+    }
 
     /// How `scores` is partitioned; nil when it is not a partitioned table.
     ///
@@ -86,7 +92,7 @@ struct PartitionLayout: Sendable {
             let high = row[4] == "t" ? .max : row[3].flatMap { Int64($0) } ?? .max
             layout.bounded.append(Partition(name: name, low: low, high: high))
         }
-        if let managed = try partman(connection) {
+        if let managed = try partman(connection, logger: logger) {
             layout.interval = managed
             layout.intervalSource = "pg_partman's part_config"
         } else if let newest = layout.bounded.last(where: { $0.low != .min && $0.high != .max }),
@@ -103,16 +109,24 @@ struct PartitionLayout: Sendable {
     /// pg_partman's interval for `public.scores`, when the extension (4.x, any schema)
     /// manages it: a month or a year; nil otherwise. Another interval is refused: greyoak
     /// would name and bound its partitions differently from pg_partman's maintenance.
-    private static func partman(_ connection: Connection) throws -> PartitionInterval? {
+    private static func partman(_ connection: Connection, logger: Logger) throws -> PartitionInterval? {
         guard let schema = try connection.execute("""
             SELECT quote_ident(n.nspname) FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
             WHERE e.extname = 'pg_partman'
             """).rows.first?[0] ?? nil else { return nil }
-        guard let row = try connection.execute("""
-            SELECT partition_interval::interval = interval '1 month', partition_interval::interval = interval '1 year',
-                   partition_interval, datetime_string
-            FROM \(schema).part_config WHERE parent_table = 'public.scores'
-            """).rows.first else { return nil }
+        var rows: [[String?]] = []
+        do {
+            rows = try connection.execute("""
+                SELECT partition_interval::interval = interval '1 month', partition_interval::interval = interval '1 year',
+                       partition_interval, datetime_string
+                FROM \(schema).part_config WHERE parent_table = 'public.scores'
+                """).rows
+        } catch {
+            guard error.sqlState == SQLState.insufficientPrivilege else { throw error }
+            logger.warning("cannot read pg_partman's configuration (\(error.message)); going by the partitions of scores: grant SELECT on \(schema).part_config to the load role")
+            return nil
+        }
+        guard let row = rows.first else { return nil }
         if row[0] == "t" { return .month }
         if row[1] == "t" { return .year }
         throw GreyoakError(.failure, """

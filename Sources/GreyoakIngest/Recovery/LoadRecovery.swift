@@ -158,6 +158,10 @@ public struct LoadRecovery {
                 notes.append("load \(id) (\(input), started \(started) by \(role)) was interrupted; resolved \(row[6] ?? "?"): \(row[5] ?? "")")
             }
         }
+        for (id, tables) in try AttachLeftovers.tables(connection).sorted(by: { $0.key < $1.key })
+        where try !AttachLeftovers.loadIsAlive(connection, id) {
+            problems.append("table(s) \(tables.joined(separator: ", ")) of new partitions are left unattached by interrupted load \(id); they are not part of scores: run `greyoak db recover` (or any load) to drop them")
+        }
         let leftover = try SharedStaging.leftoverRows(connection)
         if leftover > 0 {
             problems.append("greyoak_stage holds \(leftover) committed row(s); greyoak commits none there, so something else wrote them: empty it (DELETE FROM greyoak_stage)")

@@ -30,7 +30,8 @@ final class AttemptEffects: LoadEffects {
     /// Once ``buildPartitions()`` has begun: the tables it makes, dropped if the load ends
     /// before its commit point.
     private var builder: AttachBuilder?
-    private var timings = AttachBuilder.Timings()
+    /// The build's phases, once it is done.
+    private var timings: AttachBuilder.Timings?
     private var attachSeconds: Double?
     private var committed = false
 
@@ -75,7 +76,7 @@ final class AttemptEffects: LoadEffects {
             try writers.reopen()
         }
         // Each pass keeps its own rows of new partitions.
-        spool = try attach.map { try AttachSpool(layout: $0.layout) }
+        spool = try attach.flatMap { $0.makesPartitions ? try AttachSpool(layout: $0.layout) : nil }
         var outcome: StreamOutcome
         switch route {
         case let .probe(allowDirect):
@@ -102,7 +103,7 @@ final class AttemptEffects: LoadEffects {
         do {
             let (removed, timings) = try builder.build(coordinator: coordinator, keepLast: options.onDuplicate == .last ? attachDuplicates : nil)
             self.timings = timings
-            logger.info("\(newPartitions.count) new partition(s) loaded and indexed (\(builder.rows - removed) rows): COPY \(String(format: "%.2f", timings.copySeconds)) s, indexes \(String(format: "%.2f", timings.indexSeconds)) s")
+            logger.debug("\(newPartitions.count) new partition(s) loaded and indexed (\(builder.rows - removed) rows): COPY \(String(format: "%.2f", timings.copySeconds)) s, indexes \(String(format: "%.2f", timings.indexSeconds)) s")
             return (builder.rows - removed, nil)
         } catch let duplicate as AttachBuilder.DuplicateKey {
             return (0, duplicate.error.detail ?? duplicate.error.message)
@@ -173,7 +174,7 @@ final class AttemptEffects: LoadEffects {
         var summary = summary
         summary.seconds = progress.snapshot.elapsed
         summary.rowsPerSecond = Double(summary.rowsRead) / max(summary.seconds, 1e-9)
-        if builder != nil {
+        if let timings {
             summary.newPartitions = newPartitions.count
             summary.copySeconds = timings.copySeconds
             summary.indexSeconds = timings.indexSeconds

@@ -134,7 +134,7 @@ public final class IngestPipeline {
         try writers.connect()
         watcher.watch([coordinator.backendPID] + writers.backendPIDs)
         var (method, count) = try CommitMethod.choose(coordinator, writers: writers.count, distribution: distribution, logger: logger)
-        if method == .twoPhase, let name = attach?.layout.defaultPartition {
+        if method == .twoPhase, attach?.makesPartitions == true, let name = attach?.layout.defaultPartition {
             // The attach takes ACCESS EXCLUSIVE on the default partition in the decision's
             // transaction, and would wait for prepared writers that read or wrote it.
             logger.debug("scores has a default partition (\(name)): loading in one transaction, so that the attach of new partitions does not wait for the writers' prepared transactions")
@@ -152,6 +152,9 @@ public final class IngestPipeline {
                              reachedCommitPoint: &reachedCommitPoint)
         } catch let error as LoadCommit.OutcomeRecorded {
             throw error.error
+        } catch let error as PostgresError where attach?.noPartition(error) != nil {
+            LoadJournal.rolledBack(coordinator, commit.load, reason: "\(error)")
+            throw attach!.noPartition(error)!
         } catch {
             LoadJournal.rolledBack(coordinator, commit.load, reason: "\(error)")
             throw error

@@ -167,7 +167,7 @@ struct LoadStateMachine {
         guard case .buildingPartitions = state else { preconditionFailure("no partitions were being built") }
         if let duplicate {
             return refuse("nothing was loaded: a key appears more than once among the rows of dates no partition of scores holds yet (\(duplicate))",
-                          errors: [], count: 1, hint: "keep the last occurrence with --on-duplicate last")
+                          errors: [], count: 0, hint: "keep the last occurrence with --on-duplicate last")
         }
         summary.inserted += inserted
         newPartitionRows = 0
@@ -176,13 +176,13 @@ struct LoadStateMachine {
 
     private mutating func commit() -> Action {
         // Rows of new partitions are loaded apart from the writers, once the writers' part is
-        // ready (its duplicates checked and upserted), and attached at the commit point.
-        if newPartitionRows > 0 && !noCommit {
+        // ready (its duplicates checked and upserted), and attached at the commit point
+        // (`--no-commit` builds them too, then drops them with the rollback).
+        if newPartitionRows > 0 {
             state = .buildingPartitions
             return .buildPartitions
         }
         if noCommit {
-            summary.inserted += newPartitionRows
             summary.outcome = .rolledBackNoCommit
             state = .finished
             return .rollBackNoCommit(summary)
