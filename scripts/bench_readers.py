@@ -2,6 +2,7 @@
 """Readers of `scores` while a load runs: how long did a SELECT wait, and for which lock?
 
     bench_readers.py --date YYYY-MM-DD [--date ...] [--lock-timeout 5s] [--pause 0.01]
+                     [--hold TABLE:SECONDS]
 
 Measured as greyoak's safe-migration tests measure readers behind a migration
 (Tests/GreyoakIntegrationTests/DBLockWaitTests.swift, `Readers`): one session runs
@@ -11,6 +12,12 @@ finished, that hit the bound (55P03: it would have waited longer) and that faile
 and the longest a query took. Beside it a watcher session samples the reader every few
 milliseconds in pg_stat_activity (wait_event_type 'Lock') and pg_locks (the lock it has not
 been granted) with pg_blocking_pids (who holds it), so a wait names its lock and its blocker.
+
+--hold TABLE:SECONDS adds a report that makes the load's attach wait: a third session reads
+TABLE in a transaction it keeps open (ACCESS SHARE, say on a default partition, on which the
+ATTACH takes ACCESS EXCLUSIVE) until SECONDS after it first sees greyoak's attach statement
+wait for a lock; readers that scan TABLE then queue behind the attach, for at most its
+lock_timeout each time (held_s, attach_waited in the result).
 
 Prints "ready" once both sessions are connected, runs until stdin closes or SIGTERM, counts
 each date once more (final_counts: what a reader sees after the load), then prints one JSON
@@ -31,7 +38,7 @@ import psycopg
 WATCH = """
 SELECT a.wait_event_type, a.wait_event, l.locktype, l.relation::regclass::text, l.mode,
        (SELECT string_agg(format('pid %%s (%%s): %%s', b.pid, coalesce(nullif(b.application_name, ''), '-'),
-                                 left(b.query, 80)), '; ')
+                                 regexp_replace(left(b.query, 80), '\\s+', ' ', 'g')), '; ')
           FROM pg_stat_activity b WHERE b.pid = ANY (pg_blocking_pids(a.pid)))
   FROM pg_stat_activity a
   LEFT JOIN pg_locks l ON l.pid = a.pid AND NOT l.granted
@@ -54,6 +61,7 @@ class Readers:
         self.counts = {d: None for d in dates}
         self.waits = {}  # "wait_event lock mode relation" -> {"longest_s", "samples", "blocked_by"}
         self.started = time.perf_counter()
+        self.held = {}
 
     def read(self):
         i = 0
@@ -92,12 +100,29 @@ class Readers:
                 current = None
             time.sleep(0.005)
 
+    def hold(self, table, seconds):
+        """A report on `table`, kept open until `seconds` after greyoak's attach waits for a lock."""
+        holder = psycopg.connect(self.url, application_name="bench-report")
+        looker = psycopg.connect(self.url, autocommit=True, application_name="bench-report-watch")
+        holder.execute(f"SELECT count(*) FROM {table}").fetchone()
+        t0, seen = time.perf_counter(), None
+        while not self.stop.is_set() and (seen is None or time.perf_counter() < seen + seconds):
+            if seen is None and looker.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query LIKE '%$greyoak_attach$%'").fetchone()[0]:
+                seen = time.perf_counter()
+            time.sleep(0.02)
+        holder.rollback()
+        self.held = {"held_s": round(time.perf_counter() - t0, 2), "attach_waited": seen is not None}
+        holder.close()
+        looker.close()
+
     def result(self):
         return {"queries": self.finished, "timed_out": self.timed_out, "errors": self.errors[:5],
                 "longest_s": round(self.longest, 4),
                 "longest_at_s": None if self.longest_at is None else round(self.longest_at, 2),
                 "seconds": round(time.perf_counter() - self.started, 2),
-                "last_counts": self.counts, "lock_waits": self.waits}
+                "last_counts": self.counts, "lock_waits": self.waits, **self.held}
 
 
 def main():
@@ -105,12 +130,16 @@ def main():
     ap.add_argument("--date", action="append", required=True, help="a scoring_date to count (repeat: taken in turn)")
     ap.add_argument("--lock-timeout", default="5s", help="each query's bound (default 5s)")
     ap.add_argument("--pause", type=float, default=0.01, help="seconds between queries (default 0.01)")
+    ap.add_argument("--hold", help="TABLE:SECONDS: a report on TABLE that makes the attach wait (see above)")
     args = ap.parse_args()
     readers = Readers(os.environ["DATABASE_URL"], args.date, args.lock_timeout, args.pause)
     def on_term(*_):
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, on_term)
     threads = [threading.Thread(target=readers.read), threading.Thread(target=readers.watch)]
+    if args.hold:
+        table, seconds = args.hold.rsplit(":", 1)
+        threads.append(threading.Thread(target=readers.hold, args=(table, float(seconds))))
     for t in threads:
         t.start()
     print("ready", flush=True)
