@@ -87,6 +87,10 @@ class Readers:
         while not self.stop.is_set():
             row = self.watcher.execute(WATCH, (self.pid,)).fetchone()
             now = time.perf_counter()
+            if row and row[0] == "Lock" and not (row[3] or row[2]):
+                # Sampled between the wait's start and its pg_locks row: no lock to name yet.
+                time.sleep(0.005)
+                continue
             if row and row[0] == "Lock":
                 kind, event, locktype, relation, mode, blockers = row
                 key = f"{event} lock: {mode or '?'} on {relation or locktype or '?'}"
