@@ -214,6 +214,40 @@ struct IngestPartitionTests {
         }
     }
 
+    @Test("the attach waits for its lock as a migration does: a timed-out attempt is retried, and the load commits once the blocker ends")
+    func attachRetriesAfterALockTimeout() async throws {
+        let scratch = try IngestScratch()
+        defer { scratch.remove() }
+        let base = try Self.gen(scratch, "base.csv", tickers: 50, days: 1, start: "2024-10-07")
+        let load = try Self.gen(scratch, "load.csv", tickers: 50, days: 2, start: "2025-02-03")
+        try await withTestDatabase { database in
+            let connection = try await Self.partitioned(database, base: base)
+            defer { connection.close() }
+            // SHARE UPDATE EXCLUSIVE on scores: the load's COPY and reads pass it, its ATTACH waits.
+            let blocker = try await Blocker.start(
+                database, sql: "BEGIN; LOCK TABLE scores IN SHARE UPDATE EXCLUSIVE MODE; SELECT pg_sleep(120); COMMIT",
+                held: "l.relation = 'scores'::regclass AND l.granted AND l.mode = 'ShareUpdateExclusiveLock'")
+            async let run = IngestCLI.ingest(database, [load])
+            // The blocker ends once the ATTACH has been seen waiting and then not (timed out,
+            // rolled back to its start, pausing before its retry).
+            var sawWait = false, timedOut = false
+            let deadline = Date().addingTimeInterval(90)
+            while !timedOut && Date() < deadline {
+                let waiting = try database.column("""
+                    SELECT count(*) FROM pg_locks WHERE relation = 'scores'::regclass AND NOT granted
+                    """) != ["0"]
+                if waiting { sawWait = true } else if sawWait { timedOut = true }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await blocker.end(database)
+            let result = try await run
+            #expect(timedOut, "the attach was never seen waiting and giving up: \(result)")
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stderr.contains("retry 1 of 10"), "\(result)")
+            #expect(try database.column("SELECT count(*) FROM scores_p2025_02") == ["200"])
+        }
+    }
+
     @Test("readers of scores are never blocked while a backfill loads, indexes and attaches new months")
     func readersNeverBlocked() async throws {
         let scratch = try IngestScratch()
