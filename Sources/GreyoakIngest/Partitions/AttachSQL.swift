@@ -32,6 +32,9 @@ enum AttachSQL {
 
     static let boundConstraint = "greyoak_attach_bound"
 
+    /// How the attach's error begins when its lock retries ran out.
+    static let gaveUp = "the ATTACH of"
+
     /// The CHECK that matches the partition's bound, so that ATTACH finds its constraint
     /// implied and does not scan the table under its lock. Dropped in the attaching transaction.
     static func check(_ table: String, low: Int64, high: Int64) -> String {
@@ -102,7 +105,7 @@ enum AttachSQL {
                         tries := tries + 1;
                         IF tries > \(policy.retries) THEN
                             RAISE EXCEPTION USING ERRCODE = 'lock_not_available',
-                                MESSAGE = format('the ATTACH of %s new partition(s) of scores gave up after %s attempt(s), each waiting at most %s for its locks', \(partitions.count), tries, '\(policy.timeout)');
+                                MESSAGE = format('\(gaveUp) %s new partition(s) of scores gave up after %s attempt(s), each waiting at most %s for its locks', \(partitions.count), tries, '\(policy.timeout)');
                         END IF;
                         RAISE NOTICE 'greyoak: the ATTACH of the new partitions waited % for a lock; retry % of \(policy.retries)', '\(policy.timeout)', tries;
                         PERFORM pg_sleep(least(\(policy.maximumDelay), \(policy.initialDelay) * 2 ^ (tries - 1)) * (0.75 + random() * 0.5));
