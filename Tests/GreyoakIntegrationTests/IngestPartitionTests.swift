@@ -139,6 +139,31 @@ struct IngestPartitionTests {
         }
     }
 
+    @Test("rows of a month that come after the input moved past it (sealed, loading) are loaded too, and their repeats found")
+    func outOfOrder() async throws {
+        let scratch = try IngestScratch()
+        defer { scratch.remove() }
+        let base = try Self.gen(scratch, "base.csv", tickers: 50, days: 1, start: "2024-10-07")
+        let november = (0..<100).map { ScoreRecord.valid(ticker: "N\($0).NS", date: "2024-11-04") }
+        let december = (0..<100).map { ScoreRecord.valid(ticker: "D\($0).NS", date: "2024-12-02") }
+        let lateNovember = (0..<50).map { ScoreRecord.valid(ticker: "L\($0).NS", date: "2024-11-05") }
+        let load = try scratch.write("load.csv", ScoreRecord.csv(november + december + lateNovember))
+        let repeated = try scratch.write("repeated.csv", ScoreRecord.csv(november + december + [november[3]]))
+        let expected = try await Self.reference([[base], [load]])
+        try await withTestDatabase { database in
+            let connection = try await Self.partitioned(database, base: base)
+            defer { connection.close() }
+            let refused = try await IngestCLI.ingest(database, [repeated])
+            #expect(refused.status == 9, "\(refused)")
+            #expect(refused.stderr.contains("N3.NS, 2024-11-04"), "\(refused)")
+            #expect(try PartitionedScores.leftovers(connection).isEmpty)
+            let result = try await IngestCLI.ingest(database, [load, "--json"])
+            #expect(result.status == 0, "\(result)")
+            #expect(try ScoresTable.snapshot(database) == expected)
+            #expect(try database.column("SELECT count(*) FROM scores_p2024_11") == ["150"])
+        }
+    }
+
     @Test("a default partition holding rows of a new month blocks the load before it loads, and says what to do")
     func defaultPartitionBlocks() async throws {
         let scratch = try IngestScratch()

@@ -24,8 +24,8 @@ enum AttachSQL {
     /// Binary COPY with FREEZE, in the transaction that created the table: the rows are
     /// written frozen, so nothing (no vacuum, no hint-bit writes by the first readers) has to
     /// touch them again.
-    static func copy(_ table: String) -> String {
-        "COPY \(table) (\(StagingSQL.allColumns.joined(separator: ", "))) FROM STDIN (FORMAT binary, FREEZE)"
+    static func copy(_ table: String, freeze: Bool) -> String {
+        "COPY \(table) (\(StagingSQL.allColumns.joined(separator: ", "))) FROM STDIN (FORMAT binary\(freeze ? ", FREEZE" : ""))"
     }
 
     static func literal(_ micros: Int64) -> String { "'\(CivilTime.format(micros, dateOnly: micros % 86_400_000_000 == 0))'" }
