@@ -1,0 +1,183 @@
+import Foundation
+import Testing
+import GreyoakPostgres
+import GreyoakTestSupport
+
+/// `greyoak db revision --recipe partition-scores`: `scores` becomes partitioned by range of
+/// `scoring_date` on a live database, and back; `verify` and `--autogenerate` treat the
+/// partitions loads make as data.
+@Suite struct DBPartitionRecipeTests {
+    static let initial = MigrationsDirectory.initialRevision
+    /// 1000 rows in January 2025: the bound is 2025-02-01.
+    static let januaryRows = """
+        INSERT INTO scores (ticker, scoring_date, mode, final_score)
+        SELECT 'T' || g, '2025-01-01'::timestamp + (g % 31) * interval '1 day', 'Trader', g FROM generate_series(1, 1000) g
+        """
+
+    /// Writes the recipe into `migrations` (a copy of the repository's) and returns its two
+    /// revisions, after checking how they are chained.
+    static func writeRecipe(_ db: TestDatabase, _ migrations: MigrationsDirectory) async throws -> (String, String) {
+        let written = try await db.succeed("db", "revision", "-m", "Partition scores", "--recipe", "partition-scores",
+                                           "--rev-id", "partscores2", migrations: migrations.path)
+        let paths = written.lines.compactMap { line in
+            line.hasPrefix("Generating ") ? String(line.dropFirst("Generating ".count).prefix { $0 != " " }) : nil
+        }
+        try #require(paths.count == 2, "\(written)")
+        let first = try String(contentsOfFile: paths[0], encoding: .utf8)
+        let second = try String(contentsOfFile: paths[1], encoding: .utf8)
+        #expect(first.contains("-- Revises: \(initial)\n-- Create Date: ") && first.contains("-- Transactional: no\n"))
+        let firstID = try #require(first.split(separator: "\n").first { $0.hasPrefix("-- Revision ID: ") }?.dropFirst(16))
+        #expect(second.contains("-- Revision ID: partscores2\n-- Revises: \(firstID)\n"))
+        #expect(!second.contains("Transactional"))
+        return (String(firstID), "partscores2")
+    }
+
+    /// Waits until a session runs a statement containing `text` and waits for a lock; returns
+    /// the lock mode it waits for.
+    static func waitForLockWait(_ db: TestDatabase, statementContaining text: String) async throws -> String {
+        for _ in 0..<400 {
+            if let mode = try db.column("""
+                SELECT l.mode FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid AND NOT l.granted
+                WHERE a.query LIKE '%' || $1 || '%' AND a.pid <> pg_backend_pid() AND l.relation IS NOT NULL
+                """, [text]).first {
+                return mode
+            }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        throw GreyoakError(.failure, "no session waited for a lock in a statement with \(text)")
+    }
+
+    @Test func upgradeKeepsEveryRowAndTheValidateLetsReadersAndWritersGoOn() async throws {
+        try await withTestDatabase { db in
+            let migrations = try MigrationsDirectory.copyOfRepository()
+            defer { migrations.remove() }
+            let (first, second) = try await Self.writeRecipe(db, migrations)
+            try await db.succeed("db", "upgrade", Self.initial, migrations: migrations.path)
+            try db.query(Self.januaryRows)
+
+            // The plan names the recipe's locks before anything runs: the CHECK's instant
+            // ACCESS EXCLUSIVE, the VALIDATE's scan under SHARE UPDATE EXCLUSIVE, and the swap's
+            // ACCESS EXCLUSIVE on the old table (its RENAME and its ATTACH as scores_legacy).
+            let plan = try await db.succeed("db", "plan", migrations: migrations.path)
+            let lines = plan.lines
+            #expect(lines.contains { $0.hasPrefix("upgrade \(Self.initial) -> \(first), Partition scores (1 of 2") && $0.hasSuffix("not replayed)") }, "\(plan)")
+            #expect(lines.contains { $0.contains(": AccessExclusiveLock on scores (") }, "\(plan)")
+            #expect(lines.contains { $0.contains(": ShareUpdateExclusiveLock on scores (") && $0.hasSuffix("scans scores") }, "\(plan)")
+            #expect(lines.contains("upgrade \(first) -> \(second), Partition scores (2 of 2: attach them under a partitioned scores)"), "\(plan)")
+            #expect(lines.contains("  round trip: ok"), "\(plan)")
+            #expect(!lines.contains { $0.contains("rewrites") || $0.contains("builds") }, "\(plan)")
+
+            // The CHECK's ACCESS EXCLUSIVE waits behind a report; a SHARE UPDATE EXCLUSIVE
+            // holder (what VACUUM takes) queues behind it, so that once the report ends and
+            // the CHECK commits, the VALIDATE waits behind that holder: its lock, requested
+            // or held, is then the one readers and writers meet.
+            let report = try await Blocker.start(db, sql: "BEGIN; SELECT count(*) FROM scores; SELECT pg_sleep(60); COMMIT",
+                                                 held: "l.relation = 'scores'::regclass AND l.granted")
+            let upgrade = Task { try await db.greyoak("db", "upgrade", "head", "--ddl-lock-timeout", "60s", migrations: migrations.path, timeout: 120) }
+            #expect(try await Self.waitForLockWait(db, statementContaining: "DO $recipe$") == "AccessExclusiveLock")
+            let holder = try await Blocker.start(db, name: "maintenance", sql: "BEGIN; LOCK TABLE scores IN SHARE UPDATE EXCLUSIVE MODE; SELECT pg_sleep(60); COMMIT",
+                                                 held: "l.relation = 'scores'::regclass AND NOT l.granted")
+            try await report.end(db)
+            #expect(try await Self.waitForLockWait(db, statementContaining: "VALIDATE CONSTRAINT scores_legacy_bound") == "ShareUpdateExclusiveLock")
+
+            // A reader and a writer, each bounded by a lock timeout: neither waits for it.
+            let session = try db.connect()
+            try session.execute("SET lock_timeout = '2s'")
+            #expect(try session.execute("SELECT count(*) FROM scores")[0, 0] == "1000")
+            try session.execute("INSERT INTO scores (ticker, scoring_date, mode) VALUES ('NEW', '2025-01-20', 'Trader')")
+            session.close()
+            try await holder.end(db)
+            let result = try await upgrade.value
+            #expect(result.status == 0, "\(result)")
+
+            #expect(try db.versionRows() == [second])
+            #expect(try db.column("SELECT count(*) FROM scores") == ["1001"])
+            #expect(try db.column("SELECT count(*) FROM scores WHERE tableoid = 'scores_legacy'::regclass") == ["1001"])
+            #expect(try db.column("SELECT relkind::text FROM pg_class WHERE oid = 'scores'::regclass") == ["p"])
+            #expect(try db.column("SELECT pg_get_expr(relpartbound, oid) FROM pg_class WHERE oid = 'scores_legacy'::regclass")
+                    == ["FOR VALUES FROM (MINVALUE) TO ('2025-02-01 00:00:00')"])
+            // The parent's five indexes are valid, and the old table's are attached to them.
+            #expect(try db.query("""
+                SELECT i.indexrelid::regclass::text, i.indisvalid::text, (SELECT c.inhrelid::regclass::text FROM pg_inherits c WHERE c.inhparent = i.indexrelid)
+                FROM pg_index i WHERE i.indrelid = 'scores'::regclass ORDER BY 1
+                """) == [
+                    ["idx_scores_band", "true", "scores_legacy_band_idx"], ["idx_scores_mode", "true", "scores_legacy_mode_idx"],
+                    ["idx_scores_scoring_date", "true", "scores_legacy_scoring_date_idx"], ["idx_scores_ticker", "true", "scores_legacy_ticker_idx"],
+                    ["scores_pkey", "true", "scores_legacy_pkey"],
+                ])
+            let verify = try await db.greyoak("db", "verify", migrations: migrations.path)
+            #expect(verify.status == 0, "\(verify)")
+        }
+    }
+
+    @Test func partitionsMadeByLoadsAreDataAndComeBackOnDowngrade() async throws {
+        try await withTestDatabase { db in
+            let migrations = try MigrationsDirectory.copyOfRepository()
+            defer { migrations.remove() }
+            _ = try await Self.writeRecipe(db, migrations)
+            try await db.succeed("db", "upgrade", Self.initial, migrations: migrations.path)
+            try db.query(Self.januaryRows)
+            try await db.succeed("db", "upgrade", "head", migrations: migrations.path)
+            // What a load makes: a month's partition, with rows, and a default partition.
+            try db.query("CREATE TABLE scores_p2030_01 PARTITION OF scores FOR VALUES FROM ('2030-01-01') TO ('2030-02-01')")
+            try db.query("CREATE TABLE scores_default PARTITION OF scores DEFAULT")
+            try db.query("INSERT INTO scores (ticker, scoring_date, mode) SELECT 'P' || g, '2030-01-02', 'Trader' FROM generate_series(1, 50) g")
+            try db.query("INSERT INTO scores (ticker, scoring_date, mode) VALUES ('D', '2031-06-01', 'Trader')")
+
+            let verify = try await db.greyoak("db", "verify", migrations: migrations.path)
+            #expect(verify.status == 0, "\(verify)")
+            let generated = try await db.greyoak("db", "revision", "--autogenerate", "-m", "nothing", migrations: migrations.path)
+            #expect(generated.status == 0, "\(generated)")
+            #expect(generated.stdout.hasPrefix("No changes: the live database matches"), "\(generated)")
+
+            // An index made by hand on one partition is still drift, and named.
+            try db.query("CREATE INDEX scores_p2030_01_final_idx ON scores_p2030_01 (final_score)")
+            let drifted = try await db.greyoak("db", "verify", migrations: migrations.path)
+            #expect(drifted.status == 8, "\(drifted)")
+            #expect(drifted.lines.filter { $0.hasPrefix("problem: ") } == [
+                "problem: index scores_p2030_01_final_idx is not made by any migration (found CREATE INDEX scores_p2030_01_final_idx ON scores_p2030_01 USING btree (final_score))",
+            ])
+            try db.query("DROP INDEX scores_p2030_01_final_idx")
+
+            // Downgrade: one plain table again, every row in it, a schema the old head verifies.
+            try await db.succeed("db", "downgrade", Self.initial, migrations: migrations.path)
+            #expect(try db.versionRows() == [Self.initial])
+            #expect(try db.column("SELECT relkind::text FROM pg_class WHERE oid = 'scores'::regclass") == ["r"])
+            #expect(try db.column("SELECT count(*) FROM scores") == ["1051"])
+            #expect(try db.column("SELECT count(*) FROM pg_class WHERE relname LIKE 'scores\\_%' AND relkind IN ('r', 'p')") == ["0"])
+            let old = try await db.greyoak("db", "verify", migrations: MigrationsDirectory.repository())
+            #expect(old.status == 0, "\(old)")
+        }
+    }
+
+    @Test func refusesAScoresThatIsAlreadyPartitioned() async throws {
+        try await withTestDatabase { db in
+            let migrations = try MigrationsDirectory.copyOfRepository()
+            defer { migrations.remove() }
+            let (_, second) = try await Self.writeRecipe(db, migrations)
+            try await db.succeed("db", "upgrade", "head", migrations: migrations.path)
+            try await db.succeed("db", "revision", "-m", "Again", "--recipe", "partition-scores", migrations: migrations.path)
+            let again = try await db.greyoak("db", "upgrade", "head", migrations: migrations.path)
+            #expect(again.status != 0, "\(again)")
+            #expect(again.stderr.contains("scores is already partitioned: the partition-scores recipe turns a plain scores table into a partitioned one"), "\(again)")
+            #expect(try db.versionRows() == [second])
+        }
+    }
+
+    @Test func refusesWhatItWouldLeaveBehind() async throws {
+        try await withTestDatabase { db in
+            let migrations = try MigrationsDirectory.copyOfRepository()
+            defer { migrations.remove() }
+            _ = try await Self.writeRecipe(db, migrations)
+            try await db.succeed("db", "upgrade", Self.initial, migrations: migrations.path)
+            try db.query("CREATE VIEW recent AS SELECT * FROM scores")
+            try db.query("CREATE INDEX extra ON scores (final_score)")
+            let result = try await db.greyoak("db", "upgrade", "head", migrations: migrations.path)
+            #expect(result.status != 0, "\(result)")
+            #expect(result.stderr.contains("scores has what the partition-scores recipe does not carry over to the partitioned parent: "), "\(result)")
+            #expect(result.stderr.contains("index extra") && result.stderr.contains("view recent"), "\(result)")
+            #expect(try db.versionRows() == [Self.initial])
+            #expect(try db.column("SELECT count(*) FROM pg_constraint WHERE conname = 'scores_legacy_bound'") == ["0"])
+        }
+    }
+}
