@@ -32,6 +32,16 @@ import GreyoakTestSupport
         return (String(firstID), "partscores2")
     }
 
+    /// A copy of the repository's migrations with the recipe on top, the database at the
+    /// initial revision with January's rows.
+    static func prepare(_ db: TestDatabase) async throws -> (migrations: MigrationsDirectory, first: String, second: String) {
+        let migrations = try MigrationsDirectory.copyOfRepository()
+        let (first, second) = try await writeRecipe(db, migrations)
+        try await db.succeed("db", "upgrade", initial, migrations: migrations.path)
+        try db.query(januaryRows)
+        return (migrations, first, second)
+    }
+
     /// Waits until a session runs a statement containing `text` and waits for a lock; returns
     /// the lock mode it waits for.
     static func waitForLockWait(_ db: TestDatabase, statementContaining text: String) async throws -> String {
@@ -49,11 +59,8 @@ import GreyoakTestSupport
 
     @Test func upgradeKeepsEveryRowAndTheValidateLetsReadersAndWritersGoOn() async throws {
         try await withTestDatabase { db in
-            let migrations = try MigrationsDirectory.copyOfRepository()
+            let (migrations, first, second) = try await Self.prepare(db)
             defer { migrations.remove() }
-            let (first, second) = try await Self.writeRecipe(db, migrations)
-            try await db.succeed("db", "upgrade", Self.initial, migrations: migrations.path)
-            try db.query(Self.januaryRows)
 
             // The plan names the recipe's locks before anything runs: the CHECK's instant
             // ACCESS EXCLUSIVE, the VALIDATE's scan under SHARE UPDATE EXCLUSIVE, and the swap's
@@ -112,11 +119,8 @@ import GreyoakTestSupport
 
     @Test func partitionsMadeByLoadsAreDataAndComeBackOnDowngrade() async throws {
         try await withTestDatabase { db in
-            let migrations = try MigrationsDirectory.copyOfRepository()
+            let (migrations, _, _) = try await Self.prepare(db)
             defer { migrations.remove() }
-            _ = try await Self.writeRecipe(db, migrations)
-            try await db.succeed("db", "upgrade", Self.initial, migrations: migrations.path)
-            try db.query(Self.januaryRows)
             try await db.succeed("db", "upgrade", "head", migrations: migrations.path)
             // What a load makes: a month's partition, with rows, and a default partition.
             try db.query("CREATE TABLE scores_p2030_01 PARTITION OF scores FOR VALUES FROM ('2030-01-01') TO ('2030-02-01')")
@@ -152,9 +156,8 @@ import GreyoakTestSupport
 
     @Test func refusesAScoresThatIsAlreadyPartitioned() async throws {
         try await withTestDatabase { db in
-            let migrations = try MigrationsDirectory.copyOfRepository()
+            let (migrations, _, second) = try await Self.prepare(db)
             defer { migrations.remove() }
-            let (_, second) = try await Self.writeRecipe(db, migrations)
             try await db.succeed("db", "upgrade", "head", migrations: migrations.path)
             try await db.succeed("db", "revision", "-m", "Again", "--recipe", "partition-scores", migrations: migrations.path)
             let again = try await db.greyoak("db", "upgrade", "head", migrations: migrations.path)
@@ -166,10 +169,8 @@ import GreyoakTestSupport
 
     @Test func refusesWhatItWouldLeaveBehind() async throws {
         try await withTestDatabase { db in
-            let migrations = try MigrationsDirectory.copyOfRepository()
+            let (migrations, _, _) = try await Self.prepare(db)
             defer { migrations.remove() }
-            _ = try await Self.writeRecipe(db, migrations)
-            try await db.succeed("db", "upgrade", Self.initial, migrations: migrations.path)
             try db.query("CREATE VIEW recent AS SELECT * FROM scores")
             try db.query("CREATE INDEX extra ON scores (final_score)")
             let result = try await db.greyoak("db", "upgrade", "head", migrations: migrations.path)
@@ -179,5 +180,50 @@ import GreyoakTestSupport
             #expect(try db.versionRows() == [Self.initial])
             #expect(try db.column("SELECT count(*) FROM pg_constraint WHERE conname = 'scores_legacy_bound'") == ["0"])
         }
+    }
+
+    /// pg_partman (in a cluster of the test's own: CREATE EXTENSION pg_partman needs a
+    /// superuser) manages the partitioned scores and another parent; partitions its
+    /// maintenance made or dropped on the live database only are no drift.
+    @Test func partitionsThatPartmanManagesAreData() async throws {
+        let cluster = try await PrivateCluster()
+        defer { cluster.remove() }
+        try await cluster.start()
+        let admin = try Connection(ConnectionSettings(url: cluster.url(), environment: [:]), logger: quietLogger)
+        try admin.execute("CREATE DATABASE partman")
+        admin.close()
+        let db = TestDatabase(name: "partman", url: cluster.url("partman"), adminURL: cluster.url())
+        let (migrations, _, second) = try await Self.prepare(db)
+        defer { migrations.remove() }
+        // From next month on: scores_legacy covers everything before (its bound is next
+        // month's first day when the replay's scores is empty).
+        try migrations.write("pm0000000001", parents: [second], message: "pg_partman manages scores", upgrade: """
+            CREATE SCHEMA partman;
+            CREATE EXTENSION pg_partman SCHEMA partman;
+            SELECT partman.create_parent('public.scores', 'scoring_date', 'native', 'monthly',
+                                         p_start_partition := to_char(date_trunc('month', localtimestamp) + interval '1 month', 'YYYY-MM-DD'));
+            CREATE TABLE events (at timestamp NOT NULL, what text) PARTITION BY RANGE (at);
+            SELECT partman.create_parent('public.events', 'at', 'native', 'daily');
+            """, downgrade: "DROP TABLE events;\nDROP EXTENSION pg_partman;\nDROP SCHEMA partman CASCADE;")
+        try await db.succeed("db", "upgrade", "head", migrations: migrations.path)
+        for parent in ["scores", "events"] {
+            #expect(try db.column("SELECT count(*) > 1 FROM pg_inherits WHERE inhparent = '\(parent)'::regclass") == ["t"])
+        }
+        let verify = try await db.greyoak("db", "verify", migrations: migrations.path)
+        #expect(verify.status == 0, "\(verify)")
+
+        // Retention dropped the oldest partition of each here only; a load made one more.
+        for parent in ["scores", "events"] {
+            let oldest = try #require(db.column("""
+                SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                WHERE i.inhparent = '\(parent)'::regclass AND c.relname ~ '_p[0-9]' ORDER BY c.relname LIMIT 1
+                """).first)
+            try db.query("DROP TABLE \(oldest)")
+        }
+        try db.query("CREATE TABLE scores_p2040_01 PARTITION OF scores FOR VALUES FROM ('2040-01-01') TO ('2040-02-01')")
+        let after = try await db.greyoak("db", "verify", migrations: migrations.path)
+        #expect(after.status == 0, "\(after)")
+        let generated = try await db.greyoak("db", "revision", "--autogenerate", "-m", "nothing", migrations: migrations.path)
+        #expect(generated.stdout.hasPrefix("No changes: the live database matches"), "\(generated)")
     }
 }
