@@ -16,7 +16,7 @@ import GreyoakTestSupport
 
     /// Writes the recipe into `migrations` (a copy of the repository's) and returns its two
     /// revisions, after checking how they are chained.
-    static func writeRecipe(_ db: TestDatabase, _ migrations: MigrationsDirectory) async throws -> (String, String) {
+    static func writeRecipe(_ db: TestDatabase, _ migrations: MigrationsDirectory, on parent: String = initial) async throws -> (String, String) {
         let written = try await db.succeed("db", "revision", "-m", "Partition scores", "--recipe", "partition-scores",
                                            "--rev-id", "partscores2", migrations: migrations.path)
         let paths = written.lines.compactMap { line in
@@ -25,7 +25,7 @@ import GreyoakTestSupport
         try #require(paths.count == 2, "\(written)")
         let first = try String(contentsOfFile: paths[0], encoding: .utf8)
         let second = try String(contentsOfFile: paths[1], encoding: .utf8)
-        #expect(first.contains("-- Revises: \(initial)\n-- Create Date: ") && first.contains("-- Transactional: no\n"))
+        #expect(first.contains("-- Revises: \(parent)\n-- Create Date: ") && first.contains("-- Transactional: no\n"))
         let firstID = try #require(first.split(separator: "\n").first { $0.hasPrefix("-- Revision ID: ") }?.dropFirst(16))
         #expect(second.contains("-- Revision ID: partscores2\n-- Revises: \(firstID)\n"))
         #expect(!second.contains("Transactional"))
@@ -151,6 +151,26 @@ import GreyoakTestSupport
             #expect(try db.column("SELECT count(*) FROM pg_class WHERE relname LIKE 'scores\\_%' AND relkind IN ('r', 'p')") == ["0"])
             let old = try await db.greyoak("db", "verify", migrations: MigrationsDirectory.repository())
             #expect(old.status == 0, "\(old)")
+        }
+    }
+
+    /// The new parent takes the old table's grants and comment (a loader's INSERT, a reader's SELECT).
+    @Test func carriesGrantsAndTheCommentOver() async throws {
+        try await withTestDatabase { db in
+            let migrations = try MigrationsDirectory.copyOfRepository()
+            defer { migrations.remove() }
+            try migrations.write("g0000000001", parents: [Self.initial], message: "Grants",
+                                 upgrade: "GRANT SELECT ON scores TO PUBLIC;\nCOMMENT ON TABLE scores IS 'Daily scores';",
+                                 downgrade: "REVOKE SELECT ON scores FROM PUBLIC;\nCOMMENT ON TABLE scores IS NULL;")
+            _ = try await Self.writeRecipe(db, migrations, on: "g0000000001")
+            try await db.succeed("db", "upgrade", "head", migrations: migrations.path)
+            #expect(try db.column("""
+                SELECT count(*) FROM pg_class c, aclexplode(c.relacl) a
+                WHERE c.oid = 'scores'::regclass AND a.grantee = 0 AND a.privilege_type = 'SELECT'
+                """) == ["1"])
+            #expect(try db.column("SELECT obj_description('scores'::regclass, 'pg_class')") == ["Daily scores"])
+            let verify = try await db.greyoak("db", "verify", migrations: migrations.path)
+            #expect(verify.status == 0, "\(verify)")
         }
     }
 
