@@ -143,6 +143,16 @@ import GreyoakTestSupport
             ])
             try db.query("DROP INDEX scores_p2030_01_final_idx")
 
+            // A pending ATTACH: the plan names the default partition it locks and reads.
+            try migrations.write("a0000000001", parents: ["partscores2"], message: "January 2031", upgrade: """
+                CREATE TABLE scores_p2031_01 (LIKE scores INCLUDING DEFAULTS);
+                ALTER TABLE scores ATTACH PARTITION scores_p2031_01 FOR VALUES FROM ('2031-01-01') TO ('2031-02-01');
+                """, downgrade: "DROP TABLE scores_p2031_01;")
+            let plan = try await db.succeed("db", "plan", migrations: migrations.path)
+            #expect(plan.lines.contains { $0.hasPrefix("  line 9: AccessExclusiveLock on scores_default (")
+                && $0.contains("ShareUpdateExclusiveLock on scores (") && $0.hasSuffix("scans scores_default") }, "\(plan)")
+            try FileManager.default.removeItem(atPath: migrations.path + "/a0000000001_january_2031.sql")
+
             // Downgrade: one plain table again, every row in it, a schema the old head verifies.
             try await db.succeed("db", "downgrade", Self.initial, migrations: migrations.path)
             #expect(try db.versionRows() == [Self.initial])

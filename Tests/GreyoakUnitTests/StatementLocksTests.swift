@@ -96,6 +96,14 @@ import Testing
                 == ["idx_scores_band": .accessShare, "scores_p2025_01_band_idx": .accessShare])
     }
 
+    @Test func newPartitionsNameTheirParent() {
+        #expect(StatementLocks.classify("ALTER TABLE scores ATTACH PARTITION p FOR VALUES FROM (1) TO (2)").partitionParents == ["scores"])
+        #expect(StatementLocks.classify("CREATE TABLE p PARTITION OF scores FOR VALUES FROM (1) TO (2)").partitionParents == ["scores"])
+        #expect(StatementLocks.classify("DO $$ BEGIN EXECUTE format('ALTER TABLE scores ATTACH PARTITION p FOR VALUES FROM (%L) TO (2)', 1); END $$")
+                .partitionParents == ["scores"])
+        #expect(StatementLocks.classify("ALTER TABLE scores DETACH PARTITION p").partitionParents == [])
+    }
+
     @Test func dropIndexLocksTheIndexTable() {
         #expect(StatementLocks.classify("DROP INDEX idx_a").indexTableLocks == ["idx_a": .accessExclusive])
         #expect(StatementLocks.classify("DROP INDEX CONCURRENTLY IF EXISTS idx_a").indexTableLocks == ["idx_a": .shareUpdateExclusive])

@@ -149,6 +149,8 @@ struct LiveTables {
     var sizes: [String: TableSize] = [:]
     /// Index name → its table's name.
     var indexTables: [String: String] = [:]
+    /// Partitioned table → its default partition.
+    var defaultPartitions: [String: String] = [:]
 
     /// Reads sizes without waiting: `pg_total_relation_size` takes ACCESS SHARE for an instant,
     /// so it gets 200 ms; if a lock is queued on a table, the sizes come from `relpages` instead.
@@ -184,6 +186,12 @@ struct LiveTables {
             WHERE i.relnamespace = current_schema()::regnamespace
             """).rows {
             if let index = row[0], let table = row[1] { live.indexTables[index] = table }
+        }
+        for row in try connection.execute("""
+            SELECT p.relname, c.relname FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid JOIN pg_class p ON p.oid = i.inhparent
+            WHERE c.relispartition AND pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT' AND c.relnamespace = current_schema()::regnamespace
+            """).rows {
+            if let parent = row[0], let partition = row[1] { live.defaultPartitions[parent] = partition }
         }
         return live
     }
@@ -275,7 +283,10 @@ struct Replay {
         for (index, mode) in declared.indexTableLocks {
             if let table = liveName(index, kinds: ["i", "I"]), live.sizes[table] != nil { add(PlannedLock(relation: table, mode: mode), to: &planned) }
         }
-        for scanned in declared.scans {
+        // A new partition's rows must not be in the parent's default partition: it is read.
+        let defaults = declared.partitionParents.compactMap { liveName($0, kinds: ["p"]).flatMap { live.defaultPartitions[$0] } }
+        for partition in defaults { add(PlannedLock(relation: partition, mode: .accessExclusive), to: &planned) }
+        for scanned in declared.scans + defaults {
             guard let table = liveName(scanned, kinds: ["r", "p", "m"]), live.sizes[table] != nil,
                   !planned.scans.contains(table), !planned.rewrites.contains(table) else { continue }
             planned.scans.append(table)

@@ -19,8 +19,10 @@ extension StatementLocks {
         case ("CREATE", "TABLE"), ("CREATE", "UNLOGGED"):
             // A new partition takes ACCESS EXCLUSIVE on its parent (ATTACH PARTITION does not);
             // `LIKE t` reads t's definition under ACCESS SHARE.
-            if let partition = tokens.position(of: "PARTITION", from: 2), tokens.word(partition + 1) == "OF" {
-                result.lock(tokens.identifier(partition + 2), .accessExclusive)
+            if let partition = tokens.position(of: "PARTITION", from: 2), tokens.word(partition + 1) == "OF",
+               let parent = tokens.identifier(partition + 2) {
+                result.lock(parent, .accessExclusive)
+                result.partitionParents.append(parent)
             }
             for like in tokens.positions(of: "LIKE") where tokens.tokens[like].depth == 1 {
                 result.lock(tokens.identifier(like + 1, atAnyDepth: true), .accessShare)
@@ -86,6 +88,7 @@ extension StatementLocks {
             for (index, mode) in found.indexTableLocks { result.indexTableLocks[index] = max(result.indexTableLocks[index] ?? mode, mode) }
             result.scans += found.scans.filter { !result.scans.contains($0) }
             result.builds += found.builds
+            result.partitionParents += found.partitionParents
         }
         for token in tokens.tokens.dropFirst() {
             if token.depth == 0, token.text == ";", !token.quoted { finish() } else { statement.append(token) }

@@ -16,6 +16,10 @@ public struct StatementLocks: Sendable, Equatable {
     /// Locks on the table of a named index (`DROP INDEX idx` locks idx's table), which only
     /// the catalog can name.
     public var indexTableLocks: [String: TableLockMode] = [:]
+    /// Partitioned tables that gain a partition (`ATTACH PARTITION`, `PARTITION OF`): a
+    /// default partition of theirs, which only the catalog can name, is locked ACCESS
+    /// EXCLUSIVE and scanned for rows that belong to the new one.
+    public var partitionParents: [String] = []
 
     mutating func lock(_ relation: String?, _ mode: TableLockMode) {
         guard let relation, !relation.isEmpty else { return }
@@ -133,6 +137,7 @@ public struct StatementLocks: Sendable, Equatable {
                 result.lock(table, .shareRowExclusive)
             case has("ATTACH", "PARTITION"):
                 result.lock(table, .shareUpdateExclusive)
+                result.partitionParents.append(table)
                 if action.count > 2 { result.lock(action[2].identifier, .accessExclusive) }
             case has("DETACH", "PARTITION"):
                 result.lock(table, has("CONCURRENTLY") ? .shareUpdateExclusive : .accessExclusive)

@@ -31,7 +31,8 @@ extension MigrationRecipe {
     --      for milliseconds (no row is read; rows written from then on are checked);
     --   2. VALIDATE reads every row under SHARE UPDATE EXCLUSIVE: reads and writes go on.
     -- The bound is the first day of the month after the newest scoring_date (with no rows, of next
-    -- month), computed when this runs. Until step 2 commits, a row at or after it is refused.
+    -- month), computed when this runs. From then on, a row at or after it is refused until a
+    -- partition takes it: after step 2, a load makes one per new month (pg_partman, ahead of time).
 
     DO $recipe$
     DECLARE
