@@ -189,7 +189,17 @@ import GreyoakTestSupport
             let (migrations, _, second) = try await Self.prepare(db)
             defer { migrations.remove() }
             try await db.succeed("db", "upgrade", "head", migrations: migrations.path)
-            try await db.succeed("db", "revision", "-m", "Again", "--recipe", "partition-scores", migrations: migrations.path)
+            // Written twice, it is refused; a copy slipped in by hand is refused when it runs.
+            let twice = try await db.greyoak("db", "revision", "-m", "Again", "--recipe", "partition-scores", migrations: migrations.path)
+            #expect(twice.status == 2 && twice.stderr.contains("the migrations hold the partition-scores recipe already: "), "\(twice)")
+            let fresh = try MigrationsDirectory()
+            defer { fresh.remove() }
+            try await db.succeed("db", "revision", "-m", "Again", "--recipe", "partition-scores", "--head", "base", migrations: fresh.path)
+            for name in try FileManager.default.contentsOfDirectory(atPath: fresh.path) {
+                let text = try String(contentsOfFile: fresh.path + "/" + name, encoding: .utf8)
+                try text.replacingOccurrences(of: "-- Revises: \n", with: "-- Revises: \(second)\n")
+                    .write(toFile: migrations.path + "/" + name, atomically: true, encoding: .utf8)
+            }
             let again = try await db.greyoak("db", "upgrade", "head", migrations: migrations.path)
             #expect(again.status != 0, "\(again)")
             #expect(again.stderr.contains("scores is already partitioned: the partition-scores recipe turns a plain scores table into a partitioned one"), "\(again)")

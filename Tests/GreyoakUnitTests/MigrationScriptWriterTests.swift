@@ -133,6 +133,13 @@ import GreyoakMigrations
         #expect(migrations[0].upgrade.last?.text == "ALTER TABLE scores VALIDATE CONSTRAINT scores_legacy_bound")
         #expect(migrations[1].upgrade.contains { $0.text.contains("ALTER TABLE scores RENAME TO scores_legacy;") || $0.text.hasSuffix("ALTER TABLE scores RENAME TO scores_legacy") })
         #expect(!migrations[1].downgrade.isEmpty && !migrations[0].downgrade.isEmpty)
+
+        // Written once: the migrations hold it, so a second time is refused.
+        let again = try RevisionGraph(directory: directory, migrations: [Fixtures.migration("183eb85141bf")] + migrations)
+        #expect(throws: GreyoakError.self) {
+            try MigrationScriptWriter(directory: directory).write(
+                recipe: .partitionScores, message: "Again", revision: nil, parents: ["p2"], graph: again)
+        }
     }
 
     /// An id already taken stops the recipe, and the files written before it are removed.

@@ -16,6 +16,7 @@ extension MigrationRecipe {
     public static let partitionScores = MigrationRecipe(
         name: "partition-scores",
         summary: "turn scores into a table partitioned by range of scoring_date, the old table its first partition",
+        marker: "ADD CONSTRAINT scores_legacy_bound CHECK",
         files: [
             File(step: "bound the rows already there", transactional: false,
                  upgrade: partitionScoresBoundUpgrade, downgrade: partitionScoresBoundDowngrade),

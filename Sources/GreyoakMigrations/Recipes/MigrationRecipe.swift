@@ -22,6 +22,9 @@ public struct MigrationRecipe: Sendable {
 
     public let name: String
     public let summary: String
+    /// Text that only this recipe's SQL holds: a migration that has it in its upgrade is
+    /// this recipe, written before.
+    let marker: String
     public let files: [File]
 
     /// Every recipe greyoak knows.
@@ -39,6 +42,15 @@ public struct MigrationRecipe: Sendable {
     }
 }
 
+extension MigrationRecipe {
+    /// The migration of `graph` that is this recipe already (its first file), if any.
+    func writtenBefore(in graph: RevisionGraph) -> Migration? {
+        graph.migrations.values.sorted { $0.path < $1.path }.first { migration in
+            migration.upgrade.contains { $0.text.contains(marker) }
+        }
+    }
+}
+
 extension MigrationScriptWriter {
     /// Writes a recipe's files, each revising the one before, the first on `parents`.
     ///
@@ -48,6 +60,10 @@ extension MigrationScriptWriter {
     ///   files written before a failure are removed.
     public func write(recipe: MigrationRecipe, message: String, revision: String?, parents: [String],
                       graph: RevisionGraph, now: Date = Date()) throws -> [String] {
+        if let earlier = recipe.writtenBefore(in: graph) {
+            throw GreyoakError(.usage, "the migrations hold the \(recipe.name) recipe already: \(earlier.path)",
+                               hint: "a database upgraded past it has it done; to do it again, write a migration that undoes it first")
+        }
         var paths: [String] = []
         var previous = parents
         do {
