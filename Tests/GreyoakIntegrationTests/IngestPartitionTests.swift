@@ -139,6 +139,31 @@ struct IngestPartitionTests {
         }
     }
 
+    @Test("rows of a month that come after the input moved past it (sealed, loading) are loaded too, and their repeats found")
+    func outOfOrder() async throws {
+        let scratch = try IngestScratch()
+        defer { scratch.remove() }
+        let base = try Self.gen(scratch, "base.csv", tickers: 50, days: 1, start: "2024-10-07")
+        let november = (0..<100).map { ScoreRecord.valid(ticker: "N\($0).NS", date: "2024-11-04") }
+        let december = (0..<100).map { ScoreRecord.valid(ticker: "D\($0).NS", date: "2024-12-02") }
+        let lateNovember = (0..<50).map { ScoreRecord.valid(ticker: "L\($0).NS", date: "2024-11-05") }
+        let load = try scratch.write("load.csv", ScoreRecord.csv(november + december + lateNovember))
+        let repeated = try scratch.write("repeated.csv", ScoreRecord.csv(november + december + [november[3]]))
+        let expected = try await Self.reference([[base], [load]])
+        try await withTestDatabase { database in
+            let connection = try await Self.partitioned(database, base: base)
+            defer { connection.close() }
+            let refused = try await IngestCLI.ingest(database, [repeated])
+            #expect(refused.status == 9, "\(refused)")
+            #expect(refused.stderr.contains("N3.NS, 2024-11-04"), "\(refused)")
+            #expect(try PartitionedScores.leftovers(connection).isEmpty)
+            let result = try await IngestCLI.ingest(database, [load, "--json"])
+            #expect(result.status == 0, "\(result)")
+            #expect(try ScoresTable.snapshot(database) == expected)
+            #expect(try database.column("SELECT count(*) FROM scores_p2024_11") == ["150"])
+        }
+    }
+
     @Test("a default partition holding rows of a new month blocks the load before it loads, and says what to do")
     func defaultPartitionBlocks() async throws {
         let scratch = try IngestScratch()
@@ -211,6 +236,40 @@ struct IngestPartitionTests {
             #expect(result.status == 0, "\(result)")
             #expect(try PartitionedScores.partitions(connection).contains(
                 "scores_p2026 FOR VALUES FROM ('2026-01-01 00:00:00') TO ('2027-01-01 00:00:00')"))
+        }
+    }
+
+    @Test("the attach waits for its lock as a migration does: a timed-out attempt is retried, and the load commits once the blocker ends")
+    func attachRetriesAfterALockTimeout() async throws {
+        let scratch = try IngestScratch()
+        defer { scratch.remove() }
+        let base = try Self.gen(scratch, "base.csv", tickers: 50, days: 1, start: "2024-10-07")
+        let load = try Self.gen(scratch, "load.csv", tickers: 50, days: 2, start: "2025-02-03")
+        try await withTestDatabase { database in
+            let connection = try await Self.partitioned(database, base: base)
+            defer { connection.close() }
+            // SHARE UPDATE EXCLUSIVE on scores: the load's COPY and reads pass it, its ATTACH waits.
+            let blocker = try await Blocker.start(
+                database, sql: "BEGIN; LOCK TABLE scores IN SHARE UPDATE EXCLUSIVE MODE; SELECT pg_sleep(120); COMMIT",
+                held: "l.relation = 'scores'::regclass AND l.granted AND l.mode = 'ShareUpdateExclusiveLock'")
+            async let run = IngestCLI.ingest(database, [load])
+            // The blocker ends once the ATTACH has been seen waiting and then not (timed out,
+            // rolled back to its start, pausing before its retry).
+            var sawWait = false, timedOut = false
+            let deadline = Date().addingTimeInterval(90)
+            while !timedOut && Date() < deadline {
+                let waiting = try database.column("""
+                    SELECT count(*) FROM pg_locks WHERE relation = 'scores'::regclass AND NOT granted
+                    """) != ["0"]
+                if waiting { sawWait = true } else if sawWait { timedOut = true }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await blocker.end(database)
+            let result = try await run
+            #expect(timedOut, "the attach was never seen waiting and giving up: \(result)")
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stderr.contains("retry 1 of 10"), "\(result)")
+            #expect(try database.column("SELECT count(*) FROM scores_p2025_02") == ["200"])
         }
     }
 

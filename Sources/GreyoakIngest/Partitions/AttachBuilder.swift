@@ -4,18 +4,17 @@ import Logging
 import Synchronization
 import GreyoakPostgres
 
-/// The new partitions of one load, made ready to attach: for each, a standalone table
-/// (``AttachSQL/create(_:)``) filled by binary COPY with FREEZE in the transaction that
-/// created it and committed (no reader sees it: it is not attached); once all are loaded,
-/// the primary key and the parent's other indexes built on each, then the CHECK that
-/// matches its bound. What is left is ``AttachSQL/attach(_:policy:)``, which the load's
-/// commit point runs.
+/// The new partitions of one load, made ready to attach: loaded by the ``AttachLoader``
+/// (standalone tables, binary COPY with FREEZE in the transaction that created each, committed
+/// and not attached, so no reader sees them), then, once all are loaded, the primary key and
+/// the parent's other indexes built on each, then the CHECK that matches its bound. What is
+/// left is ``AttachSQL/attach(_:policy:)``, which the load's commit point runs.
 ///
-/// The work goes over `writers` connections of its own, whole partitions to a writer for
-/// the COPYs, single index builds for the builds (so that one big month still builds on all
-/// of them). None of these connections is part of the load's commit: what they commit is
+/// The builds go over the loader's connections: whole partitions to a writer when there are
+/// enough of them, else single index builds (so that one big month still builds on all of
+/// them). None of these connections is part of the load's commit: what they commit is
 /// invisible until the attach, and a load that does not reach its commit point drops it
-/// (``drop(_:)``; after a crash, ``AttachLeftovers``).
+/// (``AttemptEffects``; after a crash, ``AttachLeftovers``).
 final class AttachBuilder: Sendable {
     struct Timings: Sendable {
         var copySeconds = 0.0
@@ -28,26 +27,16 @@ final class AttachBuilder: Sendable {
     }
 
     let partitions: [AttachSpool.Partition]
-    let load: Int64
-    private let spool: AttachSpool
-    private let settings: ConnectionSettings
-    private let writers: Int
+    private let loader: AttachLoader
     private let logger: Logger
-    /// The tables made so far (every one of ``partitions`` once ``build`` has begun).
-    private let made = Mutex<[String]>([])
 
-    init(spool: AttachSpool, partitions: [AttachSpool.Partition], load: Int64, settings: ConnectionSettings, writers: Int, logger: Logger) {
-        self.spool = spool
+    init(loader: AttachLoader, partitions: [AttachSpool.Partition], logger: Logger) {
+        self.loader = loader
         self.partitions = partitions
-        self.load = load
-        self.settings = settings
-        self.writers = max(1, min(writers, max(partitions.count, 1) * 5))
         self.logger = logger
     }
 
-    func table(_ partition: AttachSpool.Partition) -> String {
-        AttachSQL.table(load: load, suffix: String(partition.name.dropFirst(spool.layout.namePrefix.count)))
-    }
+    func table(_ partition: AttachSpool.Partition) -> String { loader.table(partition) }
 
     /// What the attach statement needs, by partition.
     var attachList: [(table: String, final: String, low: Int64, high: Int64)] {
@@ -56,7 +45,8 @@ final class AttachBuilder: Sendable {
 
     var rows: Int { partitions.reduce(0) { $0 + $1.rows } }
 
-    /// Loads, dedups (`--on-duplicate last`), indexes and checks every new partition.
+    /// Waits for the loader, then dedups (`--on-duplicate last`), indexes and checks every new
+    /// partition.
     ///
     /// - Parameter keepLast: The keys that may repeat, to keep the last row of each; nil
     ///   with `--on-duplicate error`, where the primary key's build finds a repeat.
@@ -71,17 +61,12 @@ final class AttachBuilder: Sendable {
             SELECT quote_ident(pg_get_userbyid(relowner)), pg_get_userbyid(relowner) <> current_user
             FROM pg_class WHERE oid = to_regclass('scores')
             """).rows.first
-        let connections = try connect()
-        defer { connections.forEach { $0.connection.close() } }
+        defer { loader.close() }
         var timings = Timings()
-        var started = Date()
-        // Largest first, so that the last partition to load is a small one.
-        try run(connections, jobs: partitions.sorted { $0.bytes > $1.bytes }) { connection, partition in
-            try self.copy(partition, connection)
-        }
-        timings.copySeconds = Date().timeIntervalSince(started)
-        logger.debug("new partitions: \(partitions.count) loaded (\(rows) rows) in \(String(format: "%.3f", timings.copySeconds)) s")
-        started = Date()
+        let (connections, copySeconds) = try loader.finish(partitions)
+        timings.copySeconds = copySeconds
+        logger.debug("new partitions: \(partitions.count) loaded (\(rows) rows); COPY from first to last \(String(format: "%.3f", copySeconds)) s")
+        let started = Date()
         var removed = 0
         if let keepLast {
             let removedRows = Mutex(0)
@@ -156,47 +141,11 @@ final class AttachBuilder: Sendable {
         }
     }
 
-    /// The writers' connections: as many as the server gives, at least one (a server short of
-    /// connections loads with fewer, as ``WriterPool/connect()`` does).
-    private func connect() throws -> [ConnectionBox] {
-        var connections: [ConnectionBox] = []
-        var failure: (any Error)?
-        for index in 0..<writers {
-            do {
-                connections.append(ConnectionBox(try Connection(settings.named("attach writer \(index + 1)"), logger: logger)))
-            } catch {
-                failure = failure ?? error
-            }
-        }
-        if let failure {
-            guard !connections.isEmpty else { throw failure }
-            logger.warning("only \(connections.count) of \(writers) connections for new partitions opened (\(failure)); loading with \(connections.count)")
-        }
-        return connections
-    }
-
     /// `maintenance_work_mem` for one build, in MB: room to sort the largest partition in
     /// memory (its COPY bytes are more than any of its indexes holds), at least 64 MB, and
     /// within 512 MB over all the builds that run at once.
     static func maintenanceMemory(largest bytes: Int, writers: Int) -> Int {
         max(64, min(bytes >> 20, 512 / max(1, writers)))
-    }
-
-    private func copy(_ partition: AttachSpool.Partition, _ connection: Connection) throws {
-        let table = table(partition)
-        try connection.transaction {
-            // Asynchronous commit, as the builds' (see inBuildTransaction).
-            try connection.execute("SET LOCAL synchronous_commit = off")
-            try connection.execute(AttachSQL.create(table))
-            made.withLock { $0.append(table) }
-            let started = Date()
-            let copied = try connection.copyIn(AttachSQL.copy(table)) { sink in
-                try sink.send(CopyEncoder.header)
-                try spool.read(partition) { try sink.send($0) }
-                try sink.send(CopyEncoder.trailer)
-            }
-            logger.debug("new partition \(partition.name): COPY of \(copied) rows took \(String(format: "%.3f", Date().timeIntervalSince(started))) s")
-        }
     }
 
     /// `--on-duplicate last` among the new rows: of each candidate key, only the row copied
@@ -214,11 +163,6 @@ final class AttachBuilder: Sendable {
             DELETE FROM \(table) a USING \(table) b
             WHERE a.ticker = b.ticker AND a.scoring_date = b.scoring_date AND a.mode = b.mode AND a.ctid < b.ctid \(narrow)
             """, parameters).affectedRows
-    }
-
-    /// Drops every table this builder made (a load that ends before its commit point).
-    func drop(_ connection: Connection) {
-        for table in made.withLock({ $0 }) { _ = try? connection.execute("DROP TABLE IF EXISTS \(table)") }
     }
 
     private func timed(_ connection: Connection, _ label: String, _ sql: String) throws {
@@ -246,10 +190,4 @@ final class AttachBuilder: Sendable {
         }
         if let error = failure.withLock({ $0 }) { throw error }
     }
-}
-
-/// One connection, used by one job runner at a time (see ``AttachBuilder``).
-private final class ConnectionBox: @unchecked Sendable {
-    let connection: Connection
-    init(_ connection: Connection) { self.connection = connection }
 }

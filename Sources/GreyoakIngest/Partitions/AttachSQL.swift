@@ -24,13 +24,16 @@ enum AttachSQL {
     /// Binary COPY with FREEZE, in the transaction that created the table: the rows are
     /// written frozen, so nothing (no vacuum, no hint-bit writes by the first readers) has to
     /// touch them again.
-    static func copy(_ table: String) -> String {
-        "COPY \(table) (\(StagingSQL.allColumns.joined(separator: ", "))) FROM STDIN (FORMAT binary, FREEZE)"
+    static func copy(_ table: String, freeze: Bool) -> String {
+        "COPY \(table) (\(StagingSQL.allColumns.joined(separator: ", "))) FROM STDIN (FORMAT binary\(freeze ? ", FREEZE" : ""))"
     }
 
     static func literal(_ micros: Int64) -> String { "'\(CivilTime.format(micros, dateOnly: micros % 86_400_000_000 == 0))'" }
 
     static let boundConstraint = "greyoak_attach_bound"
+
+    /// How the attach's error begins when its lock retries ran out.
+    static let gaveUp = "the ATTACH of"
 
     /// The CHECK that matches the partition's bound, so that ATTACH finds its constraint
     /// implied and does not scan the table under its lock. Dropped in the attaching transaction.
@@ -102,7 +105,7 @@ enum AttachSQL {
                         tries := tries + 1;
                         IF tries > \(policy.retries) THEN
                             RAISE EXCEPTION USING ERRCODE = 'lock_not_available',
-                                MESSAGE = format('the ATTACH of %s new partition(s) of scores gave up after %s attempt(s), each waiting at most %s for its locks', \(partitions.count), tries, '\(policy.timeout)');
+                                MESSAGE = format('\(gaveUp) %s new partition(s) of scores gave up after %s attempt(s), each waiting at most %s for its locks', \(partitions.count), tries, '\(policy.timeout)');
                         END IF;
                         RAISE NOTICE 'greyoak: the ATTACH of the new partitions waited % for a lock; retry % of \(policy.retries)', '\(policy.timeout)', tries;
                         PERFORM pg_sleep(least(\(policy.maximumDelay), \(policy.initialDelay) * 2 ^ (tries - 1)) * (0.75 + random() * 0.5));

@@ -2,18 +2,24 @@ import Foundation
 import Synchronization
 import GreyoakPostgres
 
-/// The rows of one pass that go into new partitions, kept on disk by partition until the
-/// pass has read the whole input: a writer then takes whole partitions and COPYs each from
-/// here, in the transaction that creates its table (so `COPY ... FREEZE` applies), whatever
-/// order the input had its dates in.
+/// The rows of one pass that go into new partitions, kept on disk by partition: a writer
+/// takes a partition whole (see ``AttachLoader``) and COPYs it from here, in the transaction
+/// that creates its table (so `COPY ... FREEZE` applies), whatever order the input had its
+/// dates in.
+///
+/// A partition is *sealed* when the input's dates have moved past it (a row comes for a
+/// partition that begins at or after its end), or at the end of the input: its rows so far
+/// are written out and ``onSeal`` hands it to the loader, which loads it while the pass goes
+/// on. Rows that come for it afterwards are kept apart (``Partition/late``) and loaded after
+/// the pass. A backfill's files in date order thus overlap their COPYs with the reading.
 ///
 /// One temporary file, unlinked at once (as ``StdinSpool``'s: nothing is left behind
 /// however the process ends); each partition's rows gather in a buffer of their own and go
 /// to the file in segments. Memory is bounded by ``pendingLimit`` over all partitions, however
 /// large the input: past it, every buffer is written out.
 ///
-/// Filled by the validator (one thread), read by the writers after the pass (any thread);
-/// the state is behind a ``Mutex`` all the same.
+/// Filled by the validator (one thread), read by the writers (any thread): a segment, once
+/// recorded, is never written again. The state is behind a ``Mutex``.
 final class AttachSpool: Sendable {
     /// One new partition's rows in the file.
     struct Partition: Sendable {
@@ -24,6 +30,9 @@ final class AttachSpool: Sendable {
         var bytes = 0
         /// Where its rows are in the file, in input order.
         var segments: [(offset: Int, length: Int)] = []
+        /// Rows that came after it was sealed.
+        var late: [(offset: Int, length: Int)] = []
+        var sealed = false
     }
 
     static let segmentBytes = 256 << 10
@@ -42,8 +51,11 @@ final class AttachSpool: Sendable {
     private let fd: Int32
     let layout: PartitionLayout
     private let state = Mutex(State())
+    /// Called (on the validator's thread) with each partition as it is sealed.
+    private let onSeal: @Sendable (Partition) -> Void
 
-    init(layout: PartitionLayout) throws {
+    init(layout: PartitionLayout, onSeal: @escaping @Sendable (Partition) -> Void = { _ in }) throws {
+        self.onSeal = onSeal
         var template = Array((NSTemporaryDirectory() + "/greyoak-attach-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
@@ -71,6 +83,10 @@ final class AttachSpool: Sendable {
                     if state.partitions[bounds.low] == nil {
                         state.partitions[bounds.low] = Partition(name: layout.name(of: bounds.low), low: bounds.low, high: bounds.high)
                     }
+                    // The input has moved past every partition that ends by this one's start.
+                    for (low, partition) in state.partitions where !partition.sealed && partition.high <= bounds.low {
+                        try seal(low, &state)
+                    }
                 }
                 let length = Int(key.length)
                 state.partitions[bounds.low]!.rows += 1
@@ -85,12 +101,19 @@ final class AttachSpool: Sendable {
         }
     }
 
-    /// Writes out what is left; the new partitions, by lower bound.
+    /// Writes out what is left and seals every partition; the new partitions, by lower bound.
     func finish() throws -> [Partition] {
         try state.withLock { state in
             for low in Array(state.pending.keys) { try write(low, &state) }
+            for low in state.partitions.keys.sorted() where !state.partitions[low]!.sealed { try seal(low, &state) }
             return state.partitions.values.sorted { $0.low < $1.low }
         }
+    }
+
+    private func seal(_ low: Int64, _ state: inout State) throws {
+        try write(low, &state)
+        state.partitions[low]!.sealed = true
+        onSeal(state.partitions[low]!)
     }
 
     private func write(_ low: Int64, _ state: inout State) throws {
@@ -107,14 +130,19 @@ final class AttachSpool: Sendable {
         }
         state.written += bytes.count
         state.pendingBytes -= bytes.count
-        state.partitions[low]!.segments.append((offset, bytes.count))
+        if state.partitions[low]!.sealed {
+            state.partitions[low]!.late.append((offset, bytes.count))
+        } else {
+            state.partitions[low]!.segments.append((offset, bytes.count))
+        }
     }
 
-    /// Reads `partition`'s rows back, a segment at a time (at most ``segmentBytes`` of memory).
-    func read(_ partition: Partition, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+    /// Reads rows back from `segments` (a partition's, or its late ones), a piece at a time (at
+    /// most ``segmentBytes`` of memory).
+    func read(_ segments: [(offset: Int, length: Int)], _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.segmentBytes, alignment: 8)
         defer { buffer.deallocate() }
-        for segment in partition.segments {
+        for segment in segments {
             var done = 0
             while done < segment.length {
                 let size = min(buffer.count, segment.length - done)

@@ -27,8 +27,10 @@ final class AttemptEffects: LoadEffects {
     private var spool: AttachSpool?
     private var newPartitions: [AttachSpool.Partition] = []
     private var attachDuplicates: DuplicateFilter?
-    /// Once ``buildPartitions()`` has begun: the tables it makes, dropped if the load ends
-    /// before its commit point.
+    /// The loaders of this attempt's passes: the tables they made are dropped if the load
+    /// ends before its commit point.
+    private var loaders: [AttachLoader] = []
+    /// Once ``buildPartitions()`` has begun.
     private var builder: AttachBuilder?
     /// The build's phases, once it is done.
     private var timings: AttachBuilder.Timings?
@@ -53,6 +55,7 @@ final class AttemptEffects: LoadEffects {
         // A load that did not commit leaves no table of new partitions (a committed one's
         // were renamed by its attach: dropping the standalone names finds nothing).
         if !committed { dropNewPartitions() }
+        loaders.forEach { $0.close() }
         if let loadLock { LoadLock.release(locks, loadLock) }
         loadLock = nil
         releaseProbe()
@@ -75,8 +78,18 @@ final class AttemptEffects: LoadEffects {
             // The writers keep their connections: rolled back, they stage the same rows again.
             try writers.reopen()
         }
-        // Each pass keeps its own rows of new partitions.
-        spool = try attach.flatMap { $0.makesPartitions ? try AttachSpool(layout: $0.layout) : nil }
+        // Each pass keeps its own rows of new partitions; an abandoned pass's tables go.
+        dropNewPartitions()
+        spool = nil
+        if let attach, attach.makesPartitions, let commitPoint {
+            // With a default partition nothing is created before it is checked (buildPartitions).
+            let loader = AttachLoader(load: commitPoint.load, layout: attach.layout, settings: attach.settings, writers: attach.writers,
+                                      startsPaused: attach.layout.defaultPartition != nil, logger: logger)
+            let spool = try AttachSpool(layout: attach.layout) { loader.sealed($0) }
+            loader.attach(spool)
+            loaders.append(loader)
+            self.spool = spool
+        }
         var outcome: StreamOutcome
         switch route {
         case let .probe(allowDirect):
@@ -94,11 +107,10 @@ final class AttemptEffects: LoadEffects {
     /// Loads and indexes the new partitions (see ``AttachBuilder``), after checking that no
     /// default partition holds rows of their ranges (an ATTACH would fail on them).
     func buildPartitions() throws -> (inserted: Int, duplicate: String?) {
-        guard let attach, let spool, let commitPoint else { preconditionFailure("no partitions to build") }
+        guard let attach, let loader = loaders.last else { preconditionFailure("no partitions to build") }
         progress.set(phase: "loading new partitions")
         try attach.checkDefaultPartition(coordinator, newPartitions)
-        let builder = AttachBuilder(spool: spool, partitions: newPartitions, load: commitPoint.load, settings: attach.settings,
-                                    writers: attach.writers, logger: logger)
+        let builder = AttachBuilder(loader: loader, partitions: newPartitions, logger: logger)
         self.builder = builder
         do {
             let (removed, timings) = try builder.build(coordinator: coordinator, keepLast: options.onDuplicate == .last ? attachDuplicates : nil)
@@ -160,7 +172,12 @@ final class AttemptEffects: LoadEffects {
 
     /// Drops the tables of new partitions this attempt made: it ends before its commit point.
     func dropNewPartitions() {
-        builder?.drop(coordinator)
+        for loader in loaders {
+            loader.stop()
+            for table in loader.made { _ = try? coordinator.execute("DROP TABLE IF EXISTS \(table)") }
+            loader.close()
+        }
+        loaders = []
         builder = nil
     }
 

@@ -104,10 +104,11 @@ public final class IngestPipeline {
         } catch let error as PostgresError where error.sqlState == SQLState.lockNotAvailable {
             writers.rollback()
             let blockers = watcher.takeBlockers()
-            throw GreyoakError(.lockTimeout, """
-                nothing was loaded: a lock was not obtained within --lock-timeout \(options.lockTimeout) s \
-                (\(error.activity ?? "loading")); \(BlockingSessions.describe(blockers))
-                """, hint: BlockingSessions.hint(blockers) + ", or raise --lock-timeout")
+            // The attach of new partitions waits as a migration does (AttachSQL.attach), not by --lock-timeout.
+            let attach = error.message.hasPrefix(AttachSQL.gaveUp)
+            let what = attach ? error.message : "a lock was not obtained within --lock-timeout \(options.lockTimeout) s (\(error.activity ?? "loading"))"
+            throw GreyoakError(.lockTimeout, "nothing was loaded: \(what); \(BlockingSessions.describe(blockers))",
+                               hint: BlockingSessions.hint(blockers) + (attach ? "" : ", or raise --lock-timeout"))
         }
     }
 

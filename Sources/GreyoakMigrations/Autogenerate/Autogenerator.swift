@@ -59,9 +59,11 @@ public struct Autogenerator {
             desired = try ScratchSchema.live(connection, schema: schema)
         }
         let migrations = graph.newestFirst(graph.ancestorsOrSelf(parents)).reversed().map { graph.migrations[$0]! }
-        let (built, place) = try replay.replaying(migrations)
-        return Result(upgrade: SchemaDiff(from: built, to: desired).changes,
-                      downgrade: SchemaDiff(from: desired, to: built).changes, replayedIn: place)
+        let (replayed, place) = try replay.replaying(migrations)
+        // Partitions that loads (or pg_partman) made are data: nothing to generate for them.
+        let (built, wanted) = LoadPartitions.leftOut(of: replayed, desired)
+        return Result(upgrade: SchemaDiff(from: built, to: wanted).changes,
+                      downgrade: SchemaDiff(from: wanted, to: built).changes, replayedIn: place)
     }
 
     /// One section of the migration file.

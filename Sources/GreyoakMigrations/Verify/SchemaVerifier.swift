@@ -78,9 +78,12 @@ public struct SchemaVerifier {
         for problem in loadProblems { report.fail(.databaseError, problem) }
         report.notes += loadNotes
 
-        let live = try snapshot(schema: schema)
-        let (built, place) = try SchemaReplay(connection: connection, devURL: devURL, logger: logger)
+        let liveCatalog = try ScratchSchema.live(connection, schema: schema)
+        let (replayed, place) = try SchemaReplay(connection: connection, devURL: devURL, logger: logger)
             .replaying(graph.newestFirst(applied).reversed().map { graph.migrations[$0]! })
+        // Partitions that loads (or pg_partman) made are data, on either side.
+        let (liveSchema, built) = LoadPartitions.leftOut(of: liveCatalog, replayed)
+        let live = CatalogSnapshot(liveSchema)
         for difference in live.differences(from: CatalogSnapshot(built)) { report.fail(.drift, difference) }
         report.summary = "catalog of schema \(schema): \(live.summary)"
         report.replayedIn = place
@@ -103,9 +106,5 @@ public struct SchemaVerifier {
         } else {
             report.fail(.behindHead, "a scores table exists but alembic_version records no revision: the schema is unmanaged. If it is exactly the migrated schema, record that with `greyoak db stamp head`; otherwise move it aside and run `greyoak db upgrade head`")
         }
-    }
-
-    private func snapshot(schema: String) throws -> CatalogSnapshot {
-        CatalogSnapshot(try ScratchSchema.live(connection, schema: schema))
     }
 }

@@ -16,6 +16,8 @@ extension DBCommand {
         var fromSchema: String?
         @Option(name: .customLong("dev-url"), help: "With --autogenerate: a database greyoak may wipe, to replay into when the role cannot create databases.")
         var devURL: String?
+        @Option(help: "Write a reviewed migration greyoak knows (one or more files) instead of an empty one: \(MigrationRecipe.all.map(\.name).joined(separator: ", ")).")
+        var recipe: String?
 
         func run() throws {
             let graph = try options.graph()
@@ -28,6 +30,15 @@ extension DBCommand {
                                    hint: "heads: \(graph.heads.joined(separator: ", "))")
             } else {
                 parents = graph.heads
+            }
+            if let recipe {
+                guard !autogenerate, !nonTransactional, fromSchema == nil, devURL == nil else {
+                    throw GreyoakError(.usage, "--recipe writes its own SQL and transaction settings: it takes no --autogenerate, --non-transactional, --from-schema or --dev-url")
+                }
+                let paths = try MigrationScriptWriter(directory: options.migrationsDirectory)
+                    .write(recipe: try MigrationRecipe.named(recipe), message: message, revision: revID, parents: parents, graph: graph)
+                for path in paths { print("Generating \(path) ...  done") }
+                return
             }
             var (upgrade, downgrade) = ("", "")
             if autogenerate {
