@@ -237,7 +237,7 @@ def split_note(rs):
     rest = statistics.median(r.seconds - sum(r.summary.get(k) or 0 for k in PHASES) for r in rs if r.summary)
     return (f"greyoak's split (its JSON summary, medians of {len(rs)} run(s), of {total:.2f} s in all): "
             + ", ".join(f"{label} {statistics.median(v):.2f} s" for label, v in phases.items() if v)
-            + f", the rest (start, reading, parsing and spooling the rows, commit) {rest:.2f} s"
+            + f", outside these (start, reading before the first COPY, the end) {rest:.2f} s"
             + "; new partitions: " + ", ".join(str(n) for n in counts))
 
 
