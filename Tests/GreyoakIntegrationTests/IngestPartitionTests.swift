@@ -88,6 +88,27 @@ struct IngestPartitionTests {
         }
     }
 
+    @Test("on the partition-scores recipe's scores: new months are attached, an existing one loads through scores, and verify counts them as data")
+    func onTheRecipe() async throws {
+        let scratch = try IngestScratch()
+        defer { scratch.remove() }
+        // The recipe's scores_legacy ends with January 2025; this load: Jan 30, 31, Feb 3, 4 (weekdays), 200 rows a day.
+        let load = try Self.gen(scratch, "load.csv", tickers: 100, days: 4, start: "2025-01-30")
+        try await withTestDatabase { database in
+            let (migrations, _, _) = try await DBPartitionRecipeTests.prepare(database)
+            defer { migrations.remove() }
+            try await database.succeed("db", "upgrade", "head", migrations: migrations.path)
+            let result = try await database.greyoak("ingest", "--no-progress", "--json", "--writers", "2", load, migrations: migrations.path)
+            #expect(result.status == 0, "\(result)")
+            #expect(try Self.json(result)["new_partitions"] as? Int == 1)
+            #expect(try database.column("SELECT count(*) FROM scores_p2025_02") == ["400"])
+            // Its own rows only: the recipe's January rows are all Trader.
+            #expect(try database.column("SELECT count(*) FROM scores_legacy WHERE scoring_date >= '2025-01-30' AND mode = 'Investor'") == ["200"])
+            let verify = try await database.greyoak("db", "verify", migrations: migrations.path)
+            #expect(verify.status == 0, "\(verify)")
+        }
+    }
+
     @Test("a load of an existing month and a new one commits as one unit", arguments: [1, 2])
     func mixed(writers: Int) async throws {
         let scratch = try IngestScratch()
