@@ -222,7 +222,7 @@ def attach(h, d, reps):
     return t
 
 
-PHASES = {"copy_seconds": "COPY", "index_seconds": "index builds and CHECKs", "attach_seconds": "attach"}
+PHASES = {"copy_seconds": "COPY", "index_seconds": "index builds", "attach_seconds": "attach"}
 
 
 def split_note(rs):
