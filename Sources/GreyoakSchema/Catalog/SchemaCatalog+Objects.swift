@@ -35,6 +35,9 @@ extension SchemaCatalog {
         public var hangsOn: Set<String> = []
         /// Tables and views a materialized view reads.
         public var reads: Set<String> = []
+        /// A function's result and arguments (names and defaults too): when they change,
+        /// `CREATE OR REPLACE` cannot, so it is dropped and made again.
+        public var shape: String?
         /// An extension's version, and the versions its update scripts reach from it.
         public var version: String?
         public var reachableVersions: Set<String> = []

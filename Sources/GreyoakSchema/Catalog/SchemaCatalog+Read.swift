@@ -108,6 +108,7 @@ extension SchemaCatalog {
         try readDomains(connection, schema: schema, into: &catalog)
         try readSequences(connection, schema: schema, relation: relation, ignored: ignored, into: &catalog)
         try readObjects(connection, schema: schema, relation: relation, into: &catalog)
+        try readDependencies(connection, schema: schema, into: &catalog)
         return catalog
     }
 

@@ -36,7 +36,8 @@ extension SchemaCatalog {
             catalog.add(Object(kind: .collation, name: name, definition: sql, create: [sql], drop: ["DROP COLLATION \(q(name))"]))
         }
         for row in try connection.catalogRows("""
-            SELECT p.proname, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid), p.prokind::text
+            SELECT p.proname, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid), p.prokind::text,
+                   coalesce(pg_get_function_result(p.oid), '') || ' (' || pg_get_function_arguments(p.oid) || ')'
             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
             WHERE n.nspname = $1 AND p.prokind IN ('f', 'p') AND \(notFromExtension("pg_proc", "p.oid"))
             """, [schema], reading: "functions of schema \(schema)") {
@@ -46,8 +47,10 @@ extension SchemaCatalog {
             // pg_get_functiondef always names the schema; without it, the same function in another schema reads the same.
             let definition = try row.text(2, "function definition").trimmingCharacters(in: .whitespacesAndNewlines)
                 .replacingOccurrences(of: "\(word) \(quotedSchema).", with: "\(word) ")
-            catalog.add(Object(kind: kind, name: signature, definition: definition, create: [definition],
-                               drop: ["DROP \(word) \(signature)"], alter: [definition]))
+            var object = Object(kind: kind, name: signature, definition: definition, create: [definition],
+                                drop: ["DROP \(word) \(signature)"], alter: [definition])
+            object.shape = row.optional(4)
+            catalog.add(object)
         }
         try readRelationObjects(connection, schema: schema, relation: relation, into: &catalog)
         try readGrants(connection, schema: schema, relation: relation, into: &catalog)

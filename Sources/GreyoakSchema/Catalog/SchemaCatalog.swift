@@ -103,6 +103,9 @@ public struct SchemaCatalog: Equatable, Sendable {
     public var objects: [String: Object] = [:]
     /// Words that must be quoted as identifiers (every keyword that is not unreserved).
     public var keywords: Set<String> = []
+    /// What each object depends on, by node (see ``readDependencies(_:schema:into:)``): how a
+    /// migration orders what it makes and drops. Not compared.
+    public var dependencies: [String: Set<String>] = [:]
 
     public static func == (a: SchemaCatalog, b: SchemaCatalog) -> Bool {
         a.tables == b.tables && a.otherRelations == b.otherRelations && a.views == b.views && a.sequences == b.sequences

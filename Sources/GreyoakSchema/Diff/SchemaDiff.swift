@@ -34,6 +34,9 @@ public struct SchemaDiff {
     /// whose columns change (PostgreSQL refuses to change a column a view reads).
     var viewsToDrop: Set<String> = [], viewsToCreate: Set<String> = []
     var viewsToRemake: Set<String> { viewsToDrop.intersection(viewsToCreate) }
+    /// Nodes of `from` (see ``SchemaCatalog/dependencies``) that this migration drops or
+    /// changes, and those that depend on them and so are dropped and made again: why, by node.
+    var remadeNodes: [String: String] = [:]
 
     public init(from: SchemaCatalog, to: SchemaCatalog) {
         self.from = from
@@ -70,6 +73,8 @@ public struct SchemaDiff {
             if more == dropping { break }
             dropping = more
         }
+        remadeNodes = Self.dependentsRemade(from: from, to: to, views: dropping, seeds: Self.changedNodes(from: from, to: to, kept: keptTables, dropped: droppedTables, enumsToRebuild: enumsToRebuild))
+        dropping.formUnion(from.views.keys.filter { remadeNodes["rel \($0)"] != nil })
         viewsToDrop = dropping
         viewsToCreate = Set(to.views.keys.filter { from.views[$0] == nil || dropping.contains($0) })
 

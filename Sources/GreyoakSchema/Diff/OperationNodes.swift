@@ -1,0 +1,78 @@
+/// Which nodes of ``SchemaCatalog/dependencies`` an operation makes or changes (`provides`),
+/// drops (`removes`), only takes something from (`modifies`: it needs nothing new), and needs
+/// besides what the catalog records (`needs`): how ``DiffOrdering`` finds its place.
+struct OperationNodes {
+    var provides: [String] = []
+    var removes: [String] = []
+    var modifies: [String] = []
+    var needs: [String] = []
+
+    init(_ operation: SchemaOperation, from: SchemaCatalog, to: SchemaCatalog) {
+        func column(_ table: String, _ column: String) -> String { "col \(table).\(column)" }
+        switch operation {
+        case let .createTable(table):
+            provides = SchemaCatalog.nodes(of: table)
+        case let .dropTable(name, _):
+            removes = from.tables[name].map(SchemaCatalog.nodes(of:)) ?? ["rel \(name)"]
+        case let .createPartition(name, parent, _):
+            provides = to.tables[name].map(SchemaCatalog.nodes(of:)) ?? ["rel \(name)"]
+            needs = ["rel \(parent)"]
+        case let .inherit(table, parent, _):
+            provides = ["rel \(table)"]
+            needs = ["rel \(parent)"]
+        case let .createView(name, _):
+            provides = ["rel \(name)"]
+        case let .dropView(name):
+            removes = ["rel \(name)"]
+
+        case let .addColumn(table, added):
+            provides = [column(table, added.name)]
+        case let .dropColumn(table, name, _, _):
+            removes = [column(table, name)]
+        case let .alterColumnType(table, name, _, _, _), let .convertEnumColumn(table, name, _), let .setDefault(table, name, _),
+             let .setNotNull(table, name, _), let .addIdentity(table, name, _),
+             let .setIdentityKind(table, name, _), let .continueIdentity(table, name):
+            provides = [column(table, name)]
+        case let .dropDefault(table, name), let .dropIdentity(table, name):
+            modifies = [column(table, name)]
+
+        case let .addConstraint(table, constraint, _):
+            provides = ["con \(table).\(constraint.name)"]
+        case let .dropConstraint(table, name), let .dropForeignKey(table, name, _):
+            removes = ["con \(table).\(name)"]
+        case let .createIndex(_, index, _):
+            provides = ["rel \(index.name)"]
+        case let .dropIndex(name):
+            removes = ["rel \(name)"]
+
+        // Renaming an enum aside changes it in place; its columns are converted after.
+        case let .createDomain(domain):
+            provides = ["type \(domain.name)"]
+        case let .createEnum(name, _), let .addEnumValue(name, _, _), let .enumSetAside(name, _, _, _),
+             let .setDomainDefault(name, _), let .setDomainNotNull(name, _), let .addDomainConstraint(name, _, _),
+             let .dropDomainConstraint(name, _):
+            provides = ["type \(name)"]
+        case let .dropType(name), let .dropDomain(name):
+            removes = ["type \(name)"]
+
+        case let .createSequence(sequence), let .alterSequence(sequence):
+            provides = ["rel \(sequence.name)"]
+        case let .dropSequence(name):
+            removes = ["rel \(name)"]
+        // What a sequence's owner and position need, but nothing needs them: a default reads
+        // the sequence before it is OWNED BY the column.
+        case let .sequenceOwnedByNone(name):
+            needs = ["rel \(name)"]
+        case let .sequenceOwnedBy(name, table, owner), let .continueSequence(name, table, owner):
+            needs = ["rel \(name)", column(table, owner)]
+
+        case let .createObject(object, _), let .alterObject(object):
+            provides = [SchemaCatalog.node(of: object)]
+            needs = object.hangsOn.map { $0.contains(".") ? "col \($0)" : "rel \($0)" }
+        case let .dropObject(object):
+            removes = [SchemaCatalog.node(of: object)]
+        case .checkFunctionBodiesOff, .notGenerated:
+            break
+        }
+    }
+}

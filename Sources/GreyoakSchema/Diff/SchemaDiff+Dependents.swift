@@ -1,0 +1,63 @@
+/// What a drop takes with it: PostgreSQL refuses to drop (or change the type of) what a view,
+/// materialized view, trigger or policy depends on, so those are dropped first and made again
+/// after, found by following ``SchemaCatalog/dependencies`` of the side being left.
+extension SchemaDiff {
+    /// The nodes of `from` that this migration drops or changes in a way PostgreSQL refuses
+    /// under a dependent: dropped tables, columns that go or change type, functions that go or
+    /// whose signature changes (`CREATE OR REPLACE` cannot), materialized views that change.
+    static func changedNodes(from: SchemaCatalog, to: SchemaCatalog, kept: [String], dropped: [String],
+                             enumsToRebuild: Set<String>) -> [String: String] {
+        var nodes: [String: String] = [:]
+        for name in dropped { nodes["rel \(name)"] = "table \(name) is dropped" }
+        for name in kept {
+            let (a, b) = (from.tables[name]!, to.tables[name]!)
+            for column in a.columns {
+                let other = b.column(column.name)
+                if other == nil || other?.type != column.type || other?.generatedExpression != column.generatedExpression
+                    || enumsToRebuild.contains(enumName(column.type)) {
+                    nodes["col \(name).\(column.name)"] = "column \(name).\(column.name) changes"
+                }
+            }
+        }
+        for object in from.objects.values {
+            let new = to.objects[object.key]
+            if [.function, .procedure].contains(object.kind), new == nil || new?.shape != object.shape {
+                nodes[object.key] = new == nil ? "\(object.key) is dropped"
+                    : "\(object.key) changes its result or arguments, which CREATE OR REPLACE cannot: it is dropped and made again"
+            } else if object.kind == .materializedView, new != object {
+                nodes["rel \(object.name)"] = "materialized view \(object.name) is dropped and made again"
+            }
+        }
+        return nodes
+    }
+
+    /// `seeds` and, following `from`'s dependencies, the views and materialized views that
+    /// depend on them (and on those, and so on), with why each is made again.
+    static func dependentsRemade(from: SchemaCatalog, to: SchemaCatalog, views: Set<String>,
+                                 seeds: [String: String]) -> [String: String] {
+        var gone = seeds
+        for name in views { gone["rel \(name)"] = "view \(name) is dropped and made again" }
+        let relations = Set(from.views.keys.map { "rel \($0)" })
+            .union(from.objects.values.filter { $0.kind == .materializedView }.map { "rel \($0.name)" })
+        var changed = true
+        while changed {
+            changed = false
+            for (node, needs) in from.dependencies.sorted(by: { $0.key < $1.key })
+            where relations.contains(node) && gone[node] == nil && needs.contains(where: { gone[$0] != nil }) {
+                let name = String(node.dropFirst(4))
+                let what = from.views[name] != nil ? "view" : "materialized view"
+                gone[node] = "\(what) \(name) depends on what changes, so it is dropped and made again"
+                changed = true
+            }
+        }
+        return gone
+    }
+
+    /// Why an object that `from` and `to` both hold must be dropped and made again, if it must:
+    /// something it depends on is (see ``remadeNodes``).
+    func remadeBecause(_ object: SchemaCatalog.Object) -> String? {
+        let node = SchemaCatalog.node(of: object)
+        if object.kind == .materializedView, let why = remadeNodes[node] { return why }
+        return (from.dependencies[node] ?? []).sorted().lazy.compactMap { remadeNodes[$0] }.first
+    }
+}
