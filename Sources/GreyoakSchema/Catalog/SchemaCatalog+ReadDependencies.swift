@@ -3,8 +3,8 @@ import GreyoakPostgres
 /// `pg_rewrite` rule): the order ``DiffOrdering`` makes objects in, and drops them in reverse.
 ///
 /// Each object is a node named the way ``SchemaCatalog/node(of:)`` names what a migration
-/// makes: `rel t` (a table, view, materialized view, sequence or index), `col t.c` (a column,
-/// with its default), `con t.k` (a constraint, with the index that backs it), `type e` (an
+/// makes: `rel t` (a table, view, materialized view, sequence or index), `col t.c` (a column),
+/// `default t.c` (its default or generation expression), `con t.k` (a constraint, with the index that backs it), `type e` (an
 /// enum or domain, with its constraints and array type), and ``SchemaCatalog/Object/key`` for
 /// the rest (`function f(integer)`, `trigger tr on t`, `extension citext`). A row type is its
 /// relation; a view's rule is the view; an object that belongs to an extension is the extension.
@@ -29,7 +29,7 @@ extension SchemaCatalog {
                 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND \(inSchema)
                 UNION ALL
-                SELECT 'pg_attrdef'::regclass, d.oid, 0, 'col ' || c.relname || '.' || a.attname
+                SELECT 'pg_attrdef'::regclass, d.oid, 0, 'default ' || c.relname || '.' || a.attname
                 FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid JOIN pg_namespace n ON n.oid = c.relnamespace
                 JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
                 WHERE \(inSchema)
@@ -87,6 +87,28 @@ extension SchemaCatalog {
             guard let node = row.optional(0), let target = row.optional(1), node != target else { continue }
             catalog.dependencies[node, default: []].insert(target)
         }
+        // Grants and comments are not in pg_depend: they need what they are on.
+        for object in catalog.objects.values where [.grant, .comment].contains(object.kind) {
+            var needs = Set(object.hangsOn.map { $0.contains(".") ? "col \($0)" : "rel \($0)" })
+            if let target = target(of: object.name) { needs.insert(target) }
+            if !needs.isEmpty { catalog.dependencies[object.key, default: []].formUnion(needs) }
+        }
+    }
+
+    /// The function, procedure, type or collation a grant or comment named `name` is on
+    /// (`EXECUTE on FUNCTION f(integer) to PUBLIC`, `on DOMAIN email`), as a node.
+    static func target(of name: String) -> String? {
+        for (word, kind) in [("FUNCTION", "function"), ("PROCEDURE", "procedure"), ("TYPE", "type"), ("DOMAIN", "type"), ("COLLATION", "collation")] {
+            guard let range = name.range(of: "on \(word) ") else { continue }
+            let rest = name[range.upperBound...]
+            if kind == "function" || kind == "procedure" {
+                guard let close = rest.firstIndex(of: ")") else { return nil }
+                return "\(kind) \(rest[...close])"
+            }
+            let word = rest.prefix { $0 != " " }
+            return word.hasPrefix("\"") ? nil : "\(kind) \(word)"
+        }
+        return nil
     }
 
     /// The node that stands for `object` in ``dependencies``.
@@ -94,9 +116,16 @@ extension SchemaCatalog {
         [.materializedView, .materializedViewIndex].contains(object.kind) ? "rel \(object.name)" : object.key
     }
 
-    /// The nodes of `table` (itself, its columns, its constraints other than foreign keys).
+    /// The nodes of `table` (itself, its columns and their defaults, its constraints other
+    /// than foreign keys).
     static func nodes(of table: Table) -> [String] {
-        ["rel \(table.name)"] + table.columns.map { "col \(table.name).\($0.name)" }
+        ["rel \(table.name)"] + table.columns.flatMap { nodes(of: $0, in: table.name) }
             + table.constraints.values.filter { $0.kind != .foreignKey }.map { "con \(table.name).\($0.name)" }
+    }
+
+    /// A column's node, and its default's when it has one.
+    static func nodes(of column: Column, in table: String) -> [String] {
+        ["col \(table).\(column.name)"]
+            + (column.defaultExpression != nil || column.generatedExpression != nil ? ["default \(table).\(column.name)"] : [])
     }
 }

@@ -29,16 +29,17 @@ enum DiffOrdering {
     }
 
     /// `operations` in running order.
-    static func order(_ operations: [(Phase, SchemaOperation)], from: SchemaCatalog, to: SchemaCatalog) -> [SchemaOperation] {
+    static func order(_ operations: [(Phase, SchemaOperation)], from: SchemaCatalog, to: SchemaCatalog,
+                      defaultsApart: Set<String> = []) -> [SchemaOperation] {
         let ops = operations.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }.map(\.element)
-        let touches = ops.map { OperationNodes($0.1, from: from, to: to) }
+        let touches = ops.map { OperationNodes($0.1, from: from, to: to, defaultsApart: defaultsApart) }
         var before = Array(repeating: Set<Int>(), count: ops.count)  // before[i]: what must run before i
 
-        var providers: [String: [Int]] = [:], removers: [String: [Int]] = [:], changers: [String: [Int]] = [:]
+        var providers: [String: [Int]] = [:], removers: [String: [Int]] = [:], modifiers: [String: [Int]] = [:]
         for (i, nodes) in touches.enumerated() {
             for node in nodes.provides { providers[node, default: []].append(i) }
             for node in nodes.removes { removers[node, default: []].append(i) }
-            for node in nodes.provides + nodes.modifies { changers[node, default: []].append(i) }
+            for node in nodes.modifies { modifiers[node, default: []].append(i) }
         }
         for list in providers.values { for (a, b) in zip(list, list.dropFirst()) { before[b].insert(a) } }
         for (node, list) in removers {
@@ -53,7 +54,7 @@ enum DiffOrdering {
             // (What is dropped and made again counts by its drop: the new one may not need it.)
             for node in nodes.removes {
                 for (dependent, needs) in from.dependencies where needs.contains(node) {
-                    before[i].formUnion((removers[dependent] ?? changers[dependent] ?? []).filter { $0 != i })
+                    before[i].formUnion(((removers[dependent] ?? []) + (modifiers[dependent] ?? [])).filter { $0 != i })
                 }
             }
         }

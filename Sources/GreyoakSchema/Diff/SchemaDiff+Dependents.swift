@@ -60,4 +60,32 @@ extension SchemaDiff {
         if object.kind == .materializedView, let why = remadeNodes[node] { return why }
         return (from.dependencies[node] ?? []).sorted().lazy.compactMap { remadeNodes[$0] }.first
     }
+
+    /// The columns of `table` whose default depends, through `catalog`'s dependencies, on
+    /// the table itself (a function with a body PostgreSQL parses, `BEGIN ATOMIC`, that reads
+    /// it): no order makes or drops the table and the function with the default in place.
+    static func defaultsInACycle(_ table: SchemaCatalog.Table, _ catalog: SchemaCatalog) -> [SchemaCatalog.Column] {
+        let own = Set(SchemaCatalog.nodes(of: table))
+        return table.columns.filter { column in
+            guard column.defaultExpression != nil else { return false }
+            var seen: Set<String> = [], stack = Array(catalog.dependencies["default \(table.name).\(column.name)"] ?? [])
+            while let node = stack.popLast() {
+                if own.contains(node) { return true }
+                if seen.insert(node).inserted { stack += catalog.dependencies[node] ?? [] }
+            }
+            return false
+        }
+    }
+
+    /// A new table, made without the defaults that close a cycle; those are set after.
+    mutating func createTable(_ table: SchemaCatalog.Table) {
+        var bare = table
+        for column in Self.defaultsInACycle(table, to) {
+            let index = bare.columns.firstIndex { $0.name == column.name }!
+            bare.columns[index].defaultExpression = nil
+            defaultsApart.insert("default \(table.name).\(column.name)")
+            add(.setDefault(table: table.name, column: column.name, column.defaultExpression!), in: .columns)
+        }
+        add(.createTable(bare), in: .createTables)
+    }
 }

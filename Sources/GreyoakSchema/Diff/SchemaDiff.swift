@@ -37,6 +37,9 @@ public struct SchemaDiff {
     /// Nodes of `from` (see ``SchemaCatalog/dependencies``) that this migration drops or
     /// changes, and those that depend on them and so are dropped and made again: why, by node.
     var remadeNodes: [String: String] = [:]
+    /// Columns of new or dropped tables whose default is set after the table is made, or
+    /// dropped before it is: the default calls a function that depends on the table.
+    var defaultsApart: Set<String> = []
 
     public init(from: SchemaCatalog, to: SchemaCatalog) {
         self.from = from
@@ -91,7 +94,7 @@ public struct SchemaDiff {
         changeEnums()
         changeDomains()
         createSequences()
-        for name in newTables { add(.createTable(to.tables[name]!), in: .createTables) }
+        for name in newTables { createTable(to.tables[name]!) }
         for name in to.tables.keys.sorted() where from.tables[name] == nil {
             if let table = to.tables[name], let parent = table.partitionOf {
                 add(.createPartition(name, parent: parent, bound: table.partitionBound ?? "DEFAULT"), in: .createTables)
@@ -104,7 +107,7 @@ public struct SchemaDiff {
         createIndexes()
         for name in viewsToCreate { add(.createView(name, query: to.views[name]!.definition), in: .createViews) }
         dropUnusedTypesAndSequences()
-        operations = DiffOrdering.order(planned, from: from, to: to)
+        operations = DiffOrdering.order(planned, from: from, to: to, defaultsApart: defaultsApart)
     }
 
     func q(_ name: String) -> String { (to.keywords.isEmpty ? from : to).quote(name) }
@@ -164,6 +167,12 @@ public struct SchemaDiff {
     }
 
     private mutating func dropTables() {
+        for name in droppedTables {
+            for column in Self.defaultsInACycle(from.tables[name]!, from) {
+                add(.dropDefault(table: name, column: column.name), in: .dropDependentObjects)
+                defaultsApart.insert("default \(name).\(column.name)")
+            }
+        }
         for name in droppedTables { add(.dropTable(name, renameCandidates: newTables), in: .dropTables) }
     }
 
