@@ -21,6 +21,11 @@ struct OperationNodes {
         case let .createPartition(name, parent, _):
             provides = to.tables[name].map(SchemaCatalog.nodes(of:)) ?? ["rel \(name)"]
             needs = ["rel \(parent)"]
+        case let .detachPartition(name, _):
+            modifies = ["rel \(name)"]
+        case let .attachPartition(name, parent, _):
+            provides = ["rel \(name)"]
+            needs = ["rel \(parent)"]
         case let .inherit(table, parent, _):
             provides = ["rel \(table)"]
             needs = ["rel \(parent)"]

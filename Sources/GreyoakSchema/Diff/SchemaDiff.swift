@@ -185,12 +185,24 @@ public struct SchemaDiff {
             if let old, new == nil, old.partitionOf != nil {
                 add(.dropTable(name, renameCandidates: []), in: .dropTables)
             } else if let old, let new, old.partitionOf != new.partitionOf || old.partitionBound != new.partitionBound {
-                add(.notGenerated("partition \(name) moves from \(old.partitionOf ?? "no parent") \(old.partitionBound ?? "") to \(new.partitionOf ?? "no parent") \(new.partitionBound ?? ""); write its DETACH PARTITION and ATTACH PARTITION by hand"),
-                    in: .partitionNotes)
+                guard let from = old.partitionOf, let to = new.partitionOf, let bound = new.partitionBound else {
+                    add(.notGenerated("table \(name) turns from \(old.partitionOf.map { "a partition of \($0)" } ?? "a plain table") into \(new.partitionOf.map { "a partition of \($0)" } ?? "a plain table"); write its DETACH PARTITION or ATTACH PARTITION (and any change to its columns) by hand"),
+                        in: .partitionNotes)
+                    continue
+                }
+                // Rows stay where they are: the partition leaves its parent and joins the new
+                // one (or the same) with its new bounds, which ATTACH checks.
+                add(.detachPartition(name, parent: from), in: .partitionNotes)
+                add(.attachPartition(name, parent: to, bound: bound), in: .addConstraints)
+                // The indexes it had for the old parent stay behind as its own: dropped unless
+                // the new parent has them too (ATTACH makes those the new parent lacks).
+                for index in old.indexes.keys.sorted() where new.indexes[index] == nil && from != to {
+                    add(.dropIndex(index), in: .dropIndexes)
+                }
             }
         }
         for name in keptTables where from.tables[name]?.partitionKey != to.tables[name]?.partitionKey {
-            add(.notGenerated("table \(name) changes its partitioning from \(from.tables[name]?.partitionKey ?? "none") to \(to.tables[name]?.partitionKey ?? "none"); make the new table and move its rows by hand"),
+            add(.notGenerated("table \(name) changes its partitioning from \(from.tables[name]?.partitionKey ?? "none") to \(to.tables[name]?.partitionKey ?? "none"), which PostgreSQL cannot ALTER: its rows must move into a new table. By hand: make the new table (with its partitions) under another name, INSERT INTO it SELECT * FROM \(name), drop \(name) (and what depends on it) and rename the new one, then make again what depended on it; or keep \(name) and ATTACH it as a partition of the new table"),
                 in: .partitionNotes)
         }
         for name in keptTables {

@@ -71,6 +71,9 @@ public enum SchemaOperation: Equatable, Sendable {
     /// A partition of `parent`, with its bounds.
     case createPartition(String, parent: String, bound: String)
     case inherit(table: String, parent: String, Bool)
+    /// A partition leaves its parent (its rows stay, in a plain table), or joins one.
+    case detachPartition(String, parent: String)
+    case attachPartition(String, parent: String, bound: String)
 
     /// What greyoak does not write: a `-- NOT GENERATED:` line and a warning.
     case notGenerated(String)
