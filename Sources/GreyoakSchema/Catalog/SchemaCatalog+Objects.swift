@@ -51,6 +51,15 @@ extension SchemaCatalog {
 
     mutating func add(_ object: Object) { objects[object.key] = object }
 
+    /// The catalog without what belongs to the database rather than to one schema
+    /// (extensions, default privileges for every schema), which every schema's catalog
+    /// holds: when several schemas are compared, only the first keeps them.
+    public func withoutDatabaseLevelObjects() -> SchemaCatalog {
+        var copy = self
+        copy.objects = copy.objects.filter { $0.value.kind != .extension && !($0.value.kind == .defaultPrivileges && !$0.value.name.contains(" IN SCHEMA ")) }
+        return copy
+    }
+
     /// The catalog without what belongs to the schema itself: compared only between databases.
     func withoutSchemaLevelObjects() -> SchemaCatalog {
         var copy = self

@@ -106,6 +106,8 @@ public struct SchemaCatalog: Equatable, Sendable {
     /// What each object depends on, by node (see ``readDependencies(_:schema:into:)``): how a
     /// migration orders what it makes and drops. Not compared.
     public var dependencies: [String: Set<String>] = [:]
+    /// Whether the schema exists at all (an empty one does); compared by `--schema`'s callers.
+    public var schemaExists = true
 
     public static func == (a: SchemaCatalog, b: SchemaCatalog) -> Bool {
         a.tables == b.tables && a.otherRelations == b.otherRelations && a.views == b.views && a.sequences == b.sequences
