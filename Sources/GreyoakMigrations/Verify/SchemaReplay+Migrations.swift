@@ -12,6 +12,16 @@ extension SchemaReplay {
         return (catalogs[0], place)
     }
 
+    /// `statement` without the `CONCURRENTLY` of `CREATE [UNIQUE] INDEX`, `DROP INDEX`,
+    /// `REINDEX` or `REFRESH MATERIALIZED VIEW` (a comment or string that says it is left).
+    static func withoutConcurrently(_ statement: String) -> String {
+        let words = statement.uppercased().split(whereSeparator: \.isWhitespace).prefix(5).map(String.init)
+        let head = words.prefix(3).joined(separator: " ")
+        guard ["CREATE INDEX", "CREATE UNIQUE INDEX", "DROP INDEX", "REINDEX", "REFRESH MATERIALIZED VIEW"].contains(where: { head.hasPrefix($0) }),
+              words.contains("CONCURRENTLY"), let range = statement.range(of: "CONCURRENTLY", options: .caseInsensitive) else { return statement }
+        return statement.replacingCharacters(in: range, with: "")
+    }
+
     /// The catalogs of `schemas` (nil: the current one) that the upgrade sections of
     /// `migrations` build.
     public func replaying(_ migrations: [Migration], schemas: [String]?) throws -> ([SchemaCatalog], Place) {
@@ -24,7 +34,7 @@ extension SchemaReplay {
                 if own { try connection.execute("BEGIN") }
                 for statement in migration.upgrade {
                     do {
-                        try connection.execute(statement.text.replacingOccurrences(of: " CONCURRENTLY", with: "", options: .caseInsensitive))
+                        try connection.execute(Self.withoutConcurrently(statement.text))
                     } catch {
                         if own { _ = try? connection.execute("ROLLBACK") }
                         throw GreyoakError(.failure, "cannot replay \(migration.path):\(statement.line) to compute the expected schema: \(error)")

@@ -16,7 +16,8 @@ extension SchemaCatalog {
             """, reading: "extensions") {
             let (name, version, home) = (try row.text(0, "extname"), try row.text(1, "extversion"), try row.text(2, "extension schema"))
             var object = Object(kind: .extension, name: name, definition: "version \(version) in schema \(home)",
-                                create: ["CREATE EXTENSION \(q(name)) WITH SCHEMA \(q(home)) VERSION \(sqlLiteral(version))"],
+                                create: (home == schema ? [] : ["CREATE SCHEMA IF NOT EXISTS \(q(home))"])
+                                    + ["CREATE EXTENSION \(q(name)) WITH SCHEMA \(q(home)) VERSION \(sqlLiteral(version))"],
                                 drop: ["DROP EXTENSION \(q(name))"], alter: ["ALTER EXTENSION \(q(name)) UPDATE TO \(sqlLiteral(version))"])
             object.version = version
             object.reachableVersions = Set(textArray(row.optional(3)))

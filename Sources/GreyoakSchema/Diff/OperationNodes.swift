@@ -18,7 +18,7 @@ struct OperationNodes {
             provides = SchemaCatalog.nodes(of: table)
         case let .dropTable(name, _):
             removes = (from.tables[name].map(SchemaCatalog.nodes(of:)) ?? ["rel \(name)"]).filter { !defaultsApart.contains($0) }
-        case let .createPartition(name, parent, _):
+        case let .createPartition(name, parent, _, _):
             provides = to.tables[name].map(SchemaCatalog.nodes(of:)) ?? ["rel \(name)"]
             needs = ["rel \(parent)"]
         case let .detachPartition(name, _):
@@ -85,6 +85,7 @@ struct OperationNodes {
 
         case let .createObject(object, _):
             provides = [SchemaCatalog.node(of: object)]
+            needs = [.grant, .comment].contains(object.kind) ? SchemaCatalog.target(of: object.name).map { [$0] } ?? [] : []
         case let .alterObject(object):
             provides = [SchemaCatalog.node(of: object)]
             modifies = provides

@@ -77,9 +77,14 @@ extension SchemaDiff {
         }
     }
 
-    /// A new table, made without the defaults that close a cycle; those are set after.
+    /// A new table, made without the defaults that close a cycle (set after), and without
+    /// its `NOT VALID` constraints (which `CREATE TABLE` would make valid; added after).
     mutating func createTable(_ table: SchemaCatalog.Table) {
         var bare = table
+        for constraint in table.constraints.values.sorted(by: { $0.name < $1.name }) where constraint.definition.hasSuffix(" NOT VALID") {
+            bare.constraints[constraint.name] = nil
+            if constraint.kind != .foreignKey { add(.addConstraint(table: table.name, constraint, existingTable: false), in: .addConstraints) }
+        }
         for column in Self.defaultsInACycle(table, to) {
             let index = bare.columns.firstIndex { $0.name == column.name }!
             bare.columns[index].defaultExpression = nil

@@ -80,6 +80,18 @@ extension SchemaDiff {
         for object in sorted(alters) { add(.alterObject(object), in: object.kind.isEarly ? .createEarlyObjects : .createLateObjects) }
         for (object, reason) in creates.sorted(by: { (rank[$0.0.kind]!, $0.0.name) < (rank[$1.0.kind]!, $1.0.name) }) {
             add(.createObject(object, reason: reason), in: object.kind.isEarly ? .createEarlyObjects : .createLateObjects)
+            if let revoke = publicExecuteRevoked(object) { add(.createObject(revoke, reason: nil), in: .createLateObjects) }
         }
+    }
+
+    /// A new function may be run by everyone (`EXECUTE` to `PUBLIC`) unless revoked: the
+    /// revoke, when `to` has taken that away.
+    private func publicExecuteRevoked(_ object: SchemaCatalog.Object) -> SchemaCatalog.Object? {
+        guard [.function, .procedure].contains(object.kind) else { return nil }
+        let target = "\(object.kind == .procedure ? "PROCEDURE" : "FUNCTION") \(object.name)"
+        let grant = SchemaCatalog.Object(kind: .grant, name: "EXECUTE on \(target) to PUBLIC", definition: "", create: [], drop: [])
+        guard to.objects[grant.key] == nil else { return nil }
+        let sql = "REVOKE EXECUTE ON \(target) FROM PUBLIC"
+        return SchemaCatalog.Object(kind: .grant, name: "no EXECUTE on \(target) to PUBLIC", definition: sql, create: [sql], drop: [])
     }
 }

@@ -97,7 +97,7 @@ public struct SchemaDiff {
         for name in newTables { createTable(to.tables[name]!) }
         for name in to.tables.keys.sorted() where from.tables[name] == nil {
             if let table = to.tables[name], let parent = table.partitionOf {
-                add(.createPartition(name, parent: parent, bound: table.partitionBound ?? "DEFAULT"), in: .createTables)
+                add(.createPartition(name, parent: parent, bound: table.partitionBound ?? "DEFAULT", partitionKey: table.partitionKey), in: .createTables)
             }
         }
         changeColumns()
