@@ -34,7 +34,9 @@ import Testing
         after.dependencies = [g.key: ["col t.id", "rel t"], "default t.id": [g.key]]
         let up = SchemaDiff(from: SchemaCatalog(), to: after).changes.compactMap(\.sql)
         #expect(up == ["SET LOCAL check_function_bodies = off", "CREATE TABLE t (\n    id integer\n)", g.create[0],
-                       "ALTER TABLE t ALTER COLUMN id SET DEFAULT g()"])
+                       "ALTER TABLE t ALTER COLUMN id SET DEFAULT g()",
+                       // No grant of EXECUTE to PUBLIC in `after`: taken away from the new function.
+                       "REVOKE EXECUTE ON FUNCTION g() FROM PUBLIC"])
         let down = SchemaDiff(from: after, to: SchemaCatalog()).changes.compactMap(\.sql)
         #expect(down == ["ALTER TABLE t ALTER COLUMN id DROP DEFAULT", "DROP FUNCTION g()", "DROP TABLE t"])
     }
@@ -51,6 +53,6 @@ import Testing
         let note = up.first { $0.sql == nil }?.comments.first ?? ""
         #expect(note.hasPrefix("NOT GENERATED: these statements depend on each other in a cycle"), "\(up)")
         #expect(note.contains("make function g(integer)") && note.contains("make rel t"), "\(note)")
-        #expect(up.compactMap(\.sql).count == 3)
+        #expect(up.compactMap(\.sql).count == 4)  // with the REVOKE of EXECUTE from PUBLIC
     }
 }

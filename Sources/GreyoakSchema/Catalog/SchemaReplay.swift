@@ -86,6 +86,30 @@ public struct SchemaReplay {
         }
     }
 
+    /// Runs `body` on an empty database greyoak may do anything in (the `--dev-url` one, or
+    /// a scratch database, dropped after), with the current schema made and first on its
+    /// search path; nil when the role may create no database (the caller falls back to a
+    /// scratch schema).
+    package func inEmptyDatabase<T>(_ body: (Connection) throws -> T) throws -> (T, Place)? {
+        let current = try connection.execute("SELECT current_schema()")[0, 0] ?? "public"
+        func prepared(_ scratch: Connection) throws -> T {
+            if current != "public" {
+                let quoted = SchemaCatalog().quote(current)
+                try scratch.execute("CREATE SCHEMA IF NOT EXISTS \(quoted)")
+                try scratch.execute("SET search_path TO \(quoted)")
+            }
+            return try body(scratch)
+        }
+        if let devURL {
+            let dev = try DevDatabase(settings: devURL, live: connection, logger: logger)
+            return (try dev.use(prepared), .devDatabase)
+        }
+        if let scratch = try ScratchDatabase.create(connection, logger: logger) {
+            return (try scratch.use(prepared), .scratchDatabase(scratch.name))
+        }
+        return nil
+    }
+
     private func inScratchSchema(current: String, schemas: [String], fill: (Connection) throws -> Void) throws -> [SchemaCatalog] {
         guard schemas == [current] else {
             throw GreyoakError(.usage, "--schema \(schemas.joined(separator: " --schema ")) needs the migrations replayed in a database, and this role may not create one",
