@@ -135,6 +135,24 @@ import GreyoakTestSupport
         }
     }
 
+    /// PostgreSQL cannot ALTER a table into a partitioned one (or back): greyoak says how to
+    /// do it by hand, and writes no file.
+    @Test func tableTurningPartitionedIsRefusedWithARecipe() async throws {
+        let migrations = try MigrationsDirectory()
+        defer { migrations.remove() }
+        try migrations.write("r0", message: "plain", upgrade: "CREATE TABLE readings (at date NOT NULL, v integer);")
+        let file = migrations.path + "/partitioned.schema"
+        try "CREATE TABLE readings (at date NOT NULL, v integer) PARTITION BY RANGE (at);\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try await withTestDatabase { db in
+            let result = try await db.greyoak("db", "revision", "--autogenerate", "--from-schema", file, "-m", "x", migrations: migrations.path)
+            #expect(result.status == 0, "\(result)")
+            #expect(result.lines == ["No changes greyoak can write: \(file) differs from what the migrations build at r0 only in what it does not generate (above); no file written"])
+            #expect(result.stderr.contains("NOT GENERATED: table readings changes its partitioning from none to RANGE (at), which PostgreSQL cannot ALTER"), "\(result)")
+            #expect(result.stderr.contains("INSERT INTO it SELECT * FROM readings"), "\(result)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: migrations.path).filter { $0.hasSuffix(".sql") }.count == 1)
+        }
+    }
+
     @Test func liveDatabaseBehindHeadIsRefused() async throws {
         let migrations = try MigrationsDirectory.linearChain()
         defer { migrations.remove() }
