@@ -98,12 +98,16 @@ public struct MigrationPlanner {
     }
 
     /// In a scratch schema of the live database, inside one transaction that is rolled back.
+    /// The live schema stays on the search path behind it, as in verify's ``ScratchSchema``,
+    /// so that what extensions installed there is found (the connection's lock timeout
+    /// bounds any wait for a live object the SQL names).
     private func planInScratchSchema(applied: [Migration], pending: [Migration], live: LiveTables) throws -> [PlannedMigration] {
         let scratch = "greyoak_plan_\(getpid())"
+        let behind = try connection.execute("SELECT quote_ident(current_schema())")[0, 0].map { ", " + $0 } ?? ""
         try connection.execute("BEGIN")
         defer { _ = try? connection.execute("ROLLBACK") }
         try connection.execute("CREATE SCHEMA \(scratch)")
-        try connection.execute("SET LOCAL search_path TO \(scratch)")
+        try connection.execute("SET LOCAL search_path TO \(scratch)\(behind)")
         for migration in applied {
             for statement in migration.upgrade { try replay(statement, of: migration) }
         }
