@@ -56,15 +56,17 @@ import GreyoakTestSupport
             let dead = "greyoak_scratch_1_dead", alive = "greyoak_scratch_\(holder.backendPID)_alive"
             try admin.execute("CREATE DATABASE \(dead) TEMPLATE template0")
             try admin.execute("CREATE DATABASE \(alive) TEMPLATE template0")
+            // The holder ends only after its database is gone: a live leftover whose session
+            // had ended would be a dead one to the concurrent test that counts those.
             defer {
                 _ = try? admin.execute("DROP DATABASE IF EXISTS \(dead)")
                 _ = try? admin.execute("DROP DATABASE IF EXISTS \(alive)")
+                holder.close()
             }
             let verify = try await db.greyoak("db", "verify", migrations: migrations.path)
             #expect(verify.status == 0, "\(verify)")
             // Other tests' runs may hold scratch databases of their own meanwhile: only these two count.
             #expect(try db.column("SELECT datname FROM pg_database WHERE datname IN ('\(dead)', '\(alive)') ORDER BY 1") == [alive])
-            holder.close()
         }
     }
 

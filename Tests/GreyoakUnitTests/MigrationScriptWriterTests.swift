@@ -116,4 +116,42 @@ import GreyoakMigrations
         #expect(invalid.code == .usage)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
     }
+
+    /// A recipe's files chain onto the head, each revising the one before; the last takes
+    /// `--rev-id`; files read back as migrations with the recipe's transaction settings.
+    @Test func recipeFilesChainOntoTheHead() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let graph = try RevisionGraph(directory: directory, migrations: [Fixtures.migration("183eb85141bf")])
+        let paths = try MigrationScriptWriter(directory: directory).write(
+            recipe: .partitionScores, message: "Partition scores", revision: "p2", parents: ["183eb85141bf"], graph: graph)
+        let migrations = try paths.map { try Migration.parse(Array(try Data(contentsOf: URL(fileURLWithPath: $0))), path: $0) }
+        #expect(migrations.map(\.parents) == [["183eb85141bf"], [migrations[0].revision]])
+        #expect(migrations[1].revision == "p2")
+        #expect(migrations.map(\.transactional) == [false, true])
+        #expect(migrations[0].message == "Partition scores (1 of 2: bound the rows already there)")
+        #expect(migrations[0].upgrade.last?.text == "ALTER TABLE scores VALIDATE CONSTRAINT scores_legacy_bound")
+        #expect(migrations[1].upgrade.contains { $0.text.contains("ALTER TABLE scores RENAME TO scores_legacy;") || $0.text.hasSuffix("ALTER TABLE scores RENAME TO scores_legacy") })
+        #expect(!migrations[1].downgrade.isEmpty && !migrations[0].downgrade.isEmpty)
+
+        // Written once: the migrations hold it, so a second time is refused.
+        let again = try RevisionGraph(directory: directory, migrations: [Fixtures.migration("183eb85141bf")] + migrations)
+        #expect(throws: GreyoakError.self) {
+            try MigrationScriptWriter(directory: directory).write(
+                recipe: .partitionScores, message: "Again", revision: nil, parents: ["p2"], graph: again)
+        }
+    }
+
+    /// An id already taken stops the recipe, and the files written before it are removed.
+    @Test func recipeThatCannotBeWrittenLeavesNoFile() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let graph = try RevisionGraph(directory: directory, migrations: [Fixtures.migration("183eb85141bf")])
+        #expect(throws: GreyoakError.self) {
+            try MigrationScriptWriter(directory: directory).write(
+                recipe: .partitionScores, message: "Partition scores", revision: "183eb85141bf", parents: ["183eb85141bf"], graph: graph)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+        #expect(throws: GreyoakError.self) { try MigrationRecipe.named("partition-everything") }
+    }
 }

@@ -36,6 +36,51 @@ import Testing
         Case(sql: "UPDATE scores SET band = 'Hold' WHERE final_score < 65", locks: ["scores": .rowExclusive], scans: ["scores"]),
         Case(sql: "INSERT INTO scores (ticker) VALUES ('A')", locks: ["scores": .rowExclusive]),
         Case(sql: "ALTER TYPE band_enum ADD VALUE 'Sell'", locks: [:]),
+        // The partition-scores recipe's statements, and the other kinds issue 21 generates.
+        Case(sql: "ALTER TABLE scores_legacy RENAME CONSTRAINT scores_pkey TO scores_legacy_pkey", locks: ["scores_legacy": .accessExclusive]),
+        Case(sql: "ALTER INDEX idx_scores_band RENAME TO scores_legacy_band_idx", locks: [:]),
+        Case(sql: "CREATE TABLE scores (LIKE scores_legacy INCLUDING ALL EXCLUDING INDEXES) PARTITION BY RANGE (scoring_date)",
+             locks: ["scores_legacy": .accessShare]),
+        Case(sql: "CREATE TABLE scores_p2025_01 PARTITION OF public.scores FOR VALUES FROM ('2025-01-01') TO ('2025-02-01')",
+             locks: ["scores": .accessExclusive]),
+        Case(sql: "ALTER TABLE scores ATTACH PARTITION scores_p2025_01 FOR VALUES FROM ('2025-01-01') TO ('2025-02-01')",
+             locks: ["scores": .shareUpdateExclusive, "scores_p2025_01": .accessExclusive]),
+        Case(sql: "ALTER TABLE scores DETACH PARTITION scores_p2025_01", locks: ["scores": .accessExclusive]),
+        Case(sql: "ALTER TABLE scores DETACH PARTITION scores_p2025_01 CONCURRENTLY", locks: ["scores": .shareUpdateExclusive]),
+        Case(sql: "CREATE INDEX idx_scores_band ON ONLY scores (band)", locks: ["scores": .share], builds: ["idx_scores_band"]),
+        Case(sql: """
+            DO $recipe$
+            DECLARE
+                bound timestamp;
+            BEGIN
+                IF EXISTS (SELECT FROM pg_constraint WHERE conname = 'b') THEN
+                    RETURN;
+                END IF;
+                LOCK TABLE scores IN ACCESS EXCLUSIVE MODE;
+                SELECT max(scoring_date) INTO bound FROM scores;
+                EXECUTE format('ALTER TABLE scores ADD CONSTRAINT b CHECK (scoring_date < %L) NOT VALID', bound);
+            END
+            $recipe$
+            """, locks: ["scores": .accessExclusive]),
+        Case(sql: "DO $$ BEGIN IF true THEN EXECUTE 'ALTER TABLE scores VALIDATE CONSTRAINT b'; END IF; END $$",
+             locks: ["scores": .shareUpdateExclusive], scans: ["scores"]),
+        Case(sql: "DO $$ BEGIN UPDATE scores SET band = NULL; END $$", locks: ["scores": .rowExclusive], scans: ["scores"]),
+        Case(sql: "CREATE OR REPLACE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM t ON x; RETURN NEW; END $$",
+             locks: [:]),
+        Case(sql: "DROP FUNCTION touch()", locks: [:]),
+        Case(sql: "CREATE OR REPLACE TRIGGER t BEFORE UPDATE ON scores FOR EACH ROW EXECUTE FUNCTION f()", locks: ["scores": .shareRowExclusive]),
+        Case(sql: "DROP TRIGGER IF EXISTS t ON scores", locks: ["scores": .accessExclusive]),
+        Case(sql: "ALTER TRIGGER t ON scores RENAME TO u", locks: ["scores": .accessExclusive]),
+        Case(sql: "CREATE POLICY p ON scores USING (true)", locks: ["scores": .accessExclusive]),
+        Case(sql: "ALTER POLICY p ON scores USING (false)", locks: ["scores": .accessExclusive]),
+        Case(sql: "DROP POLICY p ON scores", locks: ["scores": .accessExclusive]),
+        Case(sql: "ALTER TABLE scores ENABLE ROW LEVEL SECURITY", locks: ["scores": .accessExclusive]),
+        Case(sql: "GRANT SELECT, INSERT ON scores TO loader", locks: [:]),
+        Case(sql: "REVOKE ALL ON scores FROM PUBLIC", locks: [:]),
+        Case(sql: "COMMENT ON TABLE scores IS 'x'", locks: ["scores": .shareUpdateExclusive]),
+        Case(sql: "COMMENT ON COLUMN public.scores.band IS 'x'", locks: ["scores": .shareUpdateExclusive]),
+        Case(sql: "COMMENT ON CONSTRAINT scores_pkey ON scores IS 'x'", locks: ["scores": .accessShare]),
+        Case(sql: "COMMENT ON FUNCTION touch() IS 'x'", locks: [:]),
         Case(sql: "SELECT 1", locks: [:]),
     ]
 
@@ -44,6 +89,19 @@ import Testing
         #expect(found.locks == example.locks)
         #expect(found.scans == example.scans)
         #expect(found.builds == example.builds)
+    }
+
+    @Test func alterIndexAttachLocksBothTables() {
+        #expect(StatementLocks.classify("ALTER INDEX idx_scores_band ATTACH PARTITION scores_p2025_01_band_idx").indexTableLocks
+                == ["idx_scores_band": .accessShare, "scores_p2025_01_band_idx": .accessShare])
+    }
+
+    @Test func newPartitionsNameTheirParent() {
+        #expect(StatementLocks.classify("ALTER TABLE scores ATTACH PARTITION p FOR VALUES FROM (1) TO (2)").partitionParents == ["scores"])
+        #expect(StatementLocks.classify("CREATE TABLE p PARTITION OF scores FOR VALUES FROM (1) TO (2)").partitionParents == ["scores"])
+        #expect(StatementLocks.classify("DO $$ BEGIN EXECUTE format('ALTER TABLE scores ATTACH PARTITION p FOR VALUES FROM (%L) TO (2)', 1); END $$")
+                .partitionParents == ["scores"])
+        #expect(StatementLocks.classify("ALTER TABLE scores DETACH PARTITION p").partitionParents == [])
     }
 
     @Test func dropIndexLocksTheIndexTable() {

@@ -63,14 +63,17 @@ public struct Autogenerator {
             desired = try (schemas ?? [schema]).map { try ScratchSchema.live(connection, schema: $0) }
         }
         let migrations = graph.newestFirst(graph.ancestorsOrSelf(parents)).reversed().map { graph.migrations[$0]! }
-        let (built, place) = try replay.replaying(migrations, schemas: schemas)
+        let (replayed, place) = try replay.replaying(migrations, schemas: schemas)
+        // Partitions that loads (or pg_partman) made are data: nothing to generate for them.
+        let pairs = zip(replayed, desired).map { LoadPartitions.leftOut(of: $0, $1) }
         guard let schemas else {
-            return Result(upgrade: SchemaDiff(from: built[0], to: desired[0]).changes,
-                          downgrade: SchemaDiff(from: desired[0], to: built[0]).changes, replayedIn: place)
+            let (built, wanted) = pairs[0]
+            return Result(upgrade: SchemaDiff(from: built, to: wanted).changes,
+                          downgrade: SchemaDiff(from: wanted, to: built).changes, replayedIn: place)
         }
         var (upgrade, downgrade): ([SchemaChange], [SchemaChange]) = ([], [])
         for (index, name) in schemas.enumerated() {
-            var (have, want) = (built[index], desired[index])
+            var (have, want) = pairs[index]
             if index > 0 { (have, want) = (have.withoutDatabaseLevelObjects(), want.withoutDatabaseLevelObjects()) }
             upgrade += Self.section(name, from: have, to: want)
             downgrade = Self.section(name, from: want, to: have) + downgrade

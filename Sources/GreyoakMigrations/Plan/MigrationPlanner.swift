@@ -117,21 +117,24 @@ public struct MigrationPlanner {
 
     private func plan(_ migration: Migration, replay: inout Replay) throws -> PlannedMigration {
         let before = try CatalogSnapshot.read(connection, schema: replay.schema)
+        // Relations are followed by oid from here, so that a table renamed by an earlier
+        // statement of the same migration is still weighed as the live table it is.
+        let start = try replay.observe()
         var statements: [PlannedStatement] = []
         for statement in migration.upgrade {
             let declared = StatementLocks.classify(statement.text)
             var planned = PlannedStatement(line: statement.line, sql: statement.text, locks: [], rewrites: [], builds: [], scans: [])
+            let observedBefore = try replay.observe()
             if migration.transactional {
-                let observedBefore = try replay.observe()
                 try self.replay(statement, of: migration)
-                replay.record(from: observedBefore, to: try replay.observe(), into: &planned)
+                replay.record(from: observedBefore, to: try replay.observe(), start: start, into: &planned)
             } else {
                 // Still replayed (without CONCURRENTLY) so that later migrations find the
                 // schema they expect, but described from the SQL alone.
                 try self.replay(statement, of: migration)
                 planned.builds = declared.builds
             }
-            replay.merge(declared, into: &planned)
+            replay.merge(declared, seenIn: observedBefore, start: start, into: &planned)
             statements.append(planned)
         }
         let after = try CatalogSnapshot.read(connection, schema: replay.schema)
@@ -211,6 +214,8 @@ struct LiveTables {
     var sizes: [String: TableSize] = [:]
     /// Index name → its table's name.
     var indexTables: [String: String] = [:]
+    /// Partitioned table → its default partition.
+    var defaultPartitions: [String: String] = [:]
 
     /// Reads sizes without waiting: `pg_total_relation_size` takes ACCESS SHARE for an instant,
     /// so it gets 200 ms; if a lock is queued on a table, the sizes come from `relpages` instead.
@@ -247,6 +252,12 @@ struct LiveTables {
             """).rows {
             if let index = row[0], let table = row[1] { live.indexTables[index] = table }
         }
+        for row in try connection.execute("""
+            SELECT p.relname, c.relname FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid JOIN pg_class p ON p.oid = i.inhparent
+            WHERE c.relispartition AND pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT' AND c.relnamespace = current_schema()::regnamespace
+            """).rows {
+            if let parent = row[0], let partition = row[1] { live.defaultPartitions[parent] = partition }
+        }
         return live
     }
 }
@@ -263,6 +274,7 @@ struct Replay {
         var filenode: String
         /// For an index, its table.
         var table: String
+        var tableOID: String
     }
 
     struct Observation {
@@ -273,11 +285,11 @@ struct Replay {
     func observe() throws -> Observation {
         var observation = Observation()
         for row in try connection.execute("""
-            SELECT c.oid::text, c.relname, c.relkind::text, c.relfilenode::text, coalesce(t.relname, '')
+            SELECT c.oid::text, c.relname, c.relkind::text, c.relfilenode::text, coalesce(t.relname, ''), coalesce(t.oid::text, '')
             FROM pg_class c LEFT JOIN pg_index x ON x.indexrelid = c.oid LEFT JOIN pg_class t ON t.oid = x.indrelid
             WHERE c.relnamespace = $1::regnamespace AND c.relkind IN ('r', 'p', 'm', 'i', 'I')
             """, [schema]).rows {
-            observation.relations[row[0]!] = Relation(name: row[1]!, kind: row[2]!, filenode: row[3]!, table: row[4]!)
+            observation.relations[row[0]!] = Relation(name: row[1]!, kind: row[2]!, filenode: row[3]!, table: row[4]!, tableOID: row[5]!)
         }
         for row in try connection.execute("""
             SELECT relation::text, mode FROM pg_locks
@@ -288,10 +300,11 @@ struct Replay {
         return observation
     }
 
-    /// Adds what changed between two observations around one statement.
-    func record(from before: Observation, to after: Observation, into planned: inout PlannedStatement) {
+    /// Adds what changed between two observations around one statement; relations are named
+    /// as they were at `start`, the migration's beginning (those it made are not live).
+    func record(from before: Observation, to after: Observation, start: Observation, into planned: inout PlannedStatement) {
         for lock in after.locks.subtracting(before.locks) {
-            guard let relation = before.relations[lock[0]], ["r", "p", "m"].contains(relation.kind),
+            guard let relation = start.relations[lock[0]], ["r", "p", "m"].contains(relation.kind),
                   live.sizes[relation.name] != nil, let mode = TableLockMode(rawValue: lock[1]) else { continue }
             add(PlannedLock(relation: relation.name, mode: mode), to: &planned)
         }
@@ -300,10 +313,11 @@ struct Replay {
         let oldFilenodes = Set(before.relations.values.map(\.filenode))
         for (oid, relation) in after.relations.sorted(by: { $0.value.name < $1.value.name }) {
             if ["r", "m"].contains(relation.kind), let old = before.relations[oid], old.filenode != relation.filenode,
-               live.sizes[relation.name] != nil {
-                planned.rewrites.append(relation.name)
+               let name = start.relations[oid]?.name, live.sizes[name] != nil {
+                planned.rewrites.append(name)
             }
-            if relation.kind == "i", !oldFilenodes.contains(relation.filenode), live.sizes[relation.table] != nil {
+            if relation.kind == "i", !oldFilenodes.contains(relation.filenode),
+               let table = start.relations[relation.tableOID]?.name, live.sizes[table] != nil {
                 planned.builds.append(relation.name)
             }
         }
@@ -316,15 +330,30 @@ struct Replay {
         }
     }
 
-    /// Adds the modes read from the SQL (see ``StatementLocks``) and the tables it scans.
-    func merge(_ declared: StatementLocks, into planned: inout PlannedStatement) {
-        for (relation, mode) in declared.locks where live.sizes[relation] != nil {
-            add(PlannedLock(relation: relation, mode: mode), to: &planned)
+    /// Adds the modes read from the SQL (see ``StatementLocks``) and the tables it scans,
+    /// each name found in the scratch schema as it was `before` the statement and named as
+    /// at `start`.
+    func merge(_ declared: StatementLocks, seenIn before: Observation, start: Observation, into planned: inout PlannedStatement) {
+        func liveName(_ name: String, kinds: Set<String>) -> String? {
+            guard let (oid, relation) = before.relations.first(where: { $0.value.name == name && kinds.contains($0.value.kind) }) else {
+                return kinds.contains("i") ? live.indexTables[name] : name
+            }
+            return kinds.contains("i") ? start.relations[relation.tableOID]?.name : start.relations[oid]?.name
+        }
+        for (relation, mode) in declared.locks {
+            if let name = liveName(relation, kinds: ["r", "p", "m"]), live.sizes[name] != nil {
+                add(PlannedLock(relation: name, mode: mode), to: &planned)
+            }
         }
         for (index, mode) in declared.indexTableLocks {
-            if let table = live.indexTables[index] { add(PlannedLock(relation: table, mode: mode), to: &planned) }
+            if let table = liveName(index, kinds: ["i", "I"]), live.sizes[table] != nil { add(PlannedLock(relation: table, mode: mode), to: &planned) }
         }
-        for table in declared.scans where live.sizes[table] != nil && !planned.scans.contains(table) && !planned.rewrites.contains(table) {
+        // A new partition's rows must not be in the parent's default partition: it is read.
+        let defaults = declared.partitionParents.compactMap { liveName($0, kinds: ["p"]).flatMap { live.defaultPartitions[$0] } }
+        for partition in defaults { add(PlannedLock(relation: partition, mode: .accessExclusive), to: &planned) }
+        for scanned in declared.scans + defaults {
+            guard let table = liveName(scanned, kinds: ["r", "p", "m"]), live.sizes[table] != nil,
+                  !planned.scans.contains(table), !planned.rewrites.contains(table) else { continue }
             planned.scans.append(table)
         }
         planned.locks.sort { ($0.mode, $1.relation) > ($1.mode, $0.relation) }

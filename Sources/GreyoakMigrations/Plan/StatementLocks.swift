@@ -16,6 +16,10 @@ public struct StatementLocks: Sendable, Equatable {
     /// Locks on the table of a named index (`DROP INDEX idx` locks idx's table), which only
     /// the catalog can name.
     public var indexTableLocks: [String: TableLockMode] = [:]
+    /// Partitioned tables that gain a partition (`ATTACH PARTITION`, `PARTITION OF`): a
+    /// default partition of theirs, which only the catalog can name, is locked ACCESS
+    /// EXCLUSIVE and scanned for rows that belong to the new one.
+    public var partitionParents: [String] = []
 
     mutating func lock(_ relation: String?, _ mode: TableLockMode) {
         guard let relation, !relation.isEmpty else { return }
@@ -23,10 +27,12 @@ public struct StatementLocks: Sendable, Equatable {
     }
 
     /// Classifies one statement.
-    public static func classify(_ sql: String) -> StatementLocks {
+    public static func classify(_ sql: String) -> StatementLocks { classify(SQLTokens(sql)) }
+
+    static func classify(_ tokens: SQLTokens) -> StatementLocks {
         var result = StatementLocks()
-        let tokens = SQLTokens(sql)
         guard let first = tokens.word(0) else { return result }
+        if otherKinds(first, tokens, into: &result) { return result }
         switch first {
         case "ALTER":
             if tokens.word(1) == "TABLE" { alterTable(tokens, into: &result) }
@@ -42,7 +48,8 @@ public struct StatementLocks: Sendable, Equatable {
                     if named < on, let name = tokens.identifier(named) { result.builds.append(name) }
                     else if let table { result.builds.append("an index on \(table)") }
                 }
-            } else if tokens.contains("TRIGGER"), let on = tokens.position(of: "ON", from: 1) {
+            } else if tokens.skipping(["OR", "REPLACE", "CONSTRAINT"], from: 1) == tokens.position(of: "TRIGGER", from: 1),
+                      let on = tokens.position(of: "ON", from: 1) {
                 result.lock(tokens.name(after: on), .shareRowExclusive)
             }
             // A new table's REFERENCES lock the referenced tables.
@@ -126,10 +133,11 @@ public struct StatementLocks: Sendable, Equatable {
                 || (words.first == "ALTER" && (has("SET", "(") || has("RESET", "("))) || (words.first == "SET" && words.dropFirst().first == "(")
                 || (words.first == "RESET" && words.dropFirst().first == "("):
                 result.lock(table, .shareUpdateExclusive)
-            case words.first == "ENABLE" || words.first == "DISABLE" && has("TRIGGER"):
+            case (words.first == "ENABLE" || words.first == "DISABLE") && has("TRIGGER"):  // ENABLE ROW LEVEL SECURITY is ACCESS EXCLUSIVE
                 result.lock(table, .shareRowExclusive)
             case has("ATTACH", "PARTITION"):
                 result.lock(table, .shareUpdateExclusive)
+                result.partitionParents.append(table)
                 if action.count > 2 { result.lock(action[2].identifier, .accessExclusive) }
             case has("DETACH", "PARTITION"):
                 result.lock(table, has("CONCURRENTLY") ? .shareUpdateExclusive : .accessExclusive)
@@ -151,9 +159,16 @@ struct SQLTokens {
         var upper: String { quoted ? "" : text.uppercased() }
         /// An identifier's name without its schema: `public.scores` → `scores`.
         var identifier: String { quoted ? text : text.lowercased() }
+        /// What a string literal holds (`''` read as `'`); nil for other tokens.
+        var literal: String? = nil
+        /// The name before the last `.` of a qualified name: `scores` in `scores.band`.
+        var qualifier: String? = nil
     }
 
     private(set) var tokens: [Token] = []
+
+    /// A part of another statement's tokens (a statement inside a `DO` block).
+    init(tokens: [Token]) { self.tokens = tokens }
 
     init(_ sql: String) {
         var depth = 0
@@ -177,7 +192,7 @@ struct SQLTokens {
                     end = sql.index(after: end)
                 }
                 if character == "\"" { appendName(text, quoted: true, depth: depth) }
-                else { tokens.append(Token(text: "'", quoted: false, depth: depth)) }
+                else { tokens.append(Token(text: "'", quoted: false, depth: depth, literal: text)) }
                 index = end < sql.endIndex ? sql.index(after: end) : end
             } else if character.isLetter || character == "_" {
                 var end = index
@@ -197,7 +212,10 @@ struct SQLTokens {
     private mutating func appendName(_ text: String, quoted: Bool, depth: Int) {
         if tokens.count >= 2, tokens[tokens.count - 1].text == ".", tokens[tokens.count - 1].depth == depth,
            tokens[tokens.count - 2].quoted || tokens[tokens.count - 2].text.first?.isLetter == true {
+            let qualifier = tokens[tokens.count - 2].identifier
             tokens.removeLast(2)
+            tokens.append(Token(text: text, quoted: quoted, depth: depth, qualifier: qualifier))
+            return
         }
         tokens.append(Token(text: text, quoted: quoted, depth: depth))
     }

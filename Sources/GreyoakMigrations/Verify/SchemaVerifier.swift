@@ -87,7 +87,8 @@ public struct SchemaVerifier {
         let compared = schemas ?? [schema]
         var summaries: [String] = []
         for (index, name) in compared.enumerated() {
-            var (want, have) = (built[index], try ScratchSchema.live(connection, schema: name))
+            // Partitions that loads (or pg_partman) made are data, on either side.
+            var (have, want) = LoadPartitions.leftOut(of: try ScratchSchema.live(connection, schema: name), built[index])
             if index > 0 { (want, have) = (want.withoutDatabaseLevelObjects(), have.withoutDatabaseLevelObjects()) }
             // Named only when the caller chose the schemas, so that today's sentences stay as they are.
             let prefix = schemas == nil ? "" : "schema \(name): "
@@ -121,5 +122,4 @@ public struct SchemaVerifier {
             report.fail(.behindHead, "a scores table exists but alembic_version records no revision: the schema is unmanaged. If it is exactly the migrated schema, record that with `greyoak db stamp head`; otherwise move it aside and run `greyoak db upgrade head`")
         }
     }
-
 }

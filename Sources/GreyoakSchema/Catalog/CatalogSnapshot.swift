@@ -36,6 +36,7 @@ public struct CatalogSnapshot: Equatable, Sendable {
             for constraint in table.constraints.values { objects["constraint \(constraint.name) on \(table.name)"] = constraint.definition }
             for index in table.indexes.values { objects["index \(index.name)"] = index.definition }
         }
+        for index in catalog.handMadePartitionIndexes.values { objects["index \(index.name)"] = index.definition }
         for object in catalog.objects.values { objects[object.key] = object.definition }
         for (name, labels) in catalog.enums { objects["enum \(name)"] = "(\(labels.joined(separator: ", ")))" }
         for domain in catalog.domains.values {

@@ -81,14 +81,16 @@ extension SchemaCatalog {
         for row in try connection.catalogRows("""
             SELECT i.relname, pg_get_indexdef(x.indexrelid), c.relname,
                    EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid AND k.conrelid = x.indrelid
-                           AND k.contype IN ('p', 'u', 'x'))
+                           AND k.contype IN ('p', 'u', 'x')),
+                   i.relispartition
             FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid
             JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE \(relation)
             """, [schema], reading: "indexes of schema \(schema)") {
             let name = try row.text(0, "index name")
             catalog.tables[try row.text(2, "relname")]?.indexes[name] = Index(
-                name: name, definition: unqualified(try row.text(1, "index definition"), quotedSchema: quotedSchema), backsConstraint: row.flag(3))
+                name: name, definition: unqualified(try row.text(1, "index definition"), quotedSchema: quotedSchema), backsConstraint: row.flag(3),
+                attachedToParent: row.flag(4))
         }
         for row in try connection.catalogRows("""
             SELECT t.typname, e.enumlabel
@@ -110,6 +112,7 @@ extension SchemaCatalog {
         try readSequences(connection, schema: schema, relation: relation, ignored: ignored, into: &catalog)
         try readObjects(connection, schema: schema, relation: relation, into: &catalog)
         try readDependencies(connection, schema: schema, into: &catalog)
+        catalog.partmanParents = try LoadPartitions.partmanParents(connection, schema: schema)
         return catalog
     }
 

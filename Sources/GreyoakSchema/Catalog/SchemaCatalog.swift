@@ -39,6 +39,10 @@ public struct SchemaCatalog: Equatable, Sendable {
         /// True for the index of a primary key, unique or exclusion constraint, which the
         /// constraint makes and drops.
         public var backsConstraint: Bool
+        /// True for a partition's index that is attached to an index of its parent (made by
+        /// the parent's, or matched at `ATTACH PARTITION`), as opposed to one made on the
+        /// partition alone.
+        public var attachedToParent = false
     }
 
     public struct Table: Equatable, Sendable {
@@ -108,10 +112,17 @@ public struct SchemaCatalog: Equatable, Sendable {
     public var dependencies: [String: Set<String>] = [:]
     /// Whether the schema exists at all (an empty one does); compared by `--schema`'s callers.
     public var schemaExists = true
+    /// The partitioned tables pg_partman manages in this schema (its `part_config`): their
+    /// partitions are data (see ``LoadPartitions``).
+    public var partmanParents: Set<String> = []
+    /// Indexes made by hand on a partition that is data (see ``LoadPartitions``): the
+    /// partition is left out, these still count.
+    public var handMadePartitionIndexes: [String: Index] = [:]
 
     public static func == (a: SchemaCatalog, b: SchemaCatalog) -> Bool {
         a.tables == b.tables && a.otherRelations == b.otherRelations && a.views == b.views && a.sequences == b.sequences
             && a.enums == b.enums && a.domains == b.domains && a.objects == b.objects
+            && a.handMadePartitionIndexes == b.handMadePartitionIndexes
     }
 
     /// `name` as an SQL identifier, quoted the way `quote_ident` would.

@@ -18,6 +18,8 @@ extension DBCommand {
         var devURL: String?
         @Option(name: .customLong("schema"), help: "With --autogenerate: manage this schema (repeatable; default: the current one, public).")
         var schemas: [String] = []
+        @Option(help: "Write a reviewed migration greyoak knows (one or more files) instead of an empty one: \(MigrationRecipe.all.map(\.name).joined(separator: ", ")).")
+        var recipe: String?
 
         func run() throws {
             let graph = try options.graph()
@@ -30,6 +32,15 @@ extension DBCommand {
                                    hint: "heads: \(graph.heads.joined(separator: ", "))")
             } else {
                 parents = graph.heads
+            }
+            if let recipe {
+                guard !autogenerate, !nonTransactional, fromSchema == nil, devURL == nil else {
+                    throw GreyoakError(.usage, "--recipe writes its own SQL and transaction settings: it takes no --autogenerate, --non-transactional, --from-schema or --dev-url")
+                }
+                let paths = try MigrationScriptWriter(directory: options.migrationsDirectory)
+                    .write(recipe: try MigrationRecipe.named(recipe), message: message, revision: revID, parents: parents, graph: graph)
+                for path in paths { print("Generating \(path) ...  done") }
+                return
             }
             var (upgrade, downgrade) = ("", "")
             if autogenerate {
