@@ -31,9 +31,32 @@ struct IngestFaultProxyTests {
         Case(writers: 1, message: .query("COMMIT", 1), when: .afterServerGotIt),
     ]
 
+    /// A partitioned `scores` and a load with a new month (``FaultScenario/partitioned``): the
+    /// COPY into a standalone table, an index build, and the attach in the commit point's
+    /// transaction (the coordinator's decision when two-phase, the writer's when one).
+    static let partitionCases: [Case] = [
+        Case(writers: 2, message: .query("COPY greyoak_attach", 1), when: .before),
+        Case(writers: 2, message: .query("ALTER TABLE greyoak_attach", 1), when: .afterServerGotIt),
+        Case(writers: 2, message: .query("CREATE INDEX", 2), when: .before),
+        Case(writers: 2, message: .query("DO $greyoak_attach$", 1), when: .before),
+        Case(writers: 2, message: .query("DO $greyoak_attach$", 1), when: .afterServerGotIt),
+        Case(writers: 1, message: .query("DO $greyoak_attach$", 1), when: .afterServerGotIt),
+        Case(writers: 1, message: .query("COPY greyoak_attach", 1), when: .before),
+    ]
+
+    @Test("a partitioned scores: a cut while new partitions load, index or attach leaves no half-published month and no table behind",
+          arguments: partitionCases)
+    func cutPartitioned(_ fault: Case) async throws {
+        try await cut(fault, partitioned: true)
+    }
+
     @Test("a cut leaves all or nothing, recovery leaves nothing behind, a rerun converges", arguments: cases)
     func cut(_ fault: Case) async throws {
-        let scenario = try await FaultScenario.make(tickers: 300)
+        try await cut(fault, partitioned: false)
+    }
+
+    private func cut(_ fault: Case, partitioned: Bool) async throws {
+        let scenario = try await FaultScenario.make(tickers: 300, partitioned: partitioned)
         defer { scenario.remove() }
         try await withTestDatabase { database in
             try await scenario.prepare(database)
@@ -45,7 +68,8 @@ struct IngestFaultProxyTests {
             // Before the commit starts a lost connection is retried from the start; past the
             // commit point the run finishes the load itself; in between, it fails.
             switch (fault.message, fault.when) {
-            case (.copyData, _), (.query("COPY (SELECT", _), _):
+            case (.copyData, _), (.query("COPY (SELECT", _), _), (.query("COPY greyoak_attach", _), _),
+                 (.query("ALTER TABLE greyoak_attach", _), _), (.query("CREATE INDEX", _), _):
                 #expect(result.status == 0, "\(result)")
                 #expect(result.stderr.contains("starting again"), "\(result)")
             case (.query("COMMIT PREPARED", _), _), (.query("COMMIT", _), .afterServerGotIt):

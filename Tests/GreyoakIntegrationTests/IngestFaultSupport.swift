@@ -15,28 +15,48 @@ struct FaultScenario: Sendable {
     /// `scores` after the base load alone ("none"), and after both ("all").
     let none: [[String?]]
     let all: [[String?]]
+    /// `scores` is partitioned after the base load (``PartitionedScores``), and the load's
+    /// third day opens a month no partition holds: the load is mixed, its changed rows go
+    /// through the existing partition and its new month is loaded apart and attached.
+    var partitioned = false
 
     /// Generates the files (`tickers` × 2 days, then × 3 days with 5% changed) and loads them
-    /// cleanly into a reference database.
-    static func make(tickers: Int) async throws -> FaultScenario {
+    /// cleanly into a reference database (never partitioned: the rows are what is compared).
+    static func make(tickers: Int, partitioned: Bool = false) async throws -> FaultScenario {
         let scratch = try IngestScratch()
         let base = scratch.file("base.csv"), load = scratch.file("load.csv")
-        try GenScores.run(["--tickers", String(tickers), "--days", "2", "--out", base])
-        try GenScores.run(["--tickers", String(tickers), "--days", "3", "--changed-fraction", "0.05", "--change-seed", "9", "--out", load])
+        // 2024-10-30 is a Wednesday: the load's third day is Friday 2024-11-01.
+        let start = partitioned ? ["--start", "2024-10-30"] : []
+        try GenScores.run(["--tickers", String(tickers), "--days", "2", "--out", base] + start)
+        try GenScores.run(["--tickers", String(tickers), "--days", "3", "--changed-fraction", "0.05", "--change-seed", "9", "--out", load] + start)
         return try await withTestDatabase(holdingSlot: false) { reference in
             try await IngestCLI.upgradeHead(reference)
             try #require(try await IngestCLI.ingest(reference, [base]).status == 0)
             let none = try ScoresTable.snapshot(reference)
             try #require(try await IngestCLI.ingest(reference, [load]).status == 0)
-            return FaultScenario(scratch: scratch, base: base, load: load, none: none, all: try ScoresTable.snapshot(reference))
+            return FaultScenario(scratch: scratch, base: base, load: load, none: none, all: try ScoresTable.snapshot(reference),
+                                 partitioned: partitioned)
         }
     }
 
-    /// Readies `database` at head with the base loaded.
+    /// Readies `database` at head with the base loaded (and `scores` partitioned after it).
     func prepare(_ database: TestDatabase) async throws {
         try await IngestCLI.upgradeHead(database)
         let result = try await IngestCLI.ingest(database, [base])
         try #require(result.status == 0, "\(result)")
+        if partitioned {
+            let connection = try database.connect()
+            defer { connection.close() }
+            try PartitionedScores.convert(connection)
+        }
+    }
+
+    /// Back to the base alone, partitioned as ``prepare(_:)`` left it (the test's role owns
+    /// the tables): the new month's partition, if the load attached it, goes.
+    func reset(_ database: TestDatabase) async throws {
+        try database.query("TRUNCATE scores")
+        if partitioned { try database.query("DROP TABLE IF EXISTS scores_p2024_11") }
+        try #require(try await IngestCLI.ingest(database, [base]).status == 0)
     }
 
     /// What settles an interrupted load in a check: every one of them must.
@@ -79,7 +99,9 @@ struct FaultScenario: Sendable {
         }
         try await Leftovers.expectNone(database, sourceLocation: sourceLocation)
         let verify = try await CLI.run(["db", "verify"], databaseURL: database.url, migrations: IngestRepo.migrations)
-        #expect(verify.status == 0, "\(verify)", sourceLocation: sourceLocation)
+        // A partitioned scores made by the test fixture, not by a migration, is drift to
+        // verify (status 8) until the recipe migration exists; its other findings still count.
+        #expect(verify.status == 0 || (partitioned && verify.status == 8), "\(verify)", sourceLocation: sourceLocation)
         if try database.column("SELECT count(*) FROM greyoak_load WHERE state = 'interrupted'") != ["0"] {
             #expect(verify.stdout.contains("was interrupted; resolved"), "\(verify)", sourceLocation: sourceLocation)
         }
@@ -102,6 +124,8 @@ enum Leftovers {
         let prepared = try database.column("SELECT gid FROM pg_prepared_xacts WHERE database = current_database()")
         #expect(prepared.isEmpty, "prepared transactions left: \(prepared)", sourceLocation: sourceLocation)
         #expect(try database.column("SELECT count(*) FROM greyoak_stage") == ["0"], "rows left in greyoak_stage", sourceLocation: sourceLocation)
+        let tables = try database.column("SELECT relname FROM pg_class WHERE relname LIKE 'greyoak\\_attach\\_%'")
+        #expect(tables.isEmpty, "tables of new partitions left: \(tables)", sourceLocation: sourceLocation)
         let running = try database.column("SELECT id::text FROM greyoak_load WHERE state = 'running'")
         #expect(running.isEmpty, "loads still marked running: \(running)", sourceLocation: sourceLocation)
         // An autovacuum worker analysing `scores` after the loads (ShareUpdateExclusiveLock)

@@ -42,18 +42,21 @@ struct IngestKillTests {
         }
     }
 
-    @Test("SIGKILL at random points of a load: all or nothing, recovery, a rerun converges", arguments: [1, 2])
-    func sigkill(writers: Int) async throws {
-        let scenario = try await FaultScenario.make(tickers: 1500)
+    @Test("SIGKILL at random points of a load: all or nothing, recovery, a rerun converges",
+          arguments: [(1, false), (2, false), (1, true), (2, true)])
+    func sigkill(writers: Int, partitioned: Bool) async throws {
+        let scenario = try await FaultScenario.make(tickers: 1500, partitioned: partitioned)
         defer { scenario.remove() }
         try await withTestDatabase { database in
             try await scenario.prepare(database)
             // How long a clean load takes, to spread the kills over it (commit window included).
+            // (Partitioned: a committed load, since --no-commit builds no partition; then back to the base.)
             let started = Date()
-            let clean = try Child(["ingest", "--no-progress", scenario.load, "--writers", String(writers), "--no-commit"],
+            let clean = try Child(["ingest", "--no-progress", scenario.load, "--writers", String(writers)] + (partitioned ? [] : ["--no-commit"]),
                                   databaseURL: database.url)
             #expect(await clean.wait() == 0)
             let span = max(0.2, Date().timeIntervalSince(started))
+            if partitioned { try await scenario.reset(database) }
             for round in 0..<4 {
                 let child = try Child(["ingest", "--no-progress", scenario.load, "--writers", String(writers)], databaseURL: database.url)
                 try await Task.sleep(for: .seconds(Double.random(in: 0.05...(span * 1.1))))
@@ -63,9 +66,8 @@ struct IngestKillTests {
                 let now = try ScoresTable.snapshot(database)
                 #expect(now == scenario.none || now == scenario.all, "round \(round): scores holds part of the load")
                 try await scenario.check(database, committed: status == 0, recovery: round % 2 == 0 ? .nextLoad : .dbRecover)
-                // Back to the base for the next round (the test's role owns the table).
-                try database.query("TRUNCATE scores")
-                try #require(try await IngestCLI.ingest(database, [scenario.base]).status == 0)
+                // Back to the base for the next round.
+                try await scenario.reset(database)
             }
         }
     }

@@ -40,9 +40,9 @@ struct IngestServerFaultTests {
     }
 
     @Test("an immediate shutdown mid-load, then a restart: all or nothing, recovery, a rerun converges",
-          arguments: [0, 10])
-    func crashMidLoad(maxPrepared: Int) async throws {
-        let scenario = try await FaultScenario.make(tickers: 1500)
+          arguments: [(0, false), (10, false), (0, true), (10, true)])
+    func crashMidLoad(maxPrepared: Int, partitioned: Bool) async throws {
+        let scenario = try await FaultScenario.make(tickers: 1500, partitioned: partitioned)
         defer { scenario.remove() }
         let cluster = try await PrivateCluster(settings: ["max_prepared_transactions = \(maxPrepared)"])
         defer { cluster.remove() }
@@ -54,10 +54,14 @@ struct IngestServerFaultTests {
         async let run = IngestCLI.ingest(database, [scenario.load, "--writers", "2", "--connect-retry", "0"])
         // Crash once the load is writing (or has finished: then it is a crash after the load).
         let deadline = Date().addingTimeInterval(30)
+        // Partitioned: once the new month's table is loading, indexing or attaching.
+        let writing = partitioned
+            ? "query ILIKE 'COPY greyoak_attach%' OR query ILIKE 'ALTER TABLE greyoak_attach%' OR query ILIKE 'CREATE INDEX%' OR query ILIKE 'DO $greyoak_attach$%'"
+            : "query ILIKE 'COPY%' OR query ILIKE 'WITH changed%' OR query ILIKE 'INSERT INTO scores%' OR query ILIKE 'PREPARE%'"
         while Date() < deadline {
             let busy = try? database.column("""
                 SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
-                  AND (query ILIKE 'COPY%' OR query ILIKE 'WITH changed%' OR query ILIKE 'INSERT INTO scores%' OR query ILIKE 'PREPARE%')
+                  AND (\(writing))
                 """)
             if busy != ["0"] { break }
             try await Task.sleep(for: .milliseconds(20))

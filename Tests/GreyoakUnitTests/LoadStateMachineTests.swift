@@ -27,6 +27,7 @@ struct LoadStateMachineTests {
         case .recheck: "recheck"
         case .checkDuplicates: "duplicates"
         case .upsert: "upsert"
+        case .buildPartitions: "build partitions"
         case let .commit(summary): "commit \(summary.inserted)/\(summary.updated)/\(summary.unchanged)"
         case .rollBackNoCommit: "no commit"
         case let .refuse(failure): "refuse \(failure.errorCount)"
@@ -36,6 +37,24 @@ struct LoadStateMachineTests {
     }
 
     private let keyExists = PassFailure.keyExists(PostgresError(code: .statementFailed, message: "duplicate key", sqlState: "23505"))
+
+    @Test("rows of new partitions: built after the writers' part, counted, committed as one; a repeated key among them refuses")
+    func newPartitions() {
+        var withNew = outcome(.direct)
+        withNew.newPartitions = [AttachSpool.Partition(name: "scores_p2025_01", low: 0, high: 1, rows: 5)]
+        var load = machine()
+        _ = load.start()
+        #expect(name(load.passEnded(withNew, stagedRows: 10)) == "build partitions")
+        #expect(!load.reachedCommitPoint)
+        #expect(name(load.partitionsBuilt(inserted: 5, duplicate: nil)) == "commit 15/0/0")
+        #expect(load.reachedCommitPoint)
+
+        var refused = machine()
+        _ = refused.start()
+        _ = refused.passEnded(withNew, stagedRows: 10)
+        #expect(name(refused.partitionsBuilt(inserted: 0, duplicate: "Key (...) is duplicated.")) == "refuse 0")
+        #expect(!refused.reachedCommitPoint)
+    }
 
     @Test("a load probes first; a direct pass commits what the COPY took")
     func direct() {

@@ -24,7 +24,16 @@ package final class ScoreValidator {
         var rejects: [String] = []
         /// Good rows equal to what `scores` holds (``LoadMode/compare``): not sent.
         var unchanged = 0
+        /// Rows of dates no bounded partition holds (see ``newPartitions``), with their keys.
+        var attach: CopyChunk?
     }
+
+    /// A partitioned `scores` whose new partitions this load makes: rows of dates no bounded
+    /// partition holds go to ``Output/attach``, not to a writer (see ``AttachSpool``).
+    var newPartitions: PartitionLayout?
+    /// With `--on-duplicate last`: the keys of those rows that may repeat (the writers'
+    /// filter has the rest), for ``AttachBuilder`` to keep the last of each.
+    private(set) var attachDuplicates: DuplicateFilter?
 
     /// Encode rows for `COPY scores` (no source columns) instead of the staging table.
     var direct = false
@@ -100,6 +109,11 @@ package final class ScoreValidator {
             return chunk
         })
         let encoders = output.chunks.map { CopyEncoder(buffer: $0.rows) }
+        if newPartitions != nil {
+            output.attach = CopyChunk(rows: ByteBuffer(capacity: batch.count * 64))
+            if duplicatePolicy == .last, duplicates != nil, attachDuplicates == nil { attachDuplicates = DuplicateFilter(writers: 1) }
+        }
+        let attachEncoder = output.attach.map { CopyEncoder(buffer: $0.rows) }
         let faults = batch.faults
         var nextFault = 0
         for record in 0..<batch.count {
@@ -128,6 +142,15 @@ package final class ScoreValidator {
             output.goodRows += 1
             // A dry run (no writers) has nowhere to send rows.
             guard writerCount > 0 else { continue }
+            if let attachEncoder, newPartitions!.isNew(key.date) {
+                let row = ScoreCopyRow.encode(into: attachEncoder, staged: nil, ticker: ticker, tickerLength: tickerLength, date: key.date,
+                                              mode: key.mode, values: values, present: present, band: key.band,
+                                              guardrails: key.guardrails, asOf: key.asOf)
+                output.attach!.keys.append(row)
+                attachDuplicates?.insert(hash: Self.keyHash(ticker, tickerLength, key.date, key.mode), writer: 0,
+                                         ticker: ticker, tickerLength: tickerLength, date: key.date, mode: key.mode)
+                continue
+            }
             let writer = writerCount == 1 ? 0 : Int(Self.tickerHash(ticker, tickerLength) % UInt64(writerCount))
             let row = ScoreCopyRow.encode(into: encoders[writer], staged: direct ? nil : (Int32(batch.fileIndex), Int64(batch.ordinal(record))),
                                           ticker: ticker, tickerLength: tickerLength, date: key.date, mode: key.mode, values: values,

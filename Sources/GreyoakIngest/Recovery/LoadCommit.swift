@@ -30,11 +30,22 @@ struct LoadCommit {
     /// left: a COMMIT or PREPARE the server got just before the cut ends before it does.
     static let sessionEndWait = 15.0
 
-    func commit(_ writers: [any LoadWriter], summary: IngestSummary) throws {
+    /// - Parameter attach: The statement that attaches the load's new partitions
+    ///   (``AttachSQL/attach(_:policy:)``), if it made any.
+    ///
+    /// The attach is part of the decision: it runs in the transaction that is the load's
+    /// commit point, the single writer's (one transaction) or the coordinator's decision
+    /// (two-phase), before the journal's `committed`. So the new partitions are published
+    /// exactly when the load is decided: if that transaction commits, recovery commits the
+    /// prepared writers' rows too; if it does not, the partitions stay unattached standalone
+    /// tables that the failing load, recovery or the next load drops (``AttachLeftovers``).
+    /// No prepared transaction is needed for them, however many writers loaded them: they
+    /// were committed invisible, and the attach alone makes them part of `scores`.
+    func commit(_ writers: [any LoadWriter], summary: IngestSummary, attach: String? = nil) throws {
         // Without its locks the load must not commit: another load or a migration may be
         // running. The lock session lives as long as this process, unless the server ends it.
         try locks.confirm()
-        let decision = Self.decision(load: load, summary: summary, ledgerEntry: ledgerEntry)
+        let decision = (attach.map { [($0, [String?]())] } ?? []) + Self.decision(load: load, summary: summary, ledgerEntry: ledgerEntry)
         switch method {
         case .oneTransaction:
             try commitOne(writers[0], decision: decision)

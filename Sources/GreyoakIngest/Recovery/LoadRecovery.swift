@@ -35,7 +35,8 @@ public struct LoadRecovery {
     public func run() throws -> [Resolution] {
         let prepared = try Self.preparedGIDs(connection)
         let journal = try connection.execute("SELECT to_regclass('greyoak_load') IS NOT NULL")[0, 0] == "t"
-        var ids = Set(prepared.keys)
+        let leftovers = try AttachLeftovers.tables(connection)
+        var ids = Set(prepared.keys).union(leftovers.keys)
         if journal {
             for id in try connection.execute("SELECT id FROM greyoak_load WHERE state = 'running'").column.compactMap({ Int64($0) }) {
                 ids.insert(id)
@@ -53,6 +54,8 @@ public struct LoadRecovery {
                     logger.warning("recovered an interrupted \(resolution)")
                     resolutions.append(resolution)
                 }
+                // Its unattached new partitions: never part of scores, whichever way it ended.
+                if let tables = leftovers[id] { try AttachLeftovers.drop(connection, tables, load: id, logger: logger) }
             } catch let error as PostgresError where error.sqlState == SQLState.insufficientPrivilege {
                 // Only the role that prepared a transaction (or a superuser) may finish it.
                 logger.error("cannot recover interrupted load \(id): \(error.message); run `greyoak db recover` as the role that ran it")
@@ -154,6 +157,10 @@ public struct LoadRecovery {
             } else {
                 notes.append("load \(id) (\(input), started \(started) by \(role)) was interrupted; resolved \(row[6] ?? "?"): \(row[5] ?? "")")
             }
+        }
+        for (id, tables) in try AttachLeftovers.tables(connection).sorted(by: { $0.key < $1.key })
+        where try !AttachLeftovers.loadIsAlive(connection, id) {
+            problems.append("table(s) \(tables.joined(separator: ", ")) of new partitions are left unattached by interrupted load \(id); they are not part of scores: run `greyoak db recover` (or any load) to drop them")
         }
         let leftover = try SharedStaging.leftoverRows(connection)
         if leftover > 0 {

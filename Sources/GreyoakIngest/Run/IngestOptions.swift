@@ -29,6 +29,9 @@ public struct IngestOptions: Sendable {
     /// so any field or line in it: far above any real score record, low enough that a
     /// hostile file is refused before it costs memory.
     public var maxRecordBytes = IngestOptions.defaultMaxRecordBytes
+    /// The width of the partitions a load makes when neither pg_partman nor a bounded
+    /// partition of `scores` says (see ``PartitionLayout``); nil: months.
+    public var partitionInterval: PartitionInterval?
     public static let defaultMaxRecordBytes = 1 << 20
 
     public init() {}

@@ -99,15 +99,16 @@ public final class IngestPipeline {
                 return try drive(summary, AttemptEffects(coordinator: coordinator, locks: locks, writers: writers, commit: nil, stages: stages),
                                  reachedCommitPoint: &reachedCommitPoint)
             }
-            return try load(coordinator, locks: locks, writers: writers, watcher: watcher, summary: summary,
+            return try load(coordinator, locks: locks, writers: writers, watcher: watcher, summary: summary, bounded: bounded,
                             reachedCommitPoint: &reachedCommitPoint)
         } catch let error as PostgresError where error.sqlState == SQLState.lockNotAvailable {
             writers.rollback()
             let blockers = watcher.takeBlockers()
-            throw GreyoakError(.lockTimeout, """
-                nothing was loaded: a lock was not obtained within --lock-timeout \(options.lockTimeout) s \
-                (\(error.activity ?? "loading")); \(BlockingSessions.describe(blockers))
-                """, hint: BlockingSessions.hint(blockers) + ", or raise --lock-timeout")
+            // The attach of new partitions waits as a migration does (AttachSQL.attach), not by --lock-timeout.
+            let attach = error.message.hasPrefix(AttachSQL.gaveUp)
+            let what = attach ? error.message : "a lock was not obtained within --lock-timeout \(options.lockTimeout) s (\(error.activity ?? "loading"))"
+            throw GreyoakError(.lockTimeout, "nothing was loaded: \(what); \(BlockingSessions.describe(blockers))",
+                               hint: BlockingSessions.hint(blockers) + (attach ? "" : ", or raise --lock-timeout"))
         }
     }
 
@@ -120,7 +121,7 @@ public final class IngestPipeline {
     /// A load past the gate: recovery of interrupted loads, the commit method, the journal,
     /// then the passes, the verdict and the commit.
     private func load(_ coordinator: Connection, locks: LockSession, writers: WriterPool, watcher: BlockingSessionWatcher,
-                      summary: IngestSummary, reachedCommitPoint: inout Bool) throws -> IngestSummary {
+                      summary: IngestSummary, bounded: ConnectionSettings, reachedCommitPoint: inout Bool) throws -> IngestSummary {
         var summary = summary
         // Interrupted loads are resolved before this one starts, and this one is journalled
         // before it sends a row (see LoadRecovery, LoadJournal).
@@ -129,10 +130,17 @@ public final class IngestPipeline {
         let distribution = try TableDistribution.ofScores(coordinator)
         try distribution.prepareSession(coordinator)
         let stagesInShards = try SharedStaging.followScores(coordinator, logger: logger)
+        let attach = try AttachPlan.make(coordinator, options: options, distribution: distribution, settings: bounded, logger: logger)
         // The writers' handshakes overlapped the gate and the recovery above.
         try writers.connect()
         watcher.watch([coordinator.backendPID] + writers.backendPIDs)
-        let (method, count) = try CommitMethod.choose(coordinator, writers: writers.count, distribution: distribution, logger: logger)
+        var (method, count) = try CommitMethod.choose(coordinator, writers: writers.count, distribution: distribution, logger: logger)
+        if method == .twoPhase, attach?.makesPartitions == true, let name = attach?.layout.defaultPartition {
+            // The attach takes ACCESS EXCLUSIVE on the default partition in the decision's
+            // transaction, and would wait for prepared writers that read or wrote it.
+            logger.debug("scores has a default partition (\(name)): loading in one transaction, so that the attach of new partitions does not wait for the writers' prepared transactions")
+            (method, count) = (.oneTransaction, 1)
+        }
         writers.keep(count, twoPhase: method == .twoPhase, distribution: distribution, stagesInShards: stagesInShards)
         summary.writers = writers.count
         let load = try LoadJournal.begin(coordinator, locks: locks, input: LoadJournal.describe(files), method: method,
@@ -140,10 +148,14 @@ public final class IngestPipeline {
         let commit = LoadCommit(coordinator: coordinator, locks: locks, method: method, logger: logger, settings: settings,
                                 load: load, ledgerEntry: options.ledgerEntry)
         do {
-            return try drive(summary, AttemptEffects(coordinator: coordinator, locks: locks, writers: writers, commit: commit, stages: stages),
+            return try drive(summary, AttemptEffects(coordinator: coordinator, locks: locks, writers: writers, commit: commit, stages: stages,
+                                                     attach: attach),
                              reachedCommitPoint: &reachedCommitPoint)
         } catch let error as LoadCommit.OutcomeRecorded {
             throw error.error
+        } catch let error as PostgresError where attach?.noPartition(error) != nil {
+            LoadJournal.rolledBack(coordinator, commit.load, reason: "\(error)")
+            throw attach!.noPartition(error)!
         } catch {
             LoadJournal.rolledBack(coordinator, commit.load, reason: "\(error)")
             throw error

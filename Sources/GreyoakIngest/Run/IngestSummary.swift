@@ -14,6 +14,14 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     public var outcome = Outcome.committed
     /// `--each-file` only: files skipped as committed before (absent from the JSON otherwise).
     public var skippedFiles: Int?
+    /// A load that made new partitions of a partitioned `scores` (see ``AttachBuilder``):
+    /// how many, and the time of each phase (absent from the JSON otherwise). COPY: the
+    /// standalone tables loaded; indexes: the primary keys, indexes and bound CHECKs built;
+    /// attach: the commit point's transaction, which attaches them all (and commits the load).
+    public var newPartitions: Int?
+    public var copySeconds: Double?
+    public var indexSeconds: Double?
+    public var attachSeconds: Double?
 
     /// How a run ended; the raw value is what the summary line and the JSON say.
     public enum Outcome: String, Codable, Sendable, CustomStringConvertible {
@@ -29,12 +37,17 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case files, rowsRead = "rows_read", inserted, updated, unchanged, rejected, seconds
         case rowsPerSecond = "rows_per_second", writers, outcome, skippedFiles = "skipped_files"
+        case newPartitions = "new_partitions", copySeconds = "copy_seconds", indexSeconds = "index_seconds"
+        case attachSeconds = "attach_seconds"
     }
 
     public var jsonText: String {
         var summary = self
         summary.seconds = (seconds * 1000).rounded() / 1000
         summary.rowsPerSecond = (rowsPerSecond * 10).rounded() / 10
+        summary.copySeconds = copySeconds.map { ($0 * 1000).rounded() / 1000 }
+        summary.indexSeconds = indexSeconds.map { ($0 * 1000).rounded() / 1000 }
+        summary.attachSeconds = attachSeconds.map { ($0 * 1000).rounded() / 1000 }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: (try? encoder.encode(summary)) ?? Data(), as: UTF8.self)
@@ -42,6 +55,11 @@ public struct IngestSummary: Sendable, Codable, Equatable {
 
     public var text: String {
         let rate = rowsPerSecond.isFinite ? Int(rowsPerSecond) : 0
-        return "\(outcome): \(files) file(s), \(rowsRead) rows read, \(inserted) inserted, \(updated) updated, \(unchanged) unchanged, \(rejected) rejected in \(String(format: "%.2f", seconds)) s (\(rate) rows/s)"
+        var text = "\(outcome): \(files) file(s), \(rowsRead) rows read, \(inserted) inserted, \(updated) updated, \(unchanged) unchanged, \(rejected) rejected in \(String(format: "%.2f", seconds)) s (\(rate) rows/s)"
+        if let newPartitions {
+            func s(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "-" }
+            text += "; \(newPartitions) new partition(s): COPY \(s(copySeconds)) s, indexes \(s(indexSeconds)) s, attach \(s(attachSeconds)) s"
+        }
+        return text
     }
 }

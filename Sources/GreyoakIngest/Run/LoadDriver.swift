@@ -11,6 +11,9 @@ protocol LoadEffects {
     /// The database's duplicate check: how many keys repeat, and the errors to report.
     func duplicates(_ filter: DuplicateFilter?) throws -> (total: Int, errors: [RowError])
     func upsert() throws -> (inserted: Int, updated: Int)
+    /// Loads and indexes the new partitions: the rows in them, or the server's words for a
+    /// key they hold twice.
+    func buildPartitions() throws -> (inserted: Int, duplicate: String?)
     /// The commit point.
     func commit(_ summary: IngestSummary) throws
     /// Rolls every writer back; `refused` (invalid input) also drops the rejects file.
@@ -19,6 +22,8 @@ protocol LoadEffects {
     func rollBackNoCommit()
     /// `summary` with the run's time filled in.
     func timed(_ summary: IngestSummary) -> IngestSummary
+    /// The committed `summary` with what only the commit measured (the attach's time).
+    func afterCommit(_ summary: IngestSummary) -> IngestSummary
 }
 
 /// Runs a ``LoadStateMachine`` to its end: performs each action with `effects` and feeds
@@ -49,6 +54,7 @@ enum LoadDriver {
                 committed = timed
                 do {
                     try effects.commit(timed)
+                    committed = effects.afterCommit(timed)
                     action = machine.committed()
                 } catch {
                     action = machine.failed(error)
@@ -78,6 +84,9 @@ enum LoadDriver {
         case .upsert:
             let counts = try effects.upsert()
             return machine.upserted(inserted: counts.inserted, updated: counts.updated, stagedRows: effects.stagedRows)
+        case .buildPartitions:
+            let built = try effects.buildPartitions()
+            return machine.partitionsBuilt(inserted: built.inserted, duplicate: built.duplicate)
         default:
             preconditionFailure("\(action) ends the run")
         }

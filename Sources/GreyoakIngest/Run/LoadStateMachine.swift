@@ -27,6 +27,9 @@ struct LoadStateMachine {
         case checkDuplicates(DuplicateFilter?)
         /// Take the load lock and upsert on every writer.
         case upsert
+        /// Load, index and check the new partitions of a partitioned `scores` (see
+        /// ``AttachBuilder``), before the commit point attaches them.
+        case buildPartitions
         /// The commit point: commit every writer (see ``LoadCommit``).
         case commit(IngestSummary)
         /// `--no-commit`: roll every writer back, and the run is done.
@@ -45,6 +48,7 @@ struct LoadStateMachine {
         case passing(Route, rechecked: Bool)
         case checkingDuplicates(unchanged: Int)
         case upserting(unchanged: Int)
+        case buildingPartitions
         case committing
         case finished
     }
@@ -54,6 +58,8 @@ struct LoadStateMachine {
     private let dryRun: Bool
     private let noCommit: Bool
     private let maxErrors: Int?
+    /// Rows the last pass kept for new partitions (``StreamOutcome/newPartitions``).
+    private var newPartitionRows = 0
 
     /// - Parameter summary: What is known before the first pass (files, writers).
     init(summary: IngestSummary, dryRun: Bool, noCommit: Bool, maxErrors: Int?) {
@@ -85,6 +91,7 @@ struct LoadStateMachine {
         if let fallback = fallback(after: outcome, route: route) { return fallback }
         summary.rowsRead = outcome.rowsRead
         summary.rejected = outcome.rejected
+        newPartitionRows = outcome.newPartitions.reduce(0) { $0 + $1.rows }
         if let fatal = outcome.fatal {
             if case let .unreadable(row) = fatal {
                 return refuse("nothing was loaded: \(row.file) cannot be read past this point",
@@ -153,7 +160,28 @@ struct LoadStateMachine {
         return commit()
     }
 
+    /// The new partitions are loaded and indexed; `inserted` rows are in them. A key that
+    /// repeats among them (`duplicate`: the server's words) refuses the run as the staging
+    /// path's duplicate check does.
+    mutating func partitionsBuilt(inserted: Int, duplicate: String?) -> Action {
+        guard case .buildingPartitions = state else { preconditionFailure("no partitions were being built") }
+        if let duplicate {
+            return refuse("nothing was loaded: a key appears more than once among the rows of dates no partition of scores holds yet (\(duplicate))",
+                          errors: [], count: 0, hint: "keep the last occurrence with --on-duplicate last")
+        }
+        summary.inserted += inserted
+        newPartitionRows = 0
+        return commit()
+    }
+
     private mutating func commit() -> Action {
+        // Rows of new partitions are loaded apart from the writers, once the writers' part is
+        // ready (its duplicates checked and upserted), and attached at the commit point
+        // (`--no-commit` builds them too, then drops them with the rollback).
+        if newPartitionRows > 0 {
+            state = .buildingPartitions
+            return .buildPartitions
+        }
         if noCommit {
             summary.outcome = .rolledBackNoCommit
             state = .finished

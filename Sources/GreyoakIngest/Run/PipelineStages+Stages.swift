@@ -104,6 +104,7 @@ private struct ValidateStage {
         validator = ScoreValidator(rules: options.rules, writerCount: pass.inputs.count, files: stages.files,
                                    duplicatePolicy: options.onDuplicate, inMemory: inMemory)
         validator.errorsToKeep = min(options.maxReport, StreamOutcome.maxErrorsKept)
+        validator.newPartitions = pass.spool?.layout
         decided = pass.inputs.isEmpty
     }
 
@@ -121,6 +122,7 @@ private struct ValidateStage {
             // but keep validating, to report every error.
             if local.rejected > (options.maxErrors ?? 0) { sending = false }
             if sending {
+                if let spool = pass.spool, let attach = result.attach, !attach.keys.isEmpty { try spool.add(attach) }
                 for (input, chunk) in zip(pass.inputs, result.chunks) where !chunk.rows.isEmpty {
                     // Each writer's chunk is new for this batch, and nothing here touches it again.
                     nonisolated(unsafe) let chunk = chunk
@@ -131,6 +133,8 @@ private struct ValidateStage {
         try rejects?.close()
         if !decided { try decideMode(nil) }
         local.duplicates = validator.duplicates
+        local.attachDuplicates = validator.attachDuplicates
+        if let spool = pass.spool, sending { local.newPartitions = try spool.finish() }
         local.screen = validator.screen
         pass.inputs.forEach { $0.close() }
     }

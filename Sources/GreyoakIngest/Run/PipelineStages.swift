@@ -30,9 +30,11 @@ struct PipelineStages: Sendable {
     ///     thread; nil means staging.
     ///   - allowDirect: Whether the probe may pick ``LoadMode/direct``.
     ///   - inMemory: How a dry run finds repeated keys; nil for a load.
+    ///   - spool: Where rows of dates no partition holds go (a partitioned `scores` whose new
+    ///     partitions the load makes); nil sends every row to the writers.
     func run(into writers: [any LoadWriter], probe: (any LoadModeProbe)?, allowDirect: Bool = true,
-             inMemory: InMemoryDuplicateCheck?) -> StreamOutcome {
-        let pass = Pass(writers: writers.count, asks: probe != nil)
+             inMemory: InMemoryDuplicateCheck?, spool: AttachSpool? = nil) -> StreamOutcome {
+        let pass = Pass(writers: writers.count, asks: probe != nil, spool: spool)
         let group = DispatchGroup()
         for (writer, input) in zip(writers, pass.inputs) {
             writer.start(mode: pass.gate, input: input, group: group, onFailure: pass.stop)
@@ -73,6 +75,8 @@ struct PipelineStages: Sendable {
         let existing = ExistingRowsChannel()
         /// Whether the validator asks the coordinator for the mode (else: staging).
         let asks: Bool
+        /// The rows of new partitions, when the load makes them.
+        let spool: AttachSpool?
         let chunks = BoundedQueue<Chunk>(capacity: 4)
         let batches = BoundedQueue<RecordBatch>(capacity: 3)
         /// Each writer's COPY data, made new for every pass.
@@ -82,8 +86,9 @@ struct PipelineStages: Sendable {
         /// The validator's findings, handed over at its end.
         let outcome = BoundedQueue<StreamOutcome>(capacity: 1)
 
-        init(writers: Int, asks: Bool) {
+        init(writers: Int, asks: Bool, spool: AttachSpool?) {
             self.asks = asks
+            self.spool = spool
             inputs = (0..<writers).map { _ in BoundedQueue(capacity: 3) }
         }
 

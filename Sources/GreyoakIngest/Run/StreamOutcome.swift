@@ -19,4 +19,8 @@ struct StreamOutcome {
     /// A dry run's first pass: the keys that may repeat.
     var screen: KeyScreen?
     var mode = LoadMode.staging
+    /// The new partitions the pass's rows need, kept in the pass's ``AttachSpool``.
+    var newPartitions: [AttachSpool.Partition] = []
+    /// With `--on-duplicate last`: the keys of those rows that may repeat.
+    var attachDuplicates: DuplicateFilter?
 }

@@ -76,6 +76,8 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
 /// SQLSTATE values greyoak reacts to.
 public enum SQLState {
     public static let uniqueViolation = "23505"
+    /// check_violation, which is also what a row that fits no partition fails with.
+    public static let checkViolation = "23514"
     public static let duplicateTable = "42P07"
     public static let duplicateObject = "42710"
     public static let insufficientPrivilege = "42501"

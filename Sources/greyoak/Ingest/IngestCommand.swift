@@ -6,6 +6,7 @@ import GreyoakIngest
 
 extension InputFormat: ExpressibleByArgument {}
 extension DuplicatePolicy: ExpressibleByArgument {}
+extension PartitionInterval: ExpressibleByArgument {}
 
 /// `greyoak ingest PATH...`: load score files into `scores`.
 struct IngestCommand: ParsableCommand {
@@ -42,6 +43,9 @@ struct IngestCommand: ParsableCommand {
     @Option(name: .customLong("max-record-bytes"),
             help: "Refuse a record (CSV record, JSON object, NDJSON line) longer than this many bytes (default 1048576, 1 MiB).")
     var maxRecordBytes: Int = IngestOptions.defaultMaxRecordBytes
+    @Option(name: .customLong("partition-interval"),
+            help: "A partitioned scores: the width (month or year) of the partitions a load makes for new dates, when neither pg_partman nor a bounded partition says (default month).")
+    var partitionInterval: PartitionInterval?
     @Flag(name: .customLong("no-progress"), help: "No progress display or progress lines.") var noProgress = false
     @Flag(name: .customLong("each-file"),
           help: "Commit each file on its own and record it in greyoak_ingest_log; files recorded there are skipped, so the same command resumes a backfill.")
@@ -81,6 +85,7 @@ struct IngestCommand: ParsableCommand {
         ingest.lockTimeout = lockTimeout
         ingest.connectRetry = connectRetry
         ingest.maxRecordBytes = maxRecordBytes
+        ingest.partitionInterval = partitionInterval
         if let settings { ingest.rules = try ValidationRules.load(path: settings) }
         if let strongBuyAt { ingest.rules.strongBuyAt = strongBuyAt }
         if let buyAt { ingest.rules.buyAt = buyAt }

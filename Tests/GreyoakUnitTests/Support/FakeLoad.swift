@@ -193,6 +193,14 @@ final class FakeEffects: LoadEffects {
     }
 
     func timed(_ summary: IngestSummary) -> IngestSummary { summary }
+
+    /// No fake pass keeps rows for new partitions.
+    func buildPartitions() throws -> (inserted: Int, duplicate: String?) {
+        log.append("build partitions")
+        return (0, nil)
+    }
+
+    func afterCommit(_ summary: IngestSummary) -> IngestSummary { summary }
 }
 
 /// Score files for loads with no server.

@@ -1,0 +1,159 @@
+import Foundation
+import Synchronization
+import GreyoakPostgres
+
+/// The rows of one pass that go into new partitions, kept on disk by partition: a writer
+/// takes a partition whole (see ``AttachLoader``) and COPYs it from here, in the transaction
+/// that creates its table (so `COPY ... FREEZE` applies), whatever order the input had its
+/// dates in.
+///
+/// A partition is *sealed* when the input's dates have moved past it (a row comes for a
+/// partition that begins at or after its end), or at the end of the input: its rows so far
+/// are written out and ``onSeal`` hands it to the loader, which loads it while the pass goes
+/// on. Rows that come for it afterwards are kept apart (``Partition/late``) and loaded after
+/// the pass. A backfill's files in date order thus overlap their COPYs with the reading.
+///
+/// One temporary file, unlinked at once (as ``StdinSpool``'s: nothing is left behind
+/// however the process ends); each partition's rows gather in a buffer of their own and go
+/// to the file in segments. Memory is bounded by ``pendingLimit`` over all partitions, however
+/// large the input: past it, every buffer is written out.
+///
+/// Filled by the validator (one thread), read by the writers (any thread): a segment, once
+/// recorded, is never written again. The state is behind a ``Mutex``.
+final class AttachSpool: Sendable {
+    /// One new partition's rows in the file.
+    struct Partition: Sendable {
+        var name: String
+        var low: Int64
+        var high: Int64
+        var rows = 0
+        var bytes = 0
+        /// Where its rows are in the file, in input order.
+        var segments: [(offset: Int, length: Int)] = []
+        /// Rows that came after it was sealed.
+        var late: [(offset: Int, length: Int)] = []
+        var sealed = false
+    }
+
+    static let segmentBytes = 256 << 10
+    static let pendingLimit = 4 << 20
+
+    private struct State {
+        var partitions: [Int64: Partition] = [:]
+        /// Bytes not yet written, by partition (lower bound).
+        var pending: [Int64: [UInt8]] = [:]
+        var pendingBytes = 0
+        var written = 0
+        /// The partition of the last row: dates come in runs.
+        var last: (low: Int64, high: Int64)?
+    }
+
+    private let fd: Int32
+    let layout: PartitionLayout
+    private let state = Mutex(State())
+    /// Called (on the validator's thread) with each partition as it is sealed.
+    private let onSeal: @Sendable (Partition) -> Void
+
+    init(layout: PartitionLayout, onSeal: @escaping @Sendable (Partition) -> Void = { _ in }) throws {
+        self.onSeal = onSeal
+        var template = Array((NSTemporaryDirectory() + "/greyoak-attach-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else {
+            throw GreyoakError(.failure, "cannot create a file in \(NSTemporaryDirectory()) for the rows of new partitions",
+                               hint: "set TMPDIR to a writable directory")
+        }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        self.fd = fd
+        self.layout = layout
+    }
+
+    deinit { close(fd) }
+
+    /// Keeps the rows of `chunk` (binary COPY rows of `scores`, each with its key).
+    func add(_ chunk: CopyChunk) throws {
+        let base = chunk.rows.bytes.baseAddress!
+        try state.withLock { state in
+            for key in chunk.keys {
+                let bounds: (low: Int64, high: Int64)
+                if let last = state.last, key.date >= last.low, key.date < last.high {
+                    bounds = last
+                } else {
+                    bounds = layout.newBounds(for: key.date)
+                    state.last = bounds
+                    if state.partitions[bounds.low] == nil {
+                        state.partitions[bounds.low] = Partition(name: layout.name(of: bounds.low), low: bounds.low, high: bounds.high)
+                    }
+                    // The input has moved past every partition that ends by this one's start.
+                    for (low, partition) in state.partitions where !partition.sealed && partition.high <= bounds.low {
+                        try seal(low, &state)
+                    }
+                }
+                let length = Int(key.length)
+                state.partitions[bounds.low]!.rows += 1
+                state.partitions[bounds.low]!.bytes += length
+                state.pending[bounds.low, default: []].append(contentsOf: UnsafeRawBufferPointer(start: base + key.offset, count: length))
+                state.pendingBytes += length
+                if state.pending[bounds.low]!.count >= Self.segmentBytes { try write(bounds.low, &state) }
+            }
+            if state.pendingBytes > Self.pendingLimit {
+                for low in Array(state.pending.keys) { try write(low, &state) }
+            }
+        }
+    }
+
+    /// Writes out what is left and seals every partition; the new partitions, by lower bound.
+    func finish() throws -> [Partition] {
+        try state.withLock { state in
+            for low in Array(state.pending.keys) { try write(low, &state) }
+            for low in state.partitions.keys.sorted() where !state.partitions[low]!.sealed { try seal(low, &state) }
+            return state.partitions.values.sorted { $0.low < $1.low }
+        }
+    }
+
+    private func seal(_ low: Int64, _ state: inout State) throws {
+        try write(low, &state)
+        state.partitions[low]!.sealed = true
+        onSeal(state.partitions[low]!)
+    }
+
+    private func write(_ low: Int64, _ state: inout State) throws {
+        guard let bytes = state.pending.removeValue(forKey: low), !bytes.isEmpty else { return }
+        let offset = state.written
+        var done = 0
+        try bytes.withUnsafeBytes { raw in
+            while done < raw.count {
+                let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(offset + done))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw Self.failure("cannot write the rows of new partitions to \(NSTemporaryDirectory()): \(String(cString: strerror(errno)))") }
+                done += n
+            }
+        }
+        state.written += bytes.count
+        state.pendingBytes -= bytes.count
+        if state.partitions[low]!.sealed {
+            state.partitions[low]!.late.append((offset, bytes.count))
+        } else {
+            state.partitions[low]!.segments.append((offset, bytes.count))
+        }
+    }
+
+    /// Reads rows back from `segments` (a partition's, or its late ones), a piece at a time (at
+    /// most ``segmentBytes`` of memory).
+    func read(_ segments: [(offset: Int, length: Int)], _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.segmentBytes, alignment: 8)
+        defer { buffer.deallocate() }
+        for segment in segments {
+            var done = 0
+            while done < segment.length {
+                let size = min(buffer.count, segment.length - done)
+                let n = pread(fd, buffer.baseAddress!, size, off_t(segment.offset + done))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw Self.failure("cannot read back the rows of new partitions: \(String(cString: strerror(errno)))") }
+                try body(UnsafeRawBufferPointer(start: buffer.baseAddress, count: n))
+                done += n
+            }
+        }
+    }
+
+    private static func failure(_ message: String) -> GreyoakError { GreyoakError(.failure, message) }
+}
