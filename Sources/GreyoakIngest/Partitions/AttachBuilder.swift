@@ -7,7 +7,7 @@ import GreyoakPostgres
 /// The new partitions of one load, made ready to attach: loaded by the ``AttachLoader``
 /// (standalone tables, binary COPY with FREEZE in the transaction that created each, committed
 /// and not attached, so no reader sees them), then, once all are loaded, the primary key and
-/// the parent's other indexes built on each, then the CHECK that matches its bound. What is
+/// the parent's other indexes built on each (the CHECK that matches its bound came with the table). What is
 /// left is ``AttachSQL/attach(_:policy:)``, which the load's commit point runs.
 ///
 /// The builds go over the loader's connections: whole partitions to a writer when there are
@@ -84,7 +84,7 @@ final class AttachBuilder: Sendable {
         let ordered = indexes.filter(\.isPrimaryKey) + indexes.filter { !$0.isPrimaryKey }
         if partitions.count >= connections.count {
             // Enough partitions to keep every writer busy: each builds whole partitions, the
-            // primary key first, then the other indexes, the CHECK and the owner, in one
+            // primary key first, then the other indexes and the owner, in one
             // transaction (one commit a partition, not one a build).
             try run(connections, jobs: partitions.sorted { $0.bytes > $1.bytes }) { connection, partition in
                 try self.inBuildTransaction(connection, memory: memory) {
@@ -131,11 +131,10 @@ final class AttachBuilder: Sendable {
         }
     }
 
-    /// The CHECK that matches the bound, and the owner of `scores` as the table's owner (as a
-    /// partition made by the migrator would have; the load role may create it only as a
-    /// member of that role: ``AttachPrivileges``).
+    /// The owner of `scores` as the table's owner (as a partition made by the migrator would
+    /// have; the load role may create it only as a member of that role: ``AttachPrivileges``).
+    /// The CHECK that matches the bound was made with the table (``AttachSQL/create``).
     private func finish(_ partition: AttachSpool.Partition, owner: [String?]?, _ connection: Connection) throws {
-        try timed(connection, "bound CHECK of \(partition.name)", AttachSQL.check(table(partition), low: partition.low, high: partition.high))
         if let owner, owner[1] == "t", let name = owner[0] {
             try connection.execute("ALTER TABLE \(table(partition)) OWNER TO \(name)")
         }

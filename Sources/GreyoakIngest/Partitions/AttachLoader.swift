@@ -107,7 +107,7 @@ final class AttachLoader: Sendable {
         state.withLock { $0.firstCopy = $0.firstCopy ?? started }
         try connection.transaction {
             try connection.execute("SET LOCAL synchronous_commit = off")
-            try connection.execute(AttachSQL.create(table))
+            try connection.execute(AttachSQL.create(table, low: partition.low, high: partition.high))
             state.withLock { $0.made.append(table) }
             let copied = try connection.copyIn(AttachSQL.copy(table, freeze: true)) { sink in
                 try sink.send(CopyEncoder.header)

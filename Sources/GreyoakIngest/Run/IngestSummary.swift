@@ -16,7 +16,7 @@ public struct IngestSummary: Sendable, Codable, Equatable {
     public var skippedFiles: Int?
     /// A load that made new partitions of a partitioned `scores` (see ``AttachBuilder``):
     /// how many, and the time of each phase (absent from the JSON otherwise). COPY: the
-    /// standalone tables loaded; indexes: the primary keys, indexes and bound CHECKs built;
+    /// standalone tables loaded; indexes: the primary keys and indexes built;
     /// attach: the commit point's transaction, which attaches them all (and commits the load).
     public var newPartitions: Int?
     public var copySeconds: Double?
