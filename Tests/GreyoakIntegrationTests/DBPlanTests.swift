@@ -165,6 +165,26 @@ import GreyoakTestSupport
         }
     }
 
+    /// A migration that needs what only the live database has (an extension installed by
+    /// hand) cannot replay in an empty scratch database: the plan is made in a scratch schema
+    /// of the live one instead, as verify's replay does.
+    @Test func planFallsBackToAScratchSchemaForWhatOnlyTheLiveDatabaseHas() async throws {
+        let migrations = try MigrationsDirectory()
+        defer { migrations.remove() }
+        try migrations.write("r0", message: "people", upgrade: "CREATE TABLE people (id integer PRIMARY KEY, email citext);")
+        try migrations.write("r1", parents: ["r0"], message: "names", upgrade: "ALTER TABLE people ADD COLUMN name text;")
+        try await withTestDatabase { db in
+            try db.query("CREATE EXTENSION citext")
+            try await db.succeed("db", "upgrade", "r0", migrations: migrations.path)
+            let result = try await db.greyoak("db", "plan", migrations: migrations.path)
+            #expect(result.status == 0, "\(result)")
+            #expect(result.lines.first == "upgrade r0 -> r1, names", "\(result)")
+            #expect(result.lines.dropFirst().first?.hasPrefix("  line 8: AccessExclusiveLock on people (") == true, "\(result)")
+            #expect(result.stderr.contains("planned in a scratch schema instead"), "\(result)")
+            #expect(try db.column("SELECT count(*)::text FROM pg_namespace WHERE nspname LIKE 'greyoak_plan_%'") == ["0"])
+        }
+    }
+
     static func pretty(_ db: TestDatabase) throws -> String {
         try db.column("SELECT pg_size_pretty(pg_total_relation_size('scores'))").first ?? ""
     }

@@ -31,9 +31,13 @@ public struct Autogenerator {
     let connection: Connection
     let replay: SchemaReplay
 
-    public init(graph: RevisionGraph, connection: Connection, devURL: ConnectionSettings? = nil,
+    /// The schemas managed (`--schema`); nil: the current one.
+    let schemas: [String]?
+
+    public init(graph: RevisionGraph, connection: Connection, devURL: ConnectionSettings? = nil, schemas: [String]? = nil,
                 logger: Logger = Logger(label: "greyoak.autogenerate")) {
         self.graph = graph
+        self.schemas = schemas
         self.connection = connection
         replay = SchemaReplay(connection: connection, devURL: devURL, logger: logger)
     }
@@ -45,9 +49,9 @@ public struct Autogenerator {
     ///   (its schema would be compared with the wrong revision), or when a migration or the
     ///   file cannot be replayed.
     public func generate(parents: [String], schemaFile: String?) throws -> Result {
-        let desired: SchemaCatalog
+        let desired: [SchemaCatalog]
         if let schemaFile {
-            (desired, _) = try replay.loading(schemaFile)
+            (desired, _) = try replay.loading(schemaFile, schemas: schemas)
         } else {
             let current = try VersionTable.heads(connection)
             guard Set(current) == Set(parents) else {
@@ -56,14 +60,43 @@ public struct Autogenerator {
                                    hint: "run `greyoak db upgrade head` first, or compare with a file: --from-schema FILE.sql")
             }
             let schema = try connection.execute("SELECT current_schema()")[0, 0] ?? "public"
-            desired = try ScratchSchema.live(connection, schema: schema)
+            desired = try (schemas ?? [schema]).map { try ScratchSchema.live(connection, schema: $0) }
         }
         let migrations = graph.newestFirst(graph.ancestorsOrSelf(parents)).reversed().map { graph.migrations[$0]! }
-        let (replayed, place) = try replay.replaying(migrations)
+        let (replayed, place) = try replay.replaying(migrations, schemas: schemas)
         // Partitions that loads (or pg_partman) made are data: nothing to generate for them.
-        let (built, wanted) = LoadPartitions.leftOut(of: replayed, desired)
-        return Result(upgrade: SchemaDiff(from: built, to: wanted).changes,
-                      downgrade: SchemaDiff(from: wanted, to: built).changes, replayedIn: place)
+        let pairs = zip(replayed, desired).map { LoadPartitions.leftOut(of: $0, $1) }
+        guard let schemas else {
+            let (built, wanted) = pairs[0]
+            return Result(upgrade: SchemaDiff(from: built, to: wanted).changes,
+                          downgrade: SchemaDiff(from: wanted, to: built).changes, replayedIn: place)
+        }
+        var (upgrade, downgrade): ([SchemaChange], [SchemaChange]) = ([], [])
+        for (index, name) in schemas.enumerated() {
+            var (have, want) = pairs[index]
+            if index > 0 { (have, want) = (have.withoutDatabaseLevelObjects(), want.withoutDatabaseLevelObjects()) }
+            upgrade += Self.section(name, from: have, to: want)
+            downgrade = Self.section(name, from: want, to: have) + downgrade
+        }
+        return Result(upgrade: upgrade, downgrade: downgrade, replayedIn: place)
+    }
+
+    /// The changes to schema `name` with `--schema`: made (or dropped) with the schema
+    /// itself, under `SET LOCAL search_path TO name`, so that its unqualified names land in
+    /// it; the search path goes back to the session's at the end, for the version table.
+    static func section(_ name: String, from: SchemaCatalog, to: SchemaCatalog) -> [SchemaChange] {
+        let changes = SchemaDiff(from: from, to: to).changes
+        let quoted = to.quote(name)
+        var section: [SchemaChange] = []
+        if to.schemaExists, !from.schemaExists { section.append(SchemaChange("CREATE SCHEMA \(quoted)")) }
+        guard changes.contains(where: { $0.sql != nil }) || !section.isEmpty || from.schemaExists != to.schemaExists else { return changes }
+        section.append(SchemaChange("SET LOCAL search_path TO \(quoted)", comments: ["schema \(name)"]))
+        section += changes
+        section.append(SchemaChange("SET LOCAL search_path TO DEFAULT"))
+        if from.schemaExists, !to.schemaExists {
+            section.append(SchemaChange("DROP SCHEMA \(quoted)", destructive: "drops schema \(name)"))
+        }
+        return section
     }
 
     /// One section of the migration file.

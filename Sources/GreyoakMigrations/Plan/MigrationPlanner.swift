@@ -6,48 +6,113 @@ import GreyoakSchema
 /// `greyoak db plan`: what each pending migration would do to the live database, found
 /// without changing it or locking its tables.
 ///
-/// Like `verify`, it replays the migrations into a scratch schema inside one transaction
-/// that it always rolls back: first the applied ones (so the scratch schema looks like the
-/// live one), then each pending one statement by statement, comparing the catalog and this
-/// session's `pg_locks` before and after each statement. A `relfilenode` that changes is a
-/// rewrite; an index that appears or changes its `relfilenode` is a build. Because the
-/// scratch tables were created by this same transaction, it already holds ACCESS EXCLUSIVE
-/// on them, which `pg_locks` then cannot show again; ``StatementLocks`` reads the modes
-/// from the SQL as well, and the strongest of both is reported. Findings are weighed by the
-/// live table of the same name (`reltuples`, `pg_total_relation_size`).
+/// Like `verify`, it replays the migrations where ``SchemaReplay`` does: in a scratch database
+/// (or the `--dev-url` one), where the applied ones are committed first, each in its own
+/// transaction, and then each pending one runs in a transaction of its own statement by
+/// statement, comparing the catalog and this session's `pg_locks` before and after each
+/// statement; the last resort is a scratch schema inside one transaction that it rolls back.
+/// A `relfilenode` that changes is a rewrite; an index that appears or changes its
+/// `relfilenode` is a build. A table that the same transaction created (every table, in a
+/// scratch schema) is held ACCESS EXCLUSIVE already, which `pg_locks` then cannot show again;
+/// ``StatementLocks`` reads the modes from the SQL as well, and the strongest of both is
+/// reported. Findings are weighed by the live table of the same name (`reltuples`,
+/// `pg_total_relation_size`).
 public struct MigrationPlanner {
     let graph: RevisionGraph
-    let connection: Connection
+    /// Where the migrations are replayed: the live connection, or a scratch database's.
+    private(set) var connection: Connection
+    let live: Connection
+    let devURL: ConnectionSettings?
     let logger: Logger
 
-    public init(graph: RevisionGraph, connection: Connection, logger: Logger) {
+    public init(graph: RevisionGraph, connection: Connection, devURL: ConnectionSettings? = nil, logger: Logger) {
         self.graph = graph
         self.connection = connection
+        self.live = connection
+        self.devURL = devURL
         self.logger = logger
     }
+
+    /// Where the last ``plan(to:)`` replayed the migrations.
+    public private(set) var replayedIn: SchemaReplay.Place?
 
     /// Plans the upgrade from the database's revision to `spec` (see ``RevisionGraph/resolve(_:current:)``).
     ///
     /// - Returns: One entry per pending migration, in the order `upgrade` would run them.
     /// - Throws: ``GreyoakError`` when a migration cannot be replayed (with its file and line).
-    public func plan(to spec: String) throws -> [PlannedMigration] {
-        let current = try graph.currentHeads(of: connection)
+    public mutating func plan(to spec: String) throws -> [PlannedMigration] {
+        let current = try graph.currentHeads(of: live)
         let steps = try graph.upgradePlan(from: current, to: try graph.resolve(spec, current: current))
         guard !steps.isEmpty else { return [] }
-        let live = try LiveTables.read(connection)
-        let applied = graph.newestFirst(graph.ancestorsOrSelf(current)).reversed()
+        let sizes = try LiveTables.read(live)
+        let applied = graph.newestFirst(graph.ancestorsOrSelf(current)).reversed().map { graph.migrations[$0]! }
+        let pending = steps.map(\.migration)
 
+        let firstError: any Error
+        do {
+            var planner = self
+            if let (plans, place) = try SchemaReplay(connection: live, devURL: devURL, logger: logger).inEmptyDatabase({ scratch in
+                planner.connection = scratch
+                return try planner.planInDatabase(applied: applied, pending: pending, live: sizes)
+            }) {
+                replayedIn = place
+                return plans
+            }
+            replayedIn = .scratchSchema(reason: "the role may not create databases: pass --dev-url")
+            return try planInScratchSchema(applied: applied, pending: pending, live: sizes)
+        } catch let error as ReplayFailure {
+            firstError = error.underlying
+        }
+        // As verify does: a migration that needs what the live database has (an extension
+        // installed by hand) is planned in a scratch schema of it instead.
+        do {
+            let plans = try planInScratchSchema(applied: applied, pending: pending, live: sizes)
+            replayedIn = .scratchSchema(reason: "the replay failed in an empty database, which has only what the migrations create")
+            logger.info("the replay needed the live database's objects (\(firstError)); planned in a scratch schema instead")
+            return plans
+        } catch {
+            throw firstError
+        }
+    }
+
+    /// A replay failure in the empty database, as opposed to a failure to make one.
+    private struct ReplayFailure: Error { var underlying: any Error }
+
+    /// In an empty database: the applied migrations committed, then each pending one in its
+    /// own transaction, as `upgrade` runs them.
+    private func planInDatabase(applied: [Migration], pending: [Migration], live: LiveTables) throws -> [PlannedMigration] {
+        let schema = try connection.execute("SELECT current_schema()")[0, 0] ?? "public"
+        do {
+            for migration in applied {
+                try connection.transaction {
+                    for statement in migration.upgrade { try replay(statement, of: migration) }
+                }
+            }
+            var state = Replay(connection: connection, schema: schema, live: live)
+            return try pending.map { migration in
+                try connection.transaction { try plan(migration, replay: &state) }
+            }
+        } catch {
+            throw ReplayFailure(underlying: error)
+        }
+    }
+
+    /// In a scratch schema of the live database, inside one transaction that is rolled back.
+    /// The live schema stays on the search path behind it, as in verify's ``ScratchSchema``,
+    /// so that what extensions installed there is found (the connection's lock timeout
+    /// bounds any wait for a live object the SQL names).
+    private func planInScratchSchema(applied: [Migration], pending: [Migration], live: LiveTables) throws -> [PlannedMigration] {
         let scratch = "greyoak_plan_\(getpid())"
+        let behind = try connection.execute("SELECT quote_ident(current_schema())")[0, 0].map { ", " + $0 } ?? ""
         try connection.execute("BEGIN")
         defer { _ = try? connection.execute("ROLLBACK") }
         try connection.execute("CREATE SCHEMA \(scratch)")
-        try connection.execute("SET LOCAL search_path TO \(scratch)")
-        for id in applied {
-            let migration = graph.migrations[id]!
+        try connection.execute("SET LOCAL search_path TO \(scratch)\(behind)")
+        for migration in applied {
             for statement in migration.upgrade { try replay(statement, of: migration) }
         }
         var replay = Replay(connection: connection, schema: scratch, live: live)
-        return try steps.map { try plan($0.migration, replay: &replay) }
+        return try pending.map { try plan($0, replay: &replay) }
     }
 
     private func plan(_ migration: Migration, replay: inout Replay) throws -> PlannedMigration {
@@ -136,9 +201,9 @@ public struct MigrationPlanner {
     private func replay(_ statement: SQLSplitter.Statement, of migration: Migration) throws {
         do {
             // A transaction cannot run CONCURRENTLY; the object it makes is the same.
-            try connection.execute(statement.text.replacingOccurrences(of: " CONCURRENTLY", with: "", options: .caseInsensitive))
+            try connection.execute(SchemaReplay.withoutConcurrently(statement.text))
         } catch {
-            throw GreyoakError(.failure, "cannot replay \(migration.path):\(statement.line) in a scratch schema: \(error)",
+            throw GreyoakError(.failure, "cannot replay \(migration.path):\(statement.line): \(error)",
                                hint: "the plan needs every migration to run on an empty copy of the schema")
         }
     }

@@ -37,9 +37,13 @@ public struct SchemaVerifier {
     /// A database greyoak may wipe, for the replay of a role that cannot create databases.
     let devURL: ConnectionSettings?
 
+    /// The schemas compared (`--schema`); nil: the current one.
+    let schemas: [String]?
+
     public init(graph: RevisionGraph, connection: Connection, housekeeping: any LoadHousekeeping,
-                devURL: ConnectionSettings? = nil, logger: Logger) {
+                devURL: ConnectionSettings? = nil, schemas: [String]? = nil, logger: Logger) {
         self.graph = graph
+        self.schemas = schemas
         self.connection = connection
         self.housekeeping = housekeeping
         self.devURL = devURL
@@ -78,14 +82,25 @@ public struct SchemaVerifier {
         for problem in loadProblems { report.fail(.databaseError, problem) }
         report.notes += loadNotes
 
-        let liveCatalog = try ScratchSchema.live(connection, schema: schema)
-        let (replayed, place) = try SchemaReplay(connection: connection, devURL: devURL, logger: logger)
-            .replaying(graph.newestFirst(applied).reversed().map { graph.migrations[$0]! })
-        // Partitions that loads (or pg_partman) made are data, on either side.
-        let (liveSchema, built) = LoadPartitions.leftOut(of: liveCatalog, replayed)
-        let live = CatalogSnapshot(liveSchema)
-        for difference in live.differences(from: CatalogSnapshot(built)) { report.fail(.drift, difference) }
-        report.summary = "catalog of schema \(schema): \(live.summary)"
+        let (built, place) = try SchemaReplay(connection: connection, devURL: devURL, logger: logger)
+            .replaying(graph.newestFirst(applied).reversed().map { graph.migrations[$0]! }, schemas: schemas)
+        let compared = schemas ?? [schema]
+        var summaries: [String] = []
+        for (index, name) in compared.enumerated() {
+            // Partitions that loads (or pg_partman) made are data, on either side.
+            var (have, want) = LoadPartitions.leftOut(of: try ScratchSchema.live(connection, schema: name), built[index])
+            if index > 0 { (want, have) = (want.withoutDatabaseLevelObjects(), have.withoutDatabaseLevelObjects()) }
+            // Named only when the caller chose the schemas, so that today's sentences stay as they are.
+            let prefix = schemas == nil ? "" : "schema \(name): "
+            if want.schemaExists != have.schemaExists {
+                report.fail(.drift, "\(prefix)the schema \(want.schemaExists ? "is missing (the migrations make it)" : "is not made by any migration")")
+            }
+            let live = CatalogSnapshot(have)
+            for difference in live.differences(from: CatalogSnapshot(want)) { report.fail(.drift, prefix + difference) }
+            summaries.append(live.summary)
+        }
+        report.summary = schemas == nil ? "catalog of schema \(schema): \(summaries[0])"
+            : compared.enumerated().map { "catalog of schema \($1): \(summaries[$0])" }.joined(separator: "; ")
         report.replayedIn = place
         // A scratch schema sees the live database's objects, so it may hide a missing extension: say so.
         if case .scratchSchema = place { report.notes.append("the migrations were replayed in \(place)") }

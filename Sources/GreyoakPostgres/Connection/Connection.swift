@@ -96,7 +96,7 @@ public final class Connection {
     public internal(set) var pooled = false
 
     /// Whether the session is outside any transaction block.
-    var isIdle: Bool { handle.map { PQtransactionStatus($0) == PQTRANS_IDLE } ?? false }
+    package var isIdle: Bool { handle.map { PQtransactionStatus($0) == PQTRANS_IDLE } ?? false }
 
     /// The server process serving this connection (`pg_backend_pid()`), 0 when closed. Behind a
     /// pooler (``pooled``) a number the pooler made up: ask `pg_backend_pid()` inside a

@@ -5,7 +5,9 @@ import Foundation
 /// Needed because `CREATE INDEX CONCURRENTLY` cannot run inside the implicit transaction
 /// of a multi-statement query string, and because an error should name the statement that
 /// failed. It understands quoted strings, `E''` escapes, quoted identifiers, dollar
-/// quoting, `--` comments and nested `/* */` comments.
+/// quoting, `--` comments and nested `/* */` comments; like psql, a semicolon inside
+/// parentheses, or inside the `BEGIN ATOMIC … END` body of `CREATE [OR REPLACE] FUNCTION`
+/// or `PROCEDURE`, does not end the statement.
 public enum SQLSplitter {
     public struct Statement: Equatable, Sendable {
         /// The statement without its terminating semicolon, trimmed.
@@ -23,12 +25,14 @@ public enum SQLSplitter {
         // statement made only of comments is no statement.
         var startLine: Int?
         var i = 0
+        var body = BodyTracker()
 
         func flush() {
             let text = String(current).trimmingCharacters(in: .whitespacesAndNewlines)
             if let startLine, !text.isEmpty { statements.append(Statement(text: text, line: startLine)) }
             current = String.UnicodeScalarView()
             startLine = nil
+            body = BodyTracker()
         }
         func take(_ count: Int = 1) {
             for _ in 0..<count where i < chars.count {
@@ -70,7 +74,17 @@ public enum SQLSplitter {
                     if chars[i] == "$", Array(chars[i..<min(chars.count, i + tag.count)]) == tag { take(tag.count); break }
                     take()
                 }
-            } else if c == ";" {
+            } else if c == "_" || c.properties.isAlphabetic {
+                var word = ""
+                while i < chars.count, chars[i] == "_" || chars[i] == "$" || chars[i].properties.isAlphabetic || ("0"..."9").contains(chars[i]) {
+                    word.unicodeScalars.append(chars[i])
+                    take()
+                }
+                body.see(word.lowercased())
+            } else if c == "(" || c == ")" {
+                body.parentheses = max(0, body.parentheses + (c == "(" ? 1 : -1))
+                take()
+            } else if c == ";", body.parentheses == 0, body.depth == 0 {
                 i += 1
                 flush()
             } else {
@@ -79,6 +93,31 @@ public enum SQLSplitter {
         }
         flush()
         return statements
+    }
+
+    /// psql's heuristic for SQL-standard function bodies: in a statement that starts
+    /// `CREATE [OR REPLACE] FUNCTION|PROCEDURE`, outside parentheses, `BEGIN` opens a block,
+    /// `CASE` inside one opens another, and `END` closes one.
+    private struct BodyTracker {
+        var parentheses = 0
+        var depth = 0
+        private var leading: [Character] = []
+        private var count = 0
+
+        mutating func see(_ word: String) {
+            if count < 4, ["create", "function", "procedure", "or", "replace"].contains(word) { leading.append(word.first!) }
+            else if count < 4 { leading.append(" ") }
+            count += 1
+            let routine = leading.starts(with: ["c", "f"]) || leading.starts(with: ["c", "p"])
+                || leading.starts(with: ["c", "o", "r", "f"]) || leading.starts(with: ["c", "o", "r", "p"])
+            guard routine, parentheses == 0 else { return }
+            switch word {
+            case "begin": depth += 1
+            case "case" where depth >= 1: depth += 1
+            case "end" where depth > 0: depth -= 1
+            default: break
+            }
+        }
     }
 
     /// `$tag$` starting at `index`, if there is one (a positional parameter `$1` is not).

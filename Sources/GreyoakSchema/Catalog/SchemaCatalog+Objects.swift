@@ -35,6 +35,9 @@ extension SchemaCatalog {
         public var hangsOn: Set<String> = []
         /// Tables and views a materialized view reads.
         public var reads: Set<String> = []
+        /// A function's result and arguments (names and defaults too): when they change,
+        /// `CREATE OR REPLACE` cannot, so it is dropped and made again.
+        public var shape: String?
         /// An extension's version, and the versions its update scripts reach from it.
         public var version: String?
         public var reachableVersions: Set<String> = []
@@ -47,6 +50,15 @@ extension SchemaCatalog {
     }
 
     mutating func add(_ object: Object) { objects[object.key] = object }
+
+    /// The catalog without what belongs to the database rather than to one schema
+    /// (extensions, default privileges for every schema), which every schema's catalog
+    /// holds: when several schemas are compared, only the first keeps them.
+    public func withoutDatabaseLevelObjects() -> SchemaCatalog {
+        var copy = self
+        copy.objects = copy.objects.filter { $0.value.kind != .extension && !($0.value.kind == .defaultPrivileges && !$0.value.name.contains(" IN SCHEMA ")) }
+        return copy
+    }
 
     /// The catalog without what belongs to the schema itself: compared only between databases.
     func withoutSchemaLevelObjects() -> SchemaCatalog {

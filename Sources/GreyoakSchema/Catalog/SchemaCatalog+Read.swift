@@ -19,6 +19,7 @@ extension SchemaCatalog {
         let ignored = ignoredTables.sorted().map(sqlLiteral).joined(separator: ", ")
         let relation = "n.nspname = $1 AND c.relname NOT IN (\(ignored)) AND \(notFromExtension("pg_class", "c.oid"))"
         catalog.keywords = Set(try connection.execute("SELECT word FROM pg_get_keywords() WHERE catcode <> 'U'").column)
+        catalog.schemaExists = try connection.execute("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [schema])[0, 0] == "1"
 
         for row in try connection.catalogRows("""
             SELECT c.relname, c.relkind::text, pg_get_partkeydef(c.oid),
@@ -110,6 +111,7 @@ extension SchemaCatalog {
         try readDomains(connection, schema: schema, into: &catalog)
         try readSequences(connection, schema: schema, relation: relation, ignored: ignored, into: &catalog)
         try readObjects(connection, schema: schema, relation: relation, into: &catalog)
+        try readDependencies(connection, schema: schema, into: &catalog)
         catalog.partmanParents = try LoadPartitions.partmanParents(connection, schema: schema)
         return catalog
     }

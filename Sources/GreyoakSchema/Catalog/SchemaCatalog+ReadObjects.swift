@@ -16,7 +16,8 @@ extension SchemaCatalog {
             """, reading: "extensions") {
             let (name, version, home) = (try row.text(0, "extname"), try row.text(1, "extversion"), try row.text(2, "extension schema"))
             var object = Object(kind: .extension, name: name, definition: "version \(version) in schema \(home)",
-                                create: ["CREATE EXTENSION \(q(name)) WITH SCHEMA \(q(home)) VERSION \(sqlLiteral(version))"],
+                                create: (home == schema ? [] : ["CREATE SCHEMA IF NOT EXISTS \(q(home))"])
+                                    + ["CREATE EXTENSION \(q(name)) WITH SCHEMA \(q(home)) VERSION \(sqlLiteral(version))"],
                                 drop: ["DROP EXTENSION \(q(name))"], alter: ["ALTER EXTENSION \(q(name)) UPDATE TO \(sqlLiteral(version))"])
             object.version = version
             object.reachableVersions = Set(textArray(row.optional(3)))
@@ -36,7 +37,8 @@ extension SchemaCatalog {
             catalog.add(Object(kind: .collation, name: name, definition: sql, create: [sql], drop: ["DROP COLLATION \(q(name))"]))
         }
         for row in try connection.catalogRows("""
-            SELECT p.proname, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid), p.prokind::text
+            SELECT p.proname, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid), p.prokind::text,
+                   coalesce(pg_get_function_result(p.oid), '') || ' (' || pg_get_function_arguments(p.oid) || ')'
             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
             WHERE n.nspname = $1 AND p.prokind IN ('f', 'p') AND \(notFromExtension("pg_proc", "p.oid"))
             """, [schema], reading: "functions of schema \(schema)") {
@@ -46,8 +48,10 @@ extension SchemaCatalog {
             // pg_get_functiondef always names the schema; without it, the same function in another schema reads the same.
             let definition = try row.text(2, "function definition").trimmingCharacters(in: .whitespacesAndNewlines)
                 .replacingOccurrences(of: "\(word) \(quotedSchema).", with: "\(word) ")
-            catalog.add(Object(kind: kind, name: signature, definition: definition, create: [definition],
-                               drop: ["DROP \(word) \(signature)"], alter: [definition]))
+            var object = Object(kind: kind, name: signature, definition: definition, create: [definition],
+                                drop: ["DROP \(word) \(signature)"], alter: [definition])
+            object.shape = row.optional(4)
+            catalog.add(object)
         }
         try readRelationObjects(connection, schema: schema, relation: relation, into: &catalog)
         try readGrants(connection, schema: schema, relation: relation, into: &catalog)

@@ -107,6 +107,11 @@ public struct SchemaCatalog: Equatable, Sendable {
     public var objects: [String: Object] = [:]
     /// Words that must be quoted as identifiers (every keyword that is not unreserved).
     public var keywords: Set<String> = []
+    /// What each object depends on, by node (see ``readDependencies(_:schema:into:)``): how a
+    /// migration orders what it makes and drops. Not compared.
+    public var dependencies: [String: Set<String>] = [:]
+    /// Whether the schema exists at all (an empty one does); compared by `--schema`'s callers.
+    public var schemaExists = true
     /// The partitioned tables pg_partman manages in this schema (its `part_config`): their
     /// partitions are data (see ``LoadPartitions``).
     public var partmanParents: Set<String> = []

@@ -50,18 +50,27 @@ public struct SchemaReplay {
 
     /// The catalog that `fill` builds on the connection it is given, and where it was built.
     package func catalog(fill: (Connection) throws -> Void) throws -> (SchemaCatalog, Place) {
-        let schema = try connection.execute("SELECT current_schema()")[0, 0] ?? "public"
+        let (catalogs, place) = try catalogs(of: nil, fill: fill)
+        return (catalogs[0], place)
+    }
+
+    /// The catalogs of `schemas` (nil: the current schema alone) that `fill` builds, in the
+    /// same order, and where they were built. Schemas other than the current one need a
+    /// database (a scratch schema holds one schema only).
+    package func catalogs(of schemas: [String]?, fill: (Connection) throws -> Void) throws -> ([SchemaCatalog], Place) {
+        let current = try connection.execute("SELECT current_schema()")[0, 0] ?? "public"
+        let schemas = schemas ?? [current]
         let firstError: any Error
         let reason: String
         do {
             if let devURL {
                 let dev = try DevDatabase(settings: devURL, live: connection, logger: logger)
-                return (try dev.use { try Self.build(on: $0, schema: schema, fill: fill) }, .devDatabase)
+                return (try dev.use { try Self.build(on: $0, current: current, schemas: schemas, fill: fill) }, .devDatabase)
             }
             if let scratch = try ScratchDatabase.create(connection, logger: logger) {
-                return (try scratch.use { try Self.build(on: $0, schema: schema, fill: fill) }, .scratchDatabase(scratch.name))
+                return (try scratch.use { try Self.build(on: $0, current: current, schemas: schemas, fill: fill) }, .scratchDatabase(scratch.name))
             }
-            return (try ScratchSchema.catalog(connection) { try fill(connection) },
+            return (try inScratchSchema(current: current, schemas: schemas, fill: fill),
                     .scratchSchema(reason: "the role may not create databases: pass --dev-url"))
         } catch {
             guard error is ReplayError else { throw error }
@@ -69,18 +78,51 @@ public struct SchemaReplay {
             reason = "the replay failed in an empty database, which has only what the files create"
         }
         do {
-            let catalog = try ScratchSchema.catalog(connection) { try fill(connection) }
+            let catalogs = try inScratchSchema(current: current, schemas: schemas, fill: fill)
             logger.info("the replay needed the live database's objects (\(firstError)); replayed in a scratch schema instead")
-            return (catalog, .scratchSchema(reason: reason))
+            return (catalogs, .scratchSchema(reason: reason))
         } catch {
             throw (firstError as? ReplayError)?.underlying ?? firstError
         }
     }
 
-    /// Fills an empty database, then reads `schema` with it alone on the search path.
-    private static func build(on connection: Connection, schema: String, fill: (Connection) throws -> Void) throws -> SchemaCatalog {
-        let quoted = SchemaCatalog().quote(schema)
-        if schema != "public" {
+    /// Runs `body` on an empty database greyoak may do anything in (the `--dev-url` one, or
+    /// a scratch database, dropped after), with the current schema made and first on its
+    /// search path; nil when the role may create no database (the caller falls back to a
+    /// scratch schema).
+    package func inEmptyDatabase<T>(_ body: (Connection) throws -> T) throws -> (T, Place)? {
+        let current = try connection.execute("SELECT current_schema()")[0, 0] ?? "public"
+        func prepared(_ scratch: Connection) throws -> T {
+            if current != "public" {
+                let quoted = SchemaCatalog().quote(current)
+                try scratch.execute("CREATE SCHEMA IF NOT EXISTS \(quoted)")
+                try scratch.execute("SET search_path TO \(quoted)")
+            }
+            return try body(scratch)
+        }
+        if let devURL {
+            let dev = try DevDatabase(settings: devURL, live: connection, logger: logger)
+            return (try dev.use(prepared), .devDatabase)
+        }
+        if let scratch = try ScratchDatabase.create(connection, logger: logger) {
+            return (try scratch.use(prepared), .scratchDatabase(scratch.name))
+        }
+        return nil
+    }
+
+    private func inScratchSchema(current: String, schemas: [String], fill: (Connection) throws -> Void) throws -> [SchemaCatalog] {
+        guard schemas == [current] else {
+            throw GreyoakError(.usage, "--schema \(schemas.joined(separator: " --schema ")) needs the migrations replayed in a database, and this role may not create one",
+                               hint: "pass --dev-url with a database greyoak may wipe")
+        }
+        return [try ScratchSchema.catalog(connection) { try fill(connection) }]
+    }
+
+    /// Fills an empty database, then reads each of `schemas` with it alone on the search path.
+    private static func build(on connection: Connection, current: String, schemas: [String],
+                              fill: (Connection) throws -> Void) throws -> [SchemaCatalog] {
+        let quoted = SchemaCatalog().quote(current)
+        if current != "public" {
             try connection.execute("CREATE SCHEMA IF NOT EXISTS \(quoted)")
             try connection.execute("SET search_path TO \(quoted)")
         }
@@ -90,8 +132,10 @@ public struct SchemaReplay {
             throw ReplayError(underlying: error)
         }
         try connection.execute("RESET ALL")
-        try connection.execute("SET search_path TO \(quoted)")
-        return try SchemaCatalog.read(connection, schema: schema)
+        return try schemas.map { schema in
+            try connection.execute("SET search_path TO \(SchemaCatalog().quote(schema))")
+            return try SchemaCatalog.read(connection, schema: schema)
+        }
     }
 
     /// A failure of the SQL replayed, as opposed to one of making the place to replay in.
@@ -102,10 +146,16 @@ public struct SchemaReplay {
 
     /// The catalog a SQL file builds (`revision --autogenerate --from-schema`).
     public func loading(_ path: String) throws -> (SchemaCatalog, Place) {
+        let (catalogs, place) = try loading(path, schemas: nil)
+        return (catalogs[0], place)
+    }
+
+    /// The catalogs of `schemas` (nil: the current one) that a SQL file builds.
+    public func loading(_ path: String, schemas: [String]?) throws -> ([SchemaCatalog], Place) {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw GreyoakError(.invalidInput, "cannot read \(path) as UTF-8 text")
         }
-        return try catalog { connection in
+        return try catalogs(of: schemas) { connection in
             for statement in SQLSplitter.split(text) {
                 do {
                     try connection.execute(statement.text)

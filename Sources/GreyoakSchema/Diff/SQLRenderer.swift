@@ -23,8 +23,14 @@ struct SQLRenderer {
             let inherits = table.inherits.isEmpty ? "" : " INHERITS (\(table.inherits.map(q).joined(separator: ", ")))"
             let partition = table.partitionKey.map { " PARTITION BY \($0)" } ?? ""
             return one("CREATE TABLE \(q(table.name)) (\n    \(lines.joined(separator: ",\n    "))\n)\(inherits)\(partition)")
-        case let .createPartition(name, parent, bound):
-            return one("CREATE TABLE \(q(name)) PARTITION OF \(q(parent)) \(bound)")
+        case let .createPartition(name, parent, bound, key):
+            return one("CREATE TABLE \(q(name)) PARTITION OF \(q(parent)) \(bound)\(key.map { " PARTITION BY \($0)" } ?? "")")
+        case let .detachPartition(name, parent):
+            return one("ALTER TABLE \(q(parent)) DETACH PARTITION \(q(name))",
+                       ["\(name) leaves \(parent) with its rows, and is attached again below"])
+        case let .attachPartition(name, parent, bound):
+            return one("ALTER TABLE \(q(parent)) ATTACH PARTITION \(q(name)) \(bound)",
+                       ["checks that every row of \(name) fits (a scan under an ACCESS EXCLUSIVE lock on \(name)), and of \(parent)'s default partition if it has one; fails, changing nothing, if a row does not: move such rows first"])
         case let .inherit(table, parent, inherit):
             return one("ALTER TABLE \(q(table)) \(inherit ? "" : "NO ")INHERIT \(q(parent))")
         case let .dropTable(name, candidates):

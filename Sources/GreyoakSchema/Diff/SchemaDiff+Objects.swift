@@ -24,6 +24,9 @@ extension SchemaDiff {
             if to.objects[object.key] == object, !object.reads.isDisjoint(with: reshaped.union(remade.keys)) {
                 remade[name] = "materialized view \(name) reads a relation that changes"
                 matviews.insert(name)
+            } else if to.objects[object.key] == object, let why = remadeNodes["rel \(name)"] {
+                remade[name] = why
+                matviews.insert(name)
             }
         }
         return (matviews, remade)
@@ -41,7 +44,7 @@ extension SchemaDiff {
             let old = from.objects[key], new = to.objects[key]
             let why = old.flatMap { object in
                 object.kind == .materializedView && remadeMatviews.contains(object.name) ? remade[object.name]
-                    : object.hangsOn.lazy.compactMap { remade[$0] }.first
+                    : object.hangsOn.lazy.compactMap { remade[$0] }.first ?? remadeBecause(object)
             }
             switch (old, new) {
             case let (old?, new?) where old.kind == .extension && old.version != new.version
@@ -53,11 +56,13 @@ extension SchemaDiff {
             case let (old?, nil): drops.append(old)
             case let (nil, new?): creates.append((new, nil))
             case let (old?, new?) where old != new:
-                if old.alter != nil, new.alter != nil, old.create != new.create || old.definition != new.definition, why == nil {
+                if old.alter != nil, new.alter != nil, old.create != new.create || old.definition != new.definition, why == nil,
+                   old.shape == new.shape {
                     alters.append(new)
                 } else {
                     drops.append(old)
-                    creates.append((new, why.map { "made again: \($0), which drops it" }))
+                    let replaced = old.shape != new.shape ? "\(old.key) changes its result or arguments, which CREATE OR REPLACE cannot: dropped and made again" : nil
+                    creates.append((new, why.map { "made again: \($0), which drops it" } ?? replaced))
                 }
             case let (old?, new?) where why != nil:
                 drops.append(old)
@@ -75,6 +80,18 @@ extension SchemaDiff {
         for object in sorted(alters) { add(.alterObject(object), in: object.kind.isEarly ? .createEarlyObjects : .createLateObjects) }
         for (object, reason) in creates.sorted(by: { (rank[$0.0.kind]!, $0.0.name) < (rank[$1.0.kind]!, $1.0.name) }) {
             add(.createObject(object, reason: reason), in: object.kind.isEarly ? .createEarlyObjects : .createLateObjects)
+            if let revoke = publicExecuteRevoked(object) { add(.createObject(revoke, reason: nil), in: .createLateObjects) }
         }
+    }
+
+    /// A new function may be run by everyone (`EXECUTE` to `PUBLIC`) unless revoked: the
+    /// revoke, when `to` has taken that away.
+    private func publicExecuteRevoked(_ object: SchemaCatalog.Object) -> SchemaCatalog.Object? {
+        guard [.function, .procedure].contains(object.kind) else { return nil }
+        let target = "\(object.kind == .procedure ? "PROCEDURE" : "FUNCTION") \(object.name)"
+        let grant = SchemaCatalog.Object(kind: .grant, name: "EXECUTE on \(target) to PUBLIC", definition: "", create: [], drop: [])
+        guard to.objects[grant.key] == nil else { return nil }
+        let sql = "REVOKE EXECUTE ON \(target) FROM PUBLIC"
+        return SchemaCatalog.Object(kind: .grant, name: "no EXECUTE on \(target) to PUBLIC", definition: sql, create: [sql], drop: [])
     }
 }

@@ -34,6 +34,12 @@ public struct SchemaDiff {
     /// whose columns change (PostgreSQL refuses to change a column a view reads).
     var viewsToDrop: Set<String> = [], viewsToCreate: Set<String> = []
     var viewsToRemake: Set<String> { viewsToDrop.intersection(viewsToCreate) }
+    /// Nodes of `from` (see ``SchemaCatalog/dependencies``) that this migration drops or
+    /// changes, and those that depend on them and so are dropped and made again: why, by node.
+    var remadeNodes: [String: String] = [:]
+    /// Columns of new or dropped tables whose default is set after the table is made, or
+    /// dropped before it is: the default calls a function that depends on the table.
+    var defaultsApart: Set<String> = []
 
     public init(from: SchemaCatalog, to: SchemaCatalog) {
         self.from = from
@@ -70,6 +76,8 @@ public struct SchemaDiff {
             if more == dropping { break }
             dropping = more
         }
+        remadeNodes = Self.dependentsRemade(from: from, to: to, views: dropping, seeds: Self.changedNodes(from: from, to: to, kept: keptTables, dropped: droppedTables, enumsToRebuild: enumsToRebuild))
+        dropping.formUnion(from.views.keys.filter { remadeNodes["rel \($0)"] != nil })
         viewsToDrop = dropping
         viewsToCreate = Set(to.views.keys.filter { from.views[$0] == nil || dropping.contains($0) })
 
@@ -86,10 +94,10 @@ public struct SchemaDiff {
         changeEnums()
         changeDomains()
         createSequences()
-        for name in newTables { add(.createTable(to.tables[name]!), in: .createTables) }
+        for name in newTables { createTable(to.tables[name]!) }
         for name in to.tables.keys.sorted() where from.tables[name] == nil {
             if let table = to.tables[name], let parent = table.partitionOf {
-                add(.createPartition(name, parent: parent, bound: table.partitionBound ?? "DEFAULT"), in: .createTables)
+                add(.createPartition(name, parent: parent, bound: table.partitionBound ?? "DEFAULT", partitionKey: table.partitionKey), in: .createTables)
             }
         }
         changeColumns()
@@ -99,7 +107,7 @@ public struct SchemaDiff {
         createIndexes()
         for name in viewsToCreate { add(.createView(name, query: to.views[name]!.definition), in: .createViews) }
         dropUnusedTypesAndSequences()
-        operations = DiffOrdering.order(planned, from: from, to: to)
+        operations = DiffOrdering.order(planned, from: from, to: to, defaultsApart: defaultsApart)
     }
 
     func q(_ name: String) -> String { (to.keywords.isEmpty ? from : to).quote(name) }
@@ -159,6 +167,12 @@ public struct SchemaDiff {
     }
 
     private mutating func dropTables() {
+        for name in droppedTables {
+            for column in Self.defaultsInACycle(from.tables[name]!, from) {
+                add(.dropDefault(table: name, column: column.name), in: .dropDependentObjects)
+                defaultsApart.insert("default \(name).\(column.name)")
+            }
+        }
         for name in droppedTables { add(.dropTable(name, renameCandidates: newTables), in: .dropTables) }
     }
 
@@ -171,12 +185,24 @@ public struct SchemaDiff {
             if let old, new == nil, old.partitionOf != nil {
                 add(.dropTable(name, renameCandidates: []), in: .dropTables)
             } else if let old, let new, old.partitionOf != new.partitionOf || old.partitionBound != new.partitionBound {
-                add(.notGenerated("partition \(name) moves from \(old.partitionOf ?? "no parent") \(old.partitionBound ?? "") to \(new.partitionOf ?? "no parent") \(new.partitionBound ?? ""); write its DETACH PARTITION and ATTACH PARTITION by hand"),
-                    in: .partitionNotes)
+                guard let from = old.partitionOf, let to = new.partitionOf, let bound = new.partitionBound else {
+                    add(.notGenerated("table \(name) turns from \(old.partitionOf.map { "a partition of \($0)" } ?? "a plain table") into \(new.partitionOf.map { "a partition of \($0)" } ?? "a plain table"); write its DETACH PARTITION or ATTACH PARTITION (and any change to its columns) by hand"),
+                        in: .partitionNotes)
+                    continue
+                }
+                // Rows stay where they are: the partition leaves its parent and joins the new
+                // one (or the same) with its new bounds, which ATTACH checks.
+                add(.detachPartition(name, parent: from), in: .partitionNotes)
+                add(.attachPartition(name, parent: to, bound: bound), in: .addConstraints)
+                // The indexes it had for the old parent stay behind as its own: dropped unless
+                // the new parent has them too (ATTACH makes those the new parent lacks).
+                for index in old.indexes.keys.sorted() where new.indexes[index] == nil && from != to {
+                    add(.dropIndex(index), in: .dropIndexes)
+                }
             }
         }
         for name in keptTables where from.tables[name]?.partitionKey != to.tables[name]?.partitionKey {
-            add(.notGenerated("table \(name) changes its partitioning from \(from.tables[name]?.partitionKey ?? "none") to \(to.tables[name]?.partitionKey ?? "none"); make the new table and move its rows by hand"),
+            add(.notGenerated("table \(name) changes its partitioning from \(from.tables[name]?.partitionKey ?? "none") to \(to.tables[name]?.partitionKey ?? "none"), which PostgreSQL cannot ALTER: its rows must move into a new table. By hand: make the new table (with its partitions) under another name, INSERT INTO it SELECT * FROM \(name), drop \(name) (and what depends on it) and rename the new one, then make again what depended on it; or keep \(name) and ATTACH it as a partition of the new table"),
                 in: .partitionNotes)
         }
         for name in keptTables {

@@ -68,9 +68,12 @@ public enum SchemaOperation: Equatable, Sendable {
     case alterObject(SchemaCatalog.Object)
     /// Function bodies that name tables made later in the migration load, as pg_dump's do.
     case checkFunctionBodiesOff
-    /// A partition of `parent`, with its bounds.
-    case createPartition(String, parent: String, bound: String)
+    /// A partition of `parent`, with its bounds (and its own key, when it is partitioned too).
+    case createPartition(String, parent: String, bound: String, partitionKey: String?)
     case inherit(table: String, parent: String, Bool)
+    /// A partition leaves its parent (its rows stay, in a plain table), or joins one.
+    case detachPartition(String, parent: String)
+    case attachPartition(String, parent: String, bound: String)
 
     /// What greyoak does not write: a `-- NOT GENERATED:` line and a warning.
     case notGenerated(String)

@@ -16,6 +16,8 @@ extension DBCommand {
         var fromSchema: String?
         @Option(name: .customLong("dev-url"), help: "With --autogenerate: a database greyoak may wipe, to replay into when the role cannot create databases.")
         var devURL: String?
+        @Option(name: .customLong("schema"), help: "With --autogenerate: manage this schema (repeatable; default: the current one, public).")
+        var schemas: [String] = []
         @Option(help: "Write a reviewed migration greyoak knows (one or more files) instead of an empty one: \(MigrationRecipe.all.map(\.name).joined(separator: ", ")).")
         var recipe: String?
 
@@ -44,7 +46,8 @@ extension DBCommand {
             if autogenerate {
                 let logger = options.logger("greyoak.autogenerate")
                 let result = try Autogenerator(graph: graph, connection: try options.connect(logger),
-                                               devURL: devURL.map { ConnectionSettings(url: $0) }, logger: logger)
+                                               devURL: devURL.map { ConnectionSettings(url: $0) },
+                                               schemas: schemas.isEmpty ? nil : schemas, logger: logger)
                     .generate(parents: parents, schemaFile: fromSchema)
                 let source = fromSchema ?? "the live database"
                 for warning in result.warnings { logger.warning("\(warning)") }
@@ -61,6 +64,8 @@ extension DBCommand {
                 throw GreyoakError(.usage, "--from-schema works with --autogenerate only")
             } else if devURL != nil {
                 throw GreyoakError(.usage, "--dev-url works with --autogenerate only")
+            } else if !schemas.isEmpty {
+                throw GreyoakError(.usage, "--schema works with --autogenerate only")
             }
             let path = try MigrationScriptWriter(directory: options.migrationsDirectory)
                 .write(message: message, revision: revID, parents: parents, transactional: !nonTransactional, graph: graph,

@@ -12,6 +12,8 @@ extension DBCommand {
         @Option(name: .customLong("fail-on"),
                 help: "Exit 11 if any migration has one of these (comma-separated): \(PlanFinding.allCases.map(\.rawValue).joined(separator: ", ")).")
         var failOn: String?
+        @Option(name: .customLong("dev-url"), help: "A database greyoak may wipe, to replay the migrations into when the role cannot create databases.")
+        var devURL: String?
         @Argument(help: "Target revision (default head).") var revision = "head"
 
         func run() throws {
@@ -26,7 +28,9 @@ extension DBCommand {
             let graph = try options.graph()
             // The plan locks only its scratch objects; the bound is for the unforeseen.
             let connection = try Connection(options.settings.named("plan").lockTimeout(milliseconds: 2000), logger: logger)
-            let plans = try MigrationPlanner(graph: graph, connection: connection, logger: logger).plan(to: revision)
+            var planner = MigrationPlanner(graph: graph, connection: connection, devURL: devURL.map { ConnectionSettings(url: $0) }, logger: logger)
+            let plans = try planner.plan(to: revision)
+            if let place = planner.replayedIn { logger.debug("the migrations were replayed in \(place)") }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

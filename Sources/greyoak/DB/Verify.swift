@@ -11,13 +11,16 @@ extension DBCommand {
         @OptionGroup var options: GlobalOptions
         @Option(name: .customLong("dev-url"), help: "A database greyoak may wipe, to replay the migrations into when the role cannot create databases.")
         var devURL: String?
+        @Option(name: .customLong("schema"), help: "Compare this schema (repeatable; default: the current one, public).")
+        var schemas: [String] = []
 
         func run() throws {
             let logger = options.logger("greyoak.verify")
             let graph = try options.graph()
             let report = try SchemaVerifier(graph: graph, connection: try options.connect(logger, part: "verify"),
                                             housekeeping: IngestHousekeeping(),
-                                            devURL: devURL.map { ConnectionSettings(url: $0) }, logger: logger).verify()
+                                            devURL: devURL.map { ConnectionSettings(url: $0) },
+                                            schemas: schemas.isEmpty ? nil : schemas, logger: logger).verify()
             for note in report.notes { print("note: \(note)") }
             for problem in report.problems { print("problem: \(problem)") }
             guard let code = report.code else {
