@@ -2,7 +2,7 @@ import GreyoakPostgres
 extension SchemaCatalog {
     /// An object other than tables, columns, constraints, indexes, enums, domains, sequences and
     /// views: functions, triggers, policies, row-level security, grants, comments, extensions,
-    /// collations, materialized views and their indexes.
+    /// collations, composite and range types, materialized views and their indexes.
     ///
     /// Each carries the SQL that makes and removes it, written when it is read, so that
     /// ``SchemaDiff`` handles every kind the same way; ``Kind`` says when each runs.
@@ -10,13 +10,20 @@ extension SchemaCatalog {
         /// In the order they are made; removed in the reverse.
         public enum Kind: String, CaseIterable, Sendable {
             // Made before tables: columns, defaults and checks use them.
-            case `extension`, collation, function, procedure
+            case `extension`, collation, compositeType = "composite type", rangeType = "range type", function, procedure
             // Made after tables and views: they hang on them.
             case materializedView = "materialized view", materializedViewIndex = "index"
             case trigger, rowLevelSecurity = "row level security", policy, grant, defaultPrivileges = "default privileges", comment
 
             /// Made before the tables (and dropped after them).
-            public var isEarly: Bool { [.extension, .collation, .function, .procedure].contains(self) }
+            public var isEarly: Bool { [.extension, .collation, .compositeType, .rangeType, .function, .procedure].contains(self) }
+        }
+
+        /// An attribute of a composite type: its name, and its type as `format_type` prints it
+        /// (with `COLLATE` when not its type's).
+        public struct Attribute: Equatable, Sendable {
+            public var name: String
+            public var type: String
         }
 
         public var kind: Kind
@@ -41,6 +48,8 @@ extension SchemaCatalog {
         /// An extension's version, and the versions its update scripts reach from it.
         public var version: String?
         public var reachableVersions: Set<String> = []
+        /// A composite type's attributes, in order.
+        public var attributes: [Attribute] = []
         /// Whether it belongs to the schema itself (its grants, default privileges, comment),
         /// which a scratch schema cannot reproduce.
         public var schemaLevel = false

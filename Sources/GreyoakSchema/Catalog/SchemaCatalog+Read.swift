@@ -9,6 +9,12 @@ extension SchemaCatalog {
         "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '\(catalog)'::regclass AND e.objid = \(oid) AND e.deptype = 'e')"
     }
 
+    /// Functions that are part of another object (a range type's constructors): made and
+    /// dropped with it, so not listed on their own.
+    static func notInternalFunction(_ oid: String) -> String {
+        "NOT EXISTS (SELECT 1 FROM pg_depend i WHERE i.classid = 'pg_proc'::regclass AND i.objid = \(oid) AND i.deptype = 'i')"
+    }
+
     /// Reads the schema named `schema`; the caller has put it first on the search path so
     /// that names in types, defaults and constraints come out unqualified.
     ///
@@ -109,6 +115,7 @@ extension SchemaCatalog {
         }
         try readViews(connection, schema: schema, relation: relation, into: &catalog)
         try readDomains(connection, schema: schema, into: &catalog)
+        try readCompositeAndRangeTypes(connection, schema: schema, into: &catalog)
         try readSequences(connection, schema: schema, relation: relation, ignored: ignored, into: &catalog)
         try readObjects(connection, schema: schema, relation: relation, into: &catalog)
         try readDependencies(connection, schema: schema, into: &catalog)

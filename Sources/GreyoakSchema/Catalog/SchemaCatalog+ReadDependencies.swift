@@ -5,7 +5,7 @@ import GreyoakPostgres
 /// Each object is a node named the way ``SchemaCatalog/node(of:)`` names what a migration
 /// makes: `rel t` (a table, view, materialized view, sequence or index), `col t.c` (a column),
 /// `default t.c` (its default or generation expression), `con t.k` (a constraint, with the index that backs it), `type e` (an
-/// enum or domain, with its constraints and array type), and ``SchemaCatalog/Object/key`` for
+/// enum, domain or range type, with its constraints, array and multirange types; a composite type is `rel t`), and ``SchemaCatalog/Object/key`` for
 /// the rest (`function f(integer)`, `trigger tr on t`, `extension citext`). A row type is its
 /// relation; a view's rule is the view; an object that belongs to an extension is the extension.
 extension SchemaCatalog {
@@ -37,14 +37,16 @@ extension SchemaCatalog {
                 SELECT 'pg_type'::regclass, t.oid, 0,
                        CASE WHEN coalesce(e.typrelid, t.typrelid) <> 0
                             THEN 'rel ' || (SELECT r.relname FROM pg_class r WHERE r.oid = coalesce(e.typrelid, t.typrelid))
-                            ELSE 'type ' || coalesce(e.typname, t.typname) END
+                            -- A multirange (or its array) is its range type.
+                            ELSE 'type ' || coalesce((SELECT g.typname FROM pg_range r JOIN pg_type g ON g.oid = r.rngtypid
+                                                      WHERE r.rngmultitypid = coalesce(e.oid, t.oid)), e.typname, t.typname) END
                 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace LEFT JOIN pg_type e ON e.typarray = t.oid
                 WHERE \(inSchema)
                 UNION ALL
                 SELECT 'pg_proc'::regclass, p.oid, 0, CASE WHEN p.prokind = 'p' THEN 'procedure ' ELSE 'function ' END
                        || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')'
                 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-                WHERE \(inSchema)
+                WHERE \(inSchema) AND \(notInternalFunction("p.oid"))
                 UNION ALL
                 SELECT 'pg_constraint'::regclass, k.oid, 0,
                        CASE WHEN k.contypid <> 0 THEN 'type ' || y.typname
@@ -113,7 +115,12 @@ extension SchemaCatalog {
 
     /// The node that stands for `object` in ``dependencies``.
     static func node(of object: Object) -> String {
-        [.materializedView, .materializedViewIndex].contains(object.kind) ? "rel \(object.name)" : object.key
+        switch object.kind {
+        // A composite type is its pg_class row.
+        case .materializedView, .materializedViewIndex, .compositeType: "rel \(object.name)"
+        case .rangeType: "type \(object.name)"
+        default: object.key
+        }
     }
 
     /// The nodes of `table` (itself, its columns and their defaults, its constraints other

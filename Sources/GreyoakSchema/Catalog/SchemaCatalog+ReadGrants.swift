@@ -39,6 +39,7 @@ extension SchemaCatalog {
                        a.is_grantable, string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type), false
                 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
                 WHERE n.nspname = $1 AND p.prokind IN ('f', 'p') AND a.grantee <> \(me) AND a.grantee <> p.proowner AND \(notFromExtension("pg_proc", "p.oid"))
+                      AND \(notInternalFunction("p.oid"))
                 GROUP BY 1, 2, 3, 4
                 """),
             ("schema grants", """
@@ -110,7 +111,7 @@ extension SchemaCatalog {
             SELECT CASE WHEN p.prokind = 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END || quote_ident(p.proname)
                    || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL, d.description, false
             FROM pg_description d JOIN pg_proc p ON d.classoid = 'pg_proc'::regclass AND d.objoid = p.oid
-            JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND \(notFromExtension("pg_proc", "p.oid"))
+            JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND \(notFromExtension("pg_proc", "p.oid")) AND \(notInternalFunction("p.oid"))
             UNION ALL
             SELECT CASE WHEN t.typtype = 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || quote_ident(t.typname), NULL, d.description, false
             FROM pg_description d JOIN pg_type t ON d.classoid = 'pg_type'::regclass AND d.objoid = t.oid

@@ -40,7 +40,7 @@ extension SchemaCatalog {
             SELECT p.proname, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid), p.prokind::text,
                    coalesce(pg_get_function_result(p.oid), '') || ' (' || pg_get_function_arguments(p.oid) || ')'
             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-            WHERE n.nspname = $1 AND p.prokind IN ('f', 'p') AND \(notFromExtension("pg_proc", "p.oid"))
+            WHERE n.nspname = $1 AND p.prokind IN ('f', 'p') AND \(notFromExtension("pg_proc", "p.oid")) AND \(notInternalFunction("p.oid"))
             """, [schema], reading: "functions of schema \(schema)") {
             let kind: Object.Kind = row.optional(3) == "p" ? .procedure : .function
             let signature = "\(q(try row.text(0, "proname")))(\(try row.text(1, "function arguments")))"

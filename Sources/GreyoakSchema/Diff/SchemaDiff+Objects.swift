@@ -1,6 +1,6 @@
 import GreyoakPostgres
 /// Functions, triggers, policies, row-level security, grants, comments, extensions,
-/// collations and materialized views (``SchemaCatalog/Object``).
+/// collations, composite and range types, and materialized views (``SchemaCatalog/Object``).
 ///
 /// Extensions, collations and functions are made before the tables (columns, defaults and
 /// checks use them) and dropped after them; everything that hangs on a relation is removed
@@ -45,6 +45,14 @@ extension SchemaDiff {
             let why = old.flatMap { object in
                 object.kind == .materializedView && remadeMatviews.contains(object.name) ? remade[object.name]
                     : object.hangsOn.lazy.compactMap { remade[$0] }.first ?? remadeBecause(object)
+            }
+            if let old, let new, old != new, [.compositeType, .rangeType].contains(old.kind) {
+                switch typeChange(old, new) {
+                case let .alter(object): alters.append(object)
+                case let .remake(reason): drops.append(old); creates.append((new, reason))
+                case let .note(text): add(.notGenerated(text), in: .createEarlyObjects)
+                }
+                continue
             }
             switch (old, new) {
             case let (old?, new?) where old.kind == .extension && old.version != new.version

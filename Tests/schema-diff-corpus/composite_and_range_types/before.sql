@@ -1,0 +1,2 @@
+CREATE TABLE readings (id int PRIMARY KEY);
+INSERT INTO readings VALUES (1);
