@@ -100,6 +100,8 @@ import GreyoakTestSupport
                 (["ALTER TABLE scores ENABLE ROW LEVEL SECURITY"], "row level security on scores is not made by any migration"),
                 (["CREATE POLICY recent ON scores FOR SELECT USING (true)"], "policy recent on scores is not made by any migration"),
                 (["CREATE EXTENSION pg_trgm"], "extension pg_trgm is not made by any migration"),
+                (["CREATE TYPE pair AS (a int, b text)"], "composite type pair is not made by any migration (found (a integer, b text))"),
+                (["CREATE TYPE floatrange AS RANGE (subtype = float8)"], "range type floatrange is not made by any migration (found subtype = double precision)"),
             ]
             for change in changes {
                 for sql in change.sql { try db.query(sql) }
@@ -113,6 +115,28 @@ import GreyoakTestSupport
             // The definition spans lines: its body follows the problem's first line.
             #expect(problems(result).contains { $0.hasPrefix("function touch() is not made by any migration (found CREATE OR REPLACE FUNCTION touch()") }, "\(result)")
             #expect(result.stdout.contains("BEGIN RETURN NEW; END"), "\(result)")
+        }
+    }
+
+    /// A composite or range type that differs from the migrations' names what differs.
+    @Test func changedCompositeAndRangeTypes() async throws {
+        try await withTestDatabase { db in
+            let migrations = try MigrationsDirectory()
+            defer { migrations.remove() }
+            try migrations.write("r0", message: "types", upgrade: """
+                CREATE TYPE pair AS (a int, b text);
+                CREATE TYPE floatrange AS RANGE (subtype = float8);
+                CREATE TABLE t (p pair, r floatrange);
+                """)
+            try await db.succeed("db", "upgrade", "head", migrations: migrations.path)
+            try db.query("ALTER TYPE pair ADD ATTRIBUTE c date")
+            try db.query("CREATE TYPE textrange AS RANGE (subtype = text, collation = \"C\", multirange_type_name = texts)")
+            let result = try await db.greyoak("db", "verify", migrations: migrations.path)
+            #expect(result.status == 8, "\(result)")
+            #expect(Set(problems(result)) == [
+                "composite type pair differs: the migrations make (a integer, b text), the database has (a integer, b text, c date)",
+                "range type textrange is not made by any migration (found subtype = text, collation = \"C\", multirange_type_name = texts)",
+            ])
         }
     }
 

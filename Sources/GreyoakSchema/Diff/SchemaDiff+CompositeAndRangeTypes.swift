@@ -19,7 +19,7 @@ extension SchemaDiff {
         func remakeOrNote(_ why: String) -> TypeChange {
             dependents.isEmpty
                 ? .remake(reason: "\(change), which \(why): dropped and made again (nothing uses it)")
-                : .note("\(change), which \(why), and \(dependents.joined(separator: ", ")) depend on it: write that by hand")
+                : .note("\(change), which \(why), and \(dependents.joined(separator: ", ")) uses it: write that by hand")
         }
         guard old.kind == .compositeType else { return remakeOrNote("no ALTER TYPE does") }
         let newNames = new.attributes.map(\.name), oldNames = old.attributes.map(\.name)
