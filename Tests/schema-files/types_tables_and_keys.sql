@@ -1,4 +1,4 @@
--- Types, sequences, tables of every shape, and their keys.
+-- Types (enums, domains, composite and range types), sequences, tables of every shape, and their keys.
 CREATE EXTENSION IF NOT EXISTS citext;
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE COLLATION case_blind (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
@@ -49,3 +49,11 @@ CREATE TABLE error_log (detail text) INHERITS (base_log);
 CREATE TABLE uses_pk_index (id integer NOT NULL, code text NOT NULL);
 CREATE UNIQUE INDEX uses_pk_index_idx ON uses_pk_index (id);
 ALTER TABLE uses_pk_index ADD CONSTRAINT uses_pk_index_pkey PRIMARY KEY USING INDEX uses_pk_index_idx DEFERRABLE;
+
+-- Composite and range types: made after the collation, domain and enum they use, before the
+-- table and function that use them.
+CREATE TYPE address AS (street text COLLATE case_blind, zip positive, state status, "Odd" "Odd Enum"[]);
+CREATE TYPE textspan AS RANGE (subtype = text, collation = "C", multirange_type_name = textspans);
+CREATE TYPE "Float Range" AS RANGE (subtype = float8, subtype_diff = float8mi);
+CREATE TABLE shipments (id integer PRIMARY KEY, "to" address, names textspan, weights "Float Range", spans textspans);
+CREATE FUNCTION street_of(a address) RETURNS text LANGUAGE sql IMMUTABLE RETURN (a).street;
