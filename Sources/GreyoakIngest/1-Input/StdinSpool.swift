@@ -15,7 +15,7 @@ import Synchronization
 /// Read by one pass at a time (a pass ends before the next starts); the offsets are behind a
 /// ``Mutex`` all the same.
 final class StdinSpool: Sendable {
-    private let fd: Int32
+    private let file: UnlinkedFile
     private struct Offsets {
         var written = 0
         var inputEnded = false
@@ -24,37 +24,34 @@ final class StdinSpool: Sendable {
     private let offsets = Mutex(Offsets())
 
     init() throws {
-        var template = Array((NSTemporaryDirectory() + "/greyoak-stdin-XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw Self.failure("cannot create a file in \(NSTemporaryDirectory())") }
-        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-        self.fd = fd
+        guard let file = UnlinkedFile(prefix: "greyoak-stdin") else {
+            throw Self.failure("cannot create a file in \(NSTemporaryDirectory())")
+        }
+        self.file = file
     }
-
-    deinit { close(fd) }
 
     /// Reads up to `count` bytes of standard input from `offset`: from the file while it
     /// holds them, then from standard input (writing them to the file). 0 at the end.
     func read(into buffer: UnsafeMutableRawPointer, count: Int, at offset: Int) throws -> Int {
         try offsets.withLock { offsets in
-            if offset < offsets.written {
-                let n = try retrying { pread(fd, buffer, min(count, offsets.written - offset), off_t(offset)) }
-                guard n > 0 else { throw Self.failure("the kept copy ended early") }
+            do {
+                if offset < offsets.written {
+                    let n = try file.read(into: buffer, count: min(count, offsets.written - offset), at: offset)
+                    guard n > 0 else { throw Self.failure("the kept copy ended early") }
+                    return n
+                }
+                guard !offsets.inputEnded else { return 0 }
+                let n = try retrying { Foundation.read(STDIN_FILENO, buffer, count) }
+                if n == 0 {
+                    offsets.inputEnded = true
+                    return 0
+                }
+                try file.write(UnsafeRawBufferPointer(start: buffer, count: n), at: offsets.written)
+                offsets.written += n
                 return n
+            } catch let failure as UnlinkedFile.Failure {
+                throw Self.failure(failure.reason)
             }
-            guard !offsets.inputEnded else { return 0 }
-            let n = try retrying { Foundation.read(STDIN_FILENO, buffer, count) }
-            if n == 0 {
-                offsets.inputEnded = true
-                return 0
-            }
-            var done = 0
-            while done < n {
-                let w = try retrying { pwrite(fd, buffer + done, n - done, off_t(offsets.written + done)) }
-                done += w
-            }
-            offsets.written += n
-            return n
         }
     }
 

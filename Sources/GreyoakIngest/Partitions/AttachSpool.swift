@@ -13,8 +13,7 @@ import GreyoakPostgres
 /// on. Rows that come for it afterwards are kept apart (``Partition/late``) and loaded after
 /// the pass. A backfill's files in date order thus overlap their COPYs with the reading.
 ///
-/// One temporary file, unlinked at once (as ``StdinSpool``'s: nothing is left behind
-/// however the process ends); each partition's rows gather in a buffer of their own and go
+/// One ``UnlinkedFile`` (nothing is left behind however the process ends); each partition's rows gather in a buffer of their own and go
 /// to the file in segments. Memory is bounded by ``pendingLimit`` over all partitions, however
 /// large the input: past it, every buffer is written out.
 ///
@@ -48,7 +47,7 @@ final class AttachSpool: Sendable {
         var last: (low: Int64, high: Int64)?
     }
 
-    private let fd: Int32
+    private let file: UnlinkedFile
     let layout: PartitionLayout
     private let state = Mutex(State())
     /// Called (on the validator's thread) with each partition as it is sealed.
@@ -56,18 +55,13 @@ final class AttachSpool: Sendable {
 
     init(layout: PartitionLayout, onSeal: @escaping @Sendable (Partition) -> Void = { _ in }) throws {
         self.onSeal = onSeal
-        var template = Array((NSTemporaryDirectory() + "/greyoak-attach-XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else {
+        guard let file = UnlinkedFile(prefix: "greyoak-attach") else {
             throw GreyoakError(.failure, "cannot create a file in \(NSTemporaryDirectory()) for the rows of new partitions",
                                hint: "set TMPDIR to a writable directory")
         }
-        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-        self.fd = fd
+        self.file = file
         self.layout = layout
     }
-
-    deinit { close(fd) }
 
     /// Keeps the rows of `chunk` (binary COPY rows of `scores`, each with its key).
     func add(_ chunk: CopyChunk) throws {
@@ -119,14 +113,10 @@ final class AttachSpool: Sendable {
     private func write(_ low: Int64, _ state: inout State) throws {
         guard let bytes = state.pending.removeValue(forKey: low), !bytes.isEmpty else { return }
         let offset = state.written
-        var done = 0
-        try bytes.withUnsafeBytes { raw in
-            while done < raw.count {
-                let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(offset + done))
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw Self.failure("cannot write the rows of new partitions to \(NSTemporaryDirectory()): \(String(cString: strerror(errno)))") }
-                done += n
-            }
+        do {
+            try file.write(bytes, at: offset)
+        } catch {
+            throw Self.failure("cannot write the rows of new partitions to \(NSTemporaryDirectory()): \(error.reason)")
         }
         state.written += bytes.count
         state.pendingBytes -= bytes.count
@@ -146,9 +136,13 @@ final class AttachSpool: Sendable {
             var done = 0
             while done < segment.length {
                 let size = min(buffer.count, segment.length - done)
-                let n = pread(fd, buffer.baseAddress!, size, off_t(segment.offset + done))
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw Self.failure("cannot read back the rows of new partitions: \(String(cString: strerror(errno)))") }
+                let n: Int
+                do {
+                    n = try file.read(into: buffer.baseAddress!, count: size, at: segment.offset + done)
+                } catch {
+                    throw Self.failure("cannot read back the rows of new partitions: \(error.reason)")
+                }
+                guard n > 0 else { throw Self.failure("cannot read back the rows of new partitions: the file ended early") }
                 try body(UnsafeRawBufferPointer(start: buffer.baseAddress, count: n))
                 done += n
             }

@@ -78,7 +78,7 @@ struct ScratchDatabase {
                 // that dropped it should say so (IF EXISTS would also print the server's notice).
                 try connection.execute("DROP DATABASE \(SchemaCatalog().quote(name))")
                 logger.info("dropped \(name), a scratch database a crashed greyoak left behind")
-            } catch let error as PostgresError where error.sqlState == SQLState.invalidCatalogName {
+            } catch where error.sqlState == SQLState.invalidCatalogName {
                 logger.debug("leftover scratch database \(name) was dropped by another run")
             } catch {
                 logger.debug("cannot drop leftover scratch database \(name): \(error)")
