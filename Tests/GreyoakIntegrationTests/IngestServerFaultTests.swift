@@ -18,10 +18,13 @@ struct IngestServerFaultTests {
         try #require(try await IngestCLI.ingest(database, [scenario.base]).status == 0)
         try await cluster.stop()
 
-        async let run = IngestCLI.ingest(database, [scenario.load, "--connect-retry", "60"])
-        try await Task.sleep(for: .seconds(3))
-        try await cluster.start()
-        let result = try await run
+        // The server starts once greyoak has found it down and said it waits, not after a
+        // guessed sleep: a child that waited for a test slot once began after the server was up.
+        let result = try await IngestCLI.ingest(database, [scenario.load, "--connect-retry", "60"]) { child in
+            try await child.waitForStderr(containing: "cannot connect yet")
+            try await Task.sleep(for: .seconds(1))
+            try await cluster.start()
+        }
         #expect(result.status == 0, "\(result)")
         #expect(result.stderr.contains("cannot connect yet"), "\(result)")
         #expect(try ScoresTable.snapshot(database) == scenario.all)

@@ -58,10 +58,12 @@ enum IngestCLI {
     /// `greyoak ingest --no-progress ARGUMENTS`, with standard input from `stdin` (a file) if given.
     static func ingest(
         _ database: TestDatabase, _ arguments: [String], stdin: String? = nil, databaseURL: String? = nil,
-        timeout: Double = 90, sourceLocation: SourceLocation = #_sourceLocation
+        timeout: Double = 90, whileRunning: (@Sendable (ChildOutput) async throws -> Void)? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> CLIResult {
         try await CLI.run(["ingest", "--no-progress"] + arguments, databaseURL: databaseURL ?? database.url,
-                          migrations: IngestRepo.migrations, stdin: stdin, timeout: timeout, sourceLocation: sourceLocation)
+                          migrations: IngestRepo.migrations, stdin: stdin, timeout: timeout,
+                          whileRunning: whileRunning, sourceLocation: sourceLocation)
     }
 }
 

@@ -67,20 +67,25 @@ package enum CLI {
     ///     connection variables do not, so only the test decides where greyoak connects.
     ///   - stdin: A file to give the child as standard input; nil gives it /dev/null.
     ///   - timeout: Seconds after which the child is killed and the test fails.
+    ///   - whileRunning: Runs once the child has started, beside it, with its output so far: a
+    ///     test acts on what the child has said (``ChildOutput/waitForStderr(containing:timeout:)``)
+    ///     rather than after a guessed sleep, which a slot wait or a loaded machine outlasts.
     package static func run(
         _ arguments: [String], databaseURL: String?, migrations: String? = nil,
         environment: [String: String?] = [:], stdin: String? = nil, timeout: Double = 60,
+        whileRunning: (@Sendable (ChildOutput) async throws -> Void)? = nil,
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> CLIResult {
         try await TestSlots.withSlot {
             try await runChild(arguments, databaseURL: databaseURL, migrations: migrations, environment: environment,
-                               stdin: stdin, timeout: timeout, sourceLocation: sourceLocation)
+                               stdin: stdin, timeout: timeout, whileRunning: whileRunning, sourceLocation: sourceLocation)
         }
     }
 
     private static func runChild(
         _ arguments: [String], databaseURL: String?, migrations: String?,
-        environment: [String: String?], stdin: String?, timeout: Double, sourceLocation: SourceLocation
+        environment: [String: String?], stdin: String?, timeout: Double,
+        whileRunning: (@Sendable (ChildOutput) async throws -> Void)?, sourceLocation: SourceLocation
     ) async throws -> CLIResult {
         let binary = try #require(binary, """
             cannot find the greyoak executable: set GREYOAK_BIN, or build it next to the tests \
@@ -120,26 +125,57 @@ package enum CLI {
         process.standardError = err
         process.currentDirectoryURL = scratch
 
+        let started = AsyncSemaphore(0)
+        async let watcher: Void = {
+            guard let whileRunning else { return }
+            await started.wait()
+            try await whileRunning(ChildOutput(stderrPath: errURL.path))
+        }()
         let timedOut = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Bool, any Error>) in
             let state = TerminationState(continuation)
             process.terminationHandler = { _ in state.finish(timedOut: false) }
             do {
                 try process.run()
             } catch {
+                started.signal()
                 state.fail(error)
                 return
             }
+            started.signal()
             let pid = process.processIdentifier
             DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
                 if state.markTimedOut() { kill(pid, SIGKILL) }
             }
         }
+        try await watcher
         let result = CLIResult(
             arguments: arguments, status: process.terminationStatus,
             stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
             rawStderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
         if timedOut { Issue.record("timed out after \(timeout) s and was killed:\n\(result)", sourceLocation: sourceLocation) }
         return result
+    }
+}
+
+/// What a running child has written so far, for ``CLI/run(_:databaseURL:migrations:environment:stdin:timeout:whileRunning:sourceLocation:)``.
+package struct ChildOutput: Sendable {
+    let stderrPath: String
+
+    /// stderr so far.
+    package var stderr: String {
+        String(decoding: FileManager.default.contents(atPath: stderrPath) ?? Data(), as: UTF8.self)
+    }
+
+    /// Returns once stderr contains `text`; fails the test after `timeout` seconds.
+    package func waitForStderr(
+        containing text: String, timeout: Double = 60, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !stderr.contains(text) {
+            try #require(Date() < deadline, "the child did not print \"\(text)\" in \(timeout) s:\n\(stderr)",
+                         sourceLocation: sourceLocation)
+            try await Task.sleep(for: .milliseconds(50))
+        }
     }
 }
 
