@@ -81,6 +81,11 @@ struct IngestPartitionTests {
                 WHERE c.relkind = 'i' AND c.relname LIKE 'scores\\_p2%'
                 """) == ["15"])
             #expect(try database.column("SELECT count(*) FROM pg_constraint WHERE conname = 'greyoak_attach_bound'") == ["0"])
+            // Autovacuum, off while they were loaded and indexed, is theirs again: no storage parameter is left.
+            #expect(try database.column("""
+                SELECT coalesce(string_agg(relname || ' ' || array_to_string(reloptions, ','), '; '), '') FROM pg_class
+                WHERE relname LIKE 'scores\\_p2%' AND relkind = 'r' AND reloptions IS NOT NULL
+                """) == [""])
             #expect(try PartitionedScores.leftovers(connection).isEmpty)
             // The text summary says the split too.
             let again = try await IngestCLI.ingest(database, [load])

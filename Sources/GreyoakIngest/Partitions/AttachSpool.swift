@@ -42,6 +42,10 @@ final class AttachSpool: Sendable {
         /// Bytes not yet written, by partition (lower bound).
         var pending: [Int64: [UInt8]] = [:]
         var pendingBytes = 0
+        /// Buffers written out and emptied, their memory kept for the next ones: a fresh buffer
+        /// for every segment put each of its pages through a fault and a clear, 6% of the
+        /// client's CPU (perf, 1M rows). At most two are kept.
+        var spare: [[UInt8]] = []
         var written = 0
         /// The partition of the last row: dates come in runs.
         var last: (low: Int64, high: Int64)?
@@ -64,15 +68,22 @@ final class AttachSpool: Sendable {
     }
 
     /// Keeps the rows of `chunk` (binary COPY rows of `scores`, each with its key).
+    ///
+    /// A run of rows of one partition (a backfill's dates come in runs) is one append: by
+    /// row, the lookups of the partition's counts and buffer were a twentieth of the client's
+    /// CPU (perf, 1M rows).
     func add(_ chunk: CopyChunk) throws {
         let base = chunk.rows.bytes.baseAddress!
+        let keys = chunk.keys
         try state.withLock { state in
-            for key in chunk.keys {
+            var index = 0
+            while index < keys.count {
+                let date = keys[index].date
                 let bounds: (low: Int64, high: Int64)
-                if let last = state.last, key.date >= last.low, key.date < last.high {
+                if let last = state.last, date >= last.low, date < last.high {
                     bounds = last
                 } else {
-                    bounds = layout.newBounds(for: key.date)
+                    bounds = layout.newBounds(for: date)
                     state.last = bounds
                     if state.partitions[bounds.low] == nil {
                         state.partitions[bounds.low] = Partition(name: layout.name(of: bounds.low), low: bounds.low, high: bounds.high)
@@ -82,12 +93,22 @@ final class AttachSpool: Sendable {
                         try seal(low, &state)
                     }
                 }
-                let length = Int(key.length)
-                state.partitions[bounds.low]!.rows += 1
+                // The rows from `index` to `end` are of this partition and follow one another.
+                let start = keys[index].offset
+                var next = start + Int(keys[index].length)
+                var end = index + 1
+                while end < keys.count, keys[end].offset == next, keys[end].date >= bounds.low, keys[end].date < bounds.high {
+                    next += Int(keys[end].length)
+                    end += 1
+                }
+                let length = next - start
+                state.partitions[bounds.low]!.rows += end - index
                 state.partitions[bounds.low]!.bytes += length
-                state.pending[bounds.low, default: []].append(contentsOf: UnsafeRawBufferPointer(start: base + key.offset, count: length))
+                if state.pending[bounds.low] == nil { state.pending[bounds.low] = state.spare.popLast() ?? Self.buffer() }
+                state.pending[bounds.low]!.append(contentsOf: UnsafeRawBufferPointer(start: base + start, count: length))
                 state.pendingBytes += length
                 if state.pending[bounds.low]!.count >= Self.segmentBytes { try write(bounds.low, &state) }
+                index = end
             }
             if state.pendingBytes > Self.pendingLimit {
                 for low in Array(state.pending.keys) { try write(low, &state) }
@@ -110,8 +131,20 @@ final class AttachSpool: Sendable {
         onSeal(state.partitions[low]!)
     }
 
+    /// An empty buffer with room for a segment and the run that fills it.
+    private static func buffer() -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(2 * segmentBytes)
+        return bytes
+    }
+
     private func write(_ low: Int64, _ state: inout State) throws {
-        guard let bytes = state.pending.removeValue(forKey: low), !bytes.isEmpty else { return }
+        guard var bytes = state.pending.removeValue(forKey: low) else { return }
+        defer {
+            bytes.removeAll(keepingCapacity: true)
+            if state.spare.count < 2 { state.spare.append(bytes) }
+        }
+        guard !bytes.isEmpty else { return }
         let offset = state.written
         do {
             try file.write(bytes, at: offset)

@@ -4,10 +4,15 @@ import Foundation
 /// `Array.append(contentsOf:)` costs more than the work itself.
 ///
 /// Not `Sendable`: it moves between stages as a `sending` value (see ``BoundedQueue``).
+///
+/// Its three fields are `@exclusivity(unchecked)`: one owner at a time uses a buffer, and no
+/// access to them calls out while it lasts, so the runtime's check could never fire; it cost
+/// three calls to `swift_beginAccess` per field encoded, about a sixth of the client's CPU
+/// on a load (perf, 1M rows).
 package final class ByteBuffer {
-    private(set) var base: UnsafeMutableRawPointer
-    package private(set) var count = 0
-    private var capacity: Int
+    @exclusivity(unchecked) private(set) var base: UnsafeMutableRawPointer
+    @exclusivity(unchecked) package private(set) var count = 0
+    @exclusivity(unchecked) private var capacity: Int
 
     package init(capacity: Int) {
         self.capacity = max(capacity, 64)
