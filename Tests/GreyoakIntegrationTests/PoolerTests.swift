@@ -28,6 +28,34 @@ struct PoolerTests {
         return path
     }
 
+    /// Holds every server session of the pool (`poolSize`) at once, each by a client in a
+    /// transaction, and expects none to keep a setting, a temporary table or a prepared
+    /// statement of greyoak's; and no advisory lock in the database.
+    static func expectCleanSessions(_ database: TestDatabase, url: String, poolSize: Int,
+                                    sourceLocation: SourceLocation = #_sourceLocation) throws {
+        var clients: [Connection] = []
+        defer { clients.forEach { $0.close() } }
+        var seen: Set<String> = []
+        for _ in 0..<poolSize {
+            let client = try database.connect(url)
+            #expect(client.pooled, sourceLocation: sourceLocation)
+            try client.execute("BEGIN")
+            clients.append(client)
+            seen.insert(try #require(client.execute("SELECT pg_backend_pid()")[0, 0], sourceLocation: sourceLocation))
+            // PgBouncer itself sets the parameters it tracks for each client.
+            let settings = try client.execute("""
+                SELECT name || ' = ' || setting FROM pg_settings WHERE source = 'session'
+                  AND name NOT IN ('application_name', 'client_encoding', 'DateStyle', 'TimeZone', 'standard_conforming_strings')
+                """).column
+            #expect(settings.isEmpty, "a server session of the pool keeps \(settings)", sourceLocation: sourceLocation)
+            #expect(try client.execute("SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema()")[0, 0] == "0",
+                    sourceLocation: sourceLocation)
+            #expect(try client.execute("SELECT count(*) FROM pg_prepared_statements")[0, 0] == "0", sourceLocation: sourceLocation)
+        }
+        #expect(seen.count == poolSize, "the clients did not cover the pool's \(poolSize) server sessions", sourceLocation: sourceLocation)
+        #expect(try advisoryLocks(database).isEmpty, sourceLocation: sourceLocation)
+    }
+
     @Test("a pooled load leaves no lock behind, and a direct migration right after it runs at once")
     func pooledLoadLeavesNoLock() async throws {
         let scratch = try IngestScratch()
@@ -140,27 +168,7 @@ struct PoolerTests {
                 let result = try await CLI.run(command, databaseURL: url, migrations: IngestRepo.migrations)
                 try #require(result.status == 0, "\(result)")
             }
-            // Every server session of the pool, each held by one client in a transaction.
-            var clients: [Connection] = []
-            var seen: Set<String> = []
-            for _ in 0..<4 {
-                let client = try database.connect(url)
-                #expect(client.pooled)
-                try client.execute("BEGIN")
-                clients.append(client)
-                seen.insert(try #require(client.execute("SELECT pg_backend_pid()")[0, 0]))
-                // PgBouncer itself sets the parameters it tracks for each client.
-                let settings = try client.execute("""
-                    SELECT name || ' = ' || setting FROM pg_settings WHERE source = 'session'
-                      AND name NOT IN ('application_name', 'client_encoding', 'DateStyle', 'TimeZone', 'standard_conforming_strings')
-                    """).column
-                #expect(settings.isEmpty, "a server session of the pool keeps \(settings)")
-                #expect(try client.execute("SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema()")[0, 0] == "0")
-                #expect(try client.execute("SELECT count(*) FROM pg_prepared_statements")[0, 0] == "0")
-            }
-            #expect(seen.count == 4, "the clients did not cover the pool's 4 server sessions")
-            #expect(try Self.advisoryLocks(database).isEmpty)
-            clients.forEach { $0.close() }
+            try Self.expectCleanSessions(database, url: url, poolSize: 4)
         }
     }
 
