@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import GreyoakPostgres
+import GreyoakSchema
 import GreyoakTestSupport
 
 /// `greyoak db revision --recipe partition-scores`: `scores` becomes partitioned by range of
@@ -164,20 +165,25 @@ import GreyoakTestSupport
         }
     }
 
-    /// The new parent takes the old table's grants and comment (a loader's INSERT, a reader's SELECT).
+    /// The new parent takes the old table's grants, column grants included, and comment (a
+    /// loader's INSERT, a reader's SELECT, a clerk's UPDATE of two columns).
     @Test func carriesGrantsAndTheCommentOver() async throws {
         try await withTestDatabase { db in
             let migrations = try MigrationsDirectory.copyOfRepository()
             defer { migrations.remove() }
             try migrations.write("g0000000001", parents: [Self.initial], message: "Grants",
-                                 upgrade: "GRANT SELECT ON scores TO PUBLIC;\nCOMMENT ON TABLE scores IS 'Daily scores';",
-                                 downgrade: "REVOKE SELECT ON scores FROM PUBLIC;\nCOMMENT ON TABLE scores IS NULL;")
+                                 upgrade: "GRANT SELECT ON scores TO PUBLIC;\nGRANT UPDATE (band, guardrails) ON scores TO PUBLIC;\nCOMMENT ON TABLE scores IS 'Daily scores';",
+                                 downgrade: "REVOKE SELECT ON scores FROM PUBLIC;\nREVOKE UPDATE (band, guardrails) ON scores FROM PUBLIC;\nCOMMENT ON TABLE scores IS NULL;")
             _ = try await Self.writeRecipe(db, migrations, on: "g0000000001")
             try await db.succeed("db", "upgrade", "head", migrations: migrations.path)
             #expect(try db.column("""
                 SELECT count(*) FROM pg_class c, aclexplode(c.relacl) a
                 WHERE c.oid = 'scores'::regclass AND a.grantee = 0 AND a.privilege_type = 'SELECT'
                 """) == ["1"])
+            #expect(try db.column("""
+                SELECT string_agg(c.attname || ' ' || a.privilege_type, ', ' ORDER BY c.attname)
+                FROM pg_attribute c, aclexplode(c.attacl) a WHERE c.attrelid = 'scores'::regclass AND a.grantee = 0
+                """) == ["band UPDATE, guardrails UPDATE"])
             #expect(try db.column("SELECT obj_description('scores'::regclass, 'pg_class')") == ["Daily scores"])
             let verify = try await db.greyoak("db", "verify", migrations: migrations.path)
             #expect(verify.status == 0, "\(verify)")
@@ -265,5 +271,22 @@ import GreyoakTestSupport
         #expect(after.status == 0, "\(after)")
         let generated = try await db.greyoak("db", "revision", "--autogenerate", "-m", "nothing", migrations: migrations.path)
         #expect(generated.stdout.hasPrefix("No changes: the live database matches"), "\(generated)")
+
+        // A role that may not read part_config (a loader verifying) finds the same parents
+        // from the template tables pg_partman makes for each.
+        try db.query("CREATE ROLE partman_reader LOGIN")
+        var reader = try #require(URLComponents(string: cluster.url("partman")))
+        reader.user = "partman_reader"
+        let connection = try Connection(ConnectionSettings(url: try #require(reader.string), environment: [:]), logger: quietLogger)
+        defer { connection.close() }
+        // Without USAGE on pg_partman's schema, then with it but without SELECT on part_config.
+        for grant in [nil, "GRANT USAGE ON SCHEMA partman TO partman_reader"] {
+            if let grant { try db.query(grant) }
+            #expect(try connection.execute("""
+                SELECT has_schema_privilege('partman', 'USAGE') AND has_table_privilege('partman.part_config', 'SELECT')
+                """)[0, 0] == "f")
+            #expect(try LoadPartitions.partmanParents(connection, schema: "public") == ["scores", "events"], "\(grant ?? "no grant")")
+            #expect(try LoadPartitions.partmanParents(connection, schema: "other") == [])
+        }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import GreyoakPostgres
+@testable import GreyoakIngest
 import GreyoakTestSupport
 
 /// `greyoak ingest` on a range-partitioned `scores` (issue 22, partition-shape.md): rows of
@@ -247,6 +248,20 @@ struct IngestPartitionTests {
             "scores_p2031_03 FOR VALUES FROM ('2031-03-01 00:00:00') TO ('2031-04-01 00:00:00')"))
         #expect(try database.column("SELECT count(*) FROM scores_p2031_03") == ["400"])
         #expect(try PartitionedScores.leftovers(connection).isEmpty)
+
+        // A role that may not read part_config (no USAGE on pg_partman's schema) goes by the
+        // newest partition, a month, without an error that would abort its transaction.
+        try connection.execute("CREATE ROLE layout_reader LOGIN")
+        var reader = try #require(URLComponents(string: database.url))
+        reader.user = "layout_reader"
+        let readerConnection = try database.connect(try #require(reader.string))
+        defer { readerConnection.close() }
+        try readerConnection.execute("BEGIN")
+        let layout = try #require(try PartitionLayout.discover(readerConnection, requested: .year, logger: quietLogger))
+        #expect(layout.interval == .month)
+        #expect(layout.intervalSource.hasPrefix("the newest partition"), "\(layout.intervalSource)")
+        #expect(try readerConnection.execute("SELECT 1")[0, 0] == "1")
+        try readerConnection.execute("ROLLBACK")
     }
 
     @Test("with no partition to go by, --partition-interval year makes a yearly partition")

@@ -109,23 +109,27 @@ struct PartitionLayout: Sendable {
     /// pg_partman's interval for `public.scores`, when the extension (4.x, any schema)
     /// manages it: a month or a year; nil otherwise. Another interval is refused: greyoak
     /// would name and bound its partitions differently from pg_partman's maintenance.
+    ///
+    /// The privileges to read `part_config` are asked first, by OID (a failed query would
+    /// abort the transaction it runs in, and by name a role without USAGE on the schema gets
+    /// an error, not false).
     private static func partman(_ connection: Connection, logger: Logger) throws -> PartitionInterval? {
-        guard let schema = try connection.execute("""
-            SELECT quote_ident(n.nspname) FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+        guard let found = try connection.execute("""
+            SELECT quote_ident(n.nspname), has_schema_privilege(n.oid, 'USAGE') AND coalesce((
+                       SELECT has_table_privilege(c.oid, 'SELECT') FROM pg_class c
+                       WHERE c.relnamespace = n.oid AND c.relname = 'part_config'), false)
+            FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
             WHERE e.extname = 'pg_partman'
-            """).rows.first?[0] ?? nil else { return nil }
-        var rows: [[String?]] = []
-        do {
-            rows = try connection.execute("""
-                SELECT partition_interval::interval = interval '1 month', partition_interval::interval = interval '1 year',
-                       partition_interval, datetime_string
-                FROM \(schema).part_config WHERE parent_table = 'public.scores'
-                """).rows
-        } catch {
-            guard error.sqlState == SQLState.insufficientPrivilege else { throw error }
-            logger.warning("cannot read pg_partman's configuration (\(error.message)); going by the partitions of scores: grant SELECT on \(schema).part_config to the load role")
+            """).rows.first, let schema = found[0] else { return nil }
+        guard found[1] == "t" else {
+            logger.warning("cannot read pg_partman's configuration (\(schema).part_config); going by the partitions of scores: grant USAGE on schema \(schema) and SELECT on \(schema).part_config to the load role")
             return nil
         }
+        let rows = try connection.execute("""
+            SELECT partition_interval::interval = interval '1 month', partition_interval::interval = interval '1 year',
+                   partition_interval, datetime_string
+            FROM \(schema).part_config WHERE parent_table = 'public.scores'
+            """).rows
         guard let row = rows.first else { return nil }
         if row[0] == "t" { return .month }
         if row[1] == "t" { return .year }

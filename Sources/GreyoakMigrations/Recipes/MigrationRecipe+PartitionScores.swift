@@ -125,7 +125,8 @@ extension MigrationRecipe {
     CREATE INDEX idx_scores_scoring_date ON ONLY scores (scoring_date);
     CREATE INDEX idx_scores_mode ON ONLY scores (mode);
 
-    -- The old table's owner, grants (a loader's INSERT, a reader's SELECT) and comment.
+    -- The old table's owner, grants (a loader's INSERT, a reader's SELECT, a report's SELECT of
+    -- some columns) and comment.
     DO $recipe$
     DECLARE
         old pg_class;
@@ -138,6 +139,14 @@ extension MigrationRecipe {
         FOR granted IN SELECT a.privilege_type, a.grantee, a.is_grantable FROM aclexplode(old.relacl) a
                        WHERE a.grantee <> old.relowner LOOP
             EXECUTE format('GRANT %s ON scores TO %s%s', granted.privilege_type,
+                           CASE granted.grantee WHEN 0 THEN 'PUBLIC' ELSE granted.grantee::regrole::text END,
+                           CASE WHEN granted.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+        END LOOP;
+        FOR granted IN SELECT a.privilege_type, a.grantee, a.is_grantable, c.attname
+                       FROM pg_attribute c, aclexplode(c.attacl) a
+                       WHERE c.attrelid = old.oid AND c.attnum > 0 AND NOT c.attisdropped AND c.attacl IS NOT NULL
+                         AND a.grantee <> old.relowner LOOP
+            EXECUTE format('GRANT %s (%I) ON scores TO %s%s', granted.privilege_type, granted.attname,
                            CASE granted.grantee WHEN 0 THEN 'PUBLIC' ELSE granted.grantee::regrole::text END,
                            CASE WHEN granted.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
         END LOOP;

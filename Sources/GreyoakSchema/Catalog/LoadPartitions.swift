@@ -31,17 +31,21 @@ public enum LoadPartitions {
     ///
     /// A role that may not read `part_config` (a loader verifying) gets them from the
     /// template tables pg_partman 4 makes for each parent (`template_<schema>_<table>` in its
-    /// own schema), which `pg_class` shows to anyone.
+    /// own schema), which `pg_class` shows to anyone. The privileges are asked by OID: by
+    /// name, a role without USAGE on pg_partman's schema got "permission denied for schema".
     package static func partmanParents(_ connection: Connection, schema: String) throws -> Set<String> {
         guard let row = try connection.execute("""
-            SELECT n.nspname, has_table_privilege(format('%I.part_config', n.nspname), 'SELECT')
+            SELECT n.nspname, has_schema_privilege(n.oid, 'USAGE') AND coalesce((
+                       SELECT has_table_privilege(c.oid, 'SELECT') FROM pg_class c
+                       WHERE c.relnamespace = n.oid AND c.relname = 'part_config'), false),
+                   n.oid::text
             FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_partman'
             """).rows.first, let extensionSchema = row[0] else { return [] }
         guard row[1] == "t" else {
             let prefix = "template_\(schema)_"
             return Set(try connection.execute("""
-                SELECT relname FROM pg_class WHERE relnamespace = $1::regnamespace AND starts_with(relname, $2)
-                """, [SchemaCatalog().quote(extensionSchema), prefix]).column.map { String($0.dropFirst(prefix.count)) })
+                SELECT relname FROM pg_class WHERE relnamespace = $1::oid AND starts_with(relname, $2)
+                """, [row[2], prefix]).column.map { String($0.dropFirst(prefix.count)) })
         }
         let qualified = try connection.execute("SELECT parent_table FROM \(SchemaCatalog().quote(extensionSchema)).part_config").column
         // part_config names parents `schema.table` as the user wrote them to create_parent.
