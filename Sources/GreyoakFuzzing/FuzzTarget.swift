@@ -14,7 +14,7 @@ import GreyoakIngest
 /// broken: a parse that depends on where the chunks were cut, a JSON value that Foundation
 /// reads differently, a password left in a redacted URL.
 package enum FuzzTarget: String, CaseIterable, Sendable {
-    case csv, json, ndjson, gzip, migration, sqlsplit, conninfo, settings, validator, jsondiff
+    case csv, json, ndjson, gzip, migration, sqlsplit, conninfo, settings, validator, jsondiff, httpresponse
 
     /// What libFuzzer is told about each target (`-max_len`): small inputs find bugs faster.
     package var maxLength: Int { self == .gzip ? 16_384 : 4_096 }
@@ -33,7 +33,17 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         case .settings: _ = try? ValidationRules.parse(Data(bytes), path: "fuzz.json")
         case .validator: validate(bytes)
         case .jsondiff: compareWithFoundation(bytes)
+        case .httpresponse: readResponse(bytes)
         }
+    }
+
+    // MARK: A Pushgateway's answer
+
+    /// A status is three digits, and the message at most 200 characters of the body.
+    private func readResponse(_ bytes: [UInt8]) {
+        guard let parsed = HTTPPost.parseResponse(bytes) else { return }
+        precondition((0...999).contains(parsed.status), "httpresponse: status \(parsed.status)")
+        precondition(parsed.message.count <= 200, "httpresponse: a message of \(parsed.message.count) characters")
     }
 
     // MARK: Record parsers

@@ -17,7 +17,7 @@ import GreyoakMigrations
 /// For one POST of a few hundred bytes to a service inside the cluster, this is the smaller
 /// cost. What it gives up is TLS and proxies: a TLS Pushgateway is reached through a sidecar,
 /// or node_exporter's textfile collector (`--metrics-file`) is used instead.
-struct HTTPPost {
+package struct HTTPPost {
     let url: String
     let body: [UInt8]
     let contentType: String
@@ -53,14 +53,29 @@ struct HTTPPost {
         }
         try Self.write(Array((head + "\r\n").utf8) + body, to: socket, deadline: deadline, describing: redactedURL)
         let response = try Self.readAll(socket, deadline: deadline, describing: redactedURL)
-        let text = String(decoding: response, as: UTF8.self)
-        let statusLine = text.prefix { $0 != "\r" && $0 != "\n" }
-        let parts = statusLine.split(separator: " ", maxSplits: 2)
-        guard parts.count >= 2, parts[0].hasPrefix("HTTP/"), let status = Int(parts[1]) else {
+        guard let parsed = Self.parseResponse(response) else {
             throw GreyoakError(.failure, "\(redactedURL) answered with no HTTP status line")
         }
-        let message = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...].prefix(200)) } ?? ""
-        return (status, message.trimmingCharacters(in: .whitespacesAndNewlines))
+        return parsed
+    }
+
+    /// The status code (three digits) of an HTTP response and its body's first 200
+    /// characters, trimmed; nil when it does not begin with a status line.
+    ///
+    /// Read as bytes up to the first CR or LF: as `Character`s, "\r\n" is one character that
+    /// is neither "\r" nor "\n", so the status line ran on into the headers, and a status
+    /// line without a reason phrase ("HTTP/1.1 202\r\n") was no status line at all (fuzz
+    /// target `httpresponse`).
+    package static func parseResponse(_ response: [UInt8]) -> (status: Int, message: String)? {
+        let line = response.prefix { $0 != 0x0D && $0 != 0x0A }
+        let parts = line.split(separator: 0x20, maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count >= 2, parts[0].starts(with: Array("HTTP/".utf8)), parts[1].count == 3,
+              parts[1].allSatisfy({ (0x30...0x39).contains($0) }),
+              let status = Int(String(decoding: parts[1], as: UTF8.self)) else { return nil }
+        let separator = Array("\r\n\r\n".utf8)
+        guard let end = response.indices.first(where: { response[$0...].starts(with: separator) }) else { return (status, "") }
+        let body = String(decoding: response[(end + separator.count)...], as: UTF8.self)
+        return (status, String(body.prefix(200)).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// A connected, blocking TCP socket whose reads and writes end at `deadline`.
