@@ -104,7 +104,7 @@ final class AttachSpool: Sendable {
                 let length = next - start
                 state.partitions[bounds.low]!.rows += end - index
                 state.partitions[bounds.low]!.bytes += length
-                if state.pending[bounds.low] == nil { state.pending[bounds.low] = state.spare.popLast() ?? Self.buffer() }
+                if state.pending[bounds.low] == nil { state.pending[bounds.low] = state.spare.popLast() ?? [] }
                 state.pending[bounds.low]!.append(contentsOf: UnsafeRawBufferPointer(start: base + start, count: length))
                 state.pendingBytes += length
                 if state.pending[bounds.low]!.count >= Self.segmentBytes { try write(bounds.low, &state) }
@@ -129,13 +129,6 @@ final class AttachSpool: Sendable {
         try write(low, &state)
         state.partitions[low]!.sealed = true
         onSeal(state.partitions[low]!)
-    }
-
-    /// An empty buffer with room for a segment and the run that fills it.
-    private static func buffer() -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(2 * segmentBytes)
-        return bytes
     }
 
     private func write(_ low: Int64, _ state: inout State) throws {

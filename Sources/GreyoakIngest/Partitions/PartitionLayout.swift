@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import GreyoakPostgres
+import GreyoakSchema
 
 /// What a range-partitioned `scores` looks like to a load (partition-shape.md): its bounded
 /// partitions, its default partition, the interval new partitions take, and whether this
@@ -108,20 +109,12 @@ struct PartitionLayout: Sendable {
 
     /// pg_partman's interval for `public.scores`, when the extension (4.x, any schema)
     /// manages it: a month or a year; nil otherwise. Another interval is refused: greyoak
-    /// would name and bound its partitions differently from pg_partman's maintenance.
-    ///
-    /// The privileges to read `part_config` are asked first, by OID (a failed query would
-    /// abort the transaction it runs in, and by name a role without USAGE on the schema gets
-    /// an error, not false).
+    /// would name and bound its partitions differently from pg_partman's maintenance. A role
+    /// that may not read `part_config` goes by the partitions, and is told what to grant.
     private static func partman(_ connection: Connection, logger: Logger) throws -> PartitionInterval? {
-        guard let found = try connection.execute("""
-            SELECT quote_ident(n.nspname), has_schema_privilege(n.oid, 'USAGE') AND coalesce((
-                       SELECT has_table_privilege(c.oid, 'SELECT') FROM pg_class c
-                       WHERE c.relnamespace = n.oid AND c.relname = 'part_config'), false)
-            FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-            WHERE e.extname = 'pg_partman'
-            """).rows.first, let schema = found[0] else { return nil }
-        guard found[1] == "t" else {
+        guard let partman = try LoadPartitions.partman(connection) else { return nil }
+        let schema = partman.schema
+        guard partman.readsConfig else {
             logger.warning("cannot read pg_partman's configuration (\(schema).part_config); going by the partitions of scores: grant USAGE on schema \(schema) and SELECT on \(schema).part_config to the load role")
             return nil
         }

@@ -27,27 +27,36 @@ public enum LoadPartitions {
         return (first.leavingOutPartitions(of: parents), second.leavingOutPartitions(of: parents))
     }
 
+    /// Where pg_partman is installed (its schema quoted, and that schema's OID), and whether
+    /// this role may read its `part_config`; nil without the extension.
+    ///
+    /// The privileges are asked by OID: by name, a role without USAGE on the schema gets
+    /// "permission denied for schema" (an error, which also aborts the transaction it runs
+    /// in), not false.
+    package static func partman(_ connection: Connection) throws -> (schema: String, oid: String, readsConfig: Bool)? {
+        guard let row = try connection.execute("""
+            SELECT quote_ident(n.nspname), n.oid::text, has_schema_privilege(n.oid, 'USAGE') AND coalesce((
+                       SELECT has_table_privilege(c.oid, 'SELECT') FROM pg_class c
+                       WHERE c.relnamespace = n.oid AND c.relname = 'part_config'), false)
+            FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_partman'
+            """).rows.first, let schema = row[0], let oid = row[1] else { return nil }
+        return (schema, oid, row[2] == "t")
+    }
+
     /// The parents pg_partman manages in `schema`, from its `part_config`; none without the extension.
     ///
     /// A role that may not read `part_config` (a loader verifying) gets them from the
     /// template tables pg_partman 4 makes for each parent (`template_<schema>_<table>` in its
-    /// own schema), which `pg_class` shows to anyone. The privileges are asked by OID: by
-    /// name, a role without USAGE on pg_partman's schema got "permission denied for schema".
+    /// own schema), which `pg_class` shows to anyone.
     package static func partmanParents(_ connection: Connection, schema: String) throws -> Set<String> {
-        guard let row = try connection.execute("""
-            SELECT n.nspname, has_schema_privilege(n.oid, 'USAGE') AND coalesce((
-                       SELECT has_table_privilege(c.oid, 'SELECT') FROM pg_class c
-                       WHERE c.relnamespace = n.oid AND c.relname = 'part_config'), false),
-                   n.oid::text
-            FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_partman'
-            """).rows.first, let extensionSchema = row[0] else { return [] }
-        guard row[1] == "t" else {
+        guard let partman = try partman(connection) else { return [] }
+        guard partman.readsConfig else {
             let prefix = "template_\(schema)_"
             return Set(try connection.execute("""
                 SELECT relname FROM pg_class WHERE relnamespace = $1::oid AND starts_with(relname, $2)
-                """, [row[2], prefix]).column.map { String($0.dropFirst(prefix.count)) })
+                """, [partman.oid, prefix]).column.map { String($0.dropFirst(prefix.count)) })
         }
-        let qualified = try connection.execute("SELECT parent_table FROM \(SchemaCatalog().quote(extensionSchema)).part_config").column
+        let qualified = try connection.execute("SELECT parent_table FROM \(partman.schema).part_config").column
         // part_config names parents `schema.table` as the user wrote them to create_parent.
         return Set(qualified.compactMap { name in
             let parts = name.split(separator: ".", maxSplits: 1).map { $0.trimmingCharacters(in: ["\""]) }
